@@ -1,0 +1,18 @@
+// The `veil` command line. Each command group lives in its own module and registers itself here.
+import { Command } from 'commander';
+import { registerInfraCommands } from './infra.ts';
+
+const program = new Command()
+  .name('veil')
+  .description('Veil: differentially-private fine-tuning of GPT-2 models on data nobody may read.')
+  .showHelpAfterError()
+  .configureHelp({ showGlobalOptions: true });
+
+registerInfraCommands(program);
+// Command groups (one line each; keep alphabetical):
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`veil: ${message}\n`);
+  process.exitCode = typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+});
