@@ -42,6 +42,7 @@ export type VeilConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly exitCode = 2;
 }
 
 /** Parses the configuration from an environment; throws ConfigError naming every bad variable. */

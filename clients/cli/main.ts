@@ -1,6 +1,7 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerInfraCommands } from './infra.ts';
+import { registerWorkerCommands } from './worker.ts';
 
 const program = new Command()
   .name('veil')
@@ -9,6 +10,7 @@ const program = new Command()
   .configureHelp({ showGlobalOptions: true });
 
 registerInfraCommands(program);
+registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
 
 program.parseAsync(process.argv).catch((err: unknown) => {

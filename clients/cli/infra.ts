@@ -1,0 +1,64 @@
+// `veil infra …`: install, start, stop and inspect the embedded Temporal and S3 servers.
+import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { configVariables, projectRoot } from '../../infra/config.ts';
+import { infraDown, infraStatus, infraUp } from '../../infra/servers/index.ts';
+
+export function registerInfraCommands(program: Command): void {
+  const infra = program.command('infra').description('Install, start, stop and inspect the embedded Temporal and S3 (MinIO) servers');
+
+  infra
+    .command('install')
+    .description('Install the pinned Temporal CLI and MinIO server into the project (idempotent)')
+    .action(() => {
+      const r = spawnSync('bash', [join(projectRoot, 'infra/scripts/install.sh')], { stdio: 'inherit' });
+      if (r.status !== 0) throw Object.assign(new Error('install failed'), { exitCode: r.status ?? 1 });
+    });
+
+  infra
+    .command('up')
+    .description('Start Temporal (with its web UI) and MinIO on 127.0.0.1, reusing servers already up; waits until healthy')
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const r = spawnSync('bash', [join(projectRoot, 'infra/scripts/install.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status !== 0) throw Object.assign(new Error('install failed'), { exitCode: r.status ?? 1 });
+      const { temporal, s3, status } = await infraUp();
+      if (opts.json) {
+        console.log(JSON.stringify({ temporal, s3, status }));
+        return;
+      }
+      console.log(`Temporal ${temporal}: ${status.temporal.address} (namespace ${status.temporal.namespace})`);
+      console.log(`S3 (MinIO) ${s3}: ${status.s3.endpoint}, bucket ${status.s3.bucket}`);
+      console.log(`Temporal UI: ${status.temporal.ui}`);
+    });
+
+  infra
+    .command('down')
+    .description('Stop the servers started by `veil infra up` (data folders are kept)')
+    .action(async () => {
+      const r = await infraDown();
+      console.log(`Temporal: ${r.temporal}; S3: ${r.s3}`);
+    });
+
+  infra
+    .command('status')
+    .description('Show whether the servers are healthy')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const s = await infraStatus();
+      if (opts.json) console.log(JSON.stringify(s));
+      else {
+        console.log(`Temporal ${s.temporal.healthy ? 'healthy' : 'DOWN'}: ${s.temporal.address}  UI ${s.temporal.ui}`);
+        console.log(`S3       ${s.s3.healthy ? 'healthy' : 'DOWN'}: ${s.s3.endpoint}  bucket ${s.s3.bucket}`);
+      }
+      if (!s.temporal.healthy || !s.s3.healthy) process.exitCode = 3;
+    });
+
+  infra
+    .command('config')
+    .description('List the configuration variables, their defaults and what they do')
+    .action(() => {
+      for (const [name, v] of Object.entries(configVariables)) console.log(`${name.padEnd(22)} ${v.doc} (default ${v.default})`);
+    });
+}

@@ -1,0 +1,34 @@
+// `veil infra up|down|status`: the embedded Temporal and S3 servers as one unit.
+import { config, localPaths, type VeilConfig } from '../config.ts';
+import { ensureBucket, s3Client } from '../storage/client.ts';
+import { runningPid } from './daemon.ts';
+import { MINIO, minioHealthy, startMinio, stopMinio } from './minio.ts';
+import { TEMPORAL, startTemporal, stopTemporal, temporalHealthy, temporalUiAddress } from './temporal.ts';
+
+export interface InfraStatus {
+  temporal: { address: string; namespace: string; ui: string; healthy: boolean; pid?: number };
+  s3: { endpoint: string; bucket: string; healthy: boolean; pid?: number };
+}
+
+export async function infraStatus(cfg: VeilConfig = config()): Promise<InfraStatus> {
+  const paths = localPaths(cfg);
+  const [t, m] = await Promise.all([temporalHealthy(cfg), minioHealthy(cfg)]);
+  return {
+    temporal: { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, ui: temporalUiAddress(cfg), healthy: t, pid: runningPid(paths, TEMPORAL) },
+    s3: { endpoint: cfg.VEIL_S3_ENDPOINT, bucket: cfg.VEIL_S3_BUCKET, healthy: m, pid: runningPid(paths, MINIO) },
+  };
+}
+
+/** Starts whatever is not already up (servers already serving are reused) and waits until healthy. */
+export async function infraUp(cfg: VeilConfig = config()) {
+  const [temporal, s3] = await Promise.all([startTemporal(cfg), startMinio(cfg)]);
+  await ensureBucket(s3Client(cfg), cfg);
+  return { temporal, s3, status: await infraStatus(cfg) };
+}
+
+export async function infraDown(cfg: VeilConfig = config()) {
+  const [temporal, s3] = await Promise.all([stopTemporal(cfg), stopMinio(cfg)]);
+  return { temporal: temporal ? 'stopped' : 'not running', s3: s3 ? 'stopped' : 'not running' };
+}
+
+export { startMinio, stopMinio, startTemporal, stopTemporal, minioHealthy, temporalHealthy };

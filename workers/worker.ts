@@ -1,0 +1,70 @@
+// A Veil worker process: polls the `veil` queue (workflows and light activities) and/or the
+// `veil-gpu` queue (training, sampling, audit). The workflow bundle is built once at start and
+// shared by both workers. In production, GPU machines run `veil worker --queues veil-gpu`.
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { GPU_TASK_QUEUE, TASK_QUEUE, config, type VeilConfig } from '../infra/config.ts';
+import { gpuActivities, lightActivities } from '../activities/index.ts';
+
+const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export type QueueName = typeof TASK_QUEUE | typeof GPU_TASK_QUEUE;
+
+export function parseQueues(list: string): QueueName[] {
+  const queues = [...new Set(list.split(',').map((q) => q.trim()).filter(Boolean))];
+  for (const q of queues) if (q !== TASK_QUEUE && q !== GPU_TASK_QUEUE) throw new Error(`unknown task queue "${q}" (expected ${TASK_QUEUE} or ${GPU_TASK_QUEUE})`);
+  if (queues.length === 0) throw new Error('no task queue given');
+  return queues as QueueName[];
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  return bundle;
+}
+
+export interface VeilWorkers {
+  workers: Worker[];
+  /** Runs every worker until shutdown() is called (or a signal arrives in the CLI). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+async function createQueueWorker(connection: NativeConnection, taskQueue: QueueName, cfg: VeilConfig): Promise<Worker> {
+  const isGpu = taskQueue === GPU_TASK_QUEUE;
+  return Worker.create({
+    connection,
+    namespace: cfg.TEMPORAL_NAMESPACE,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: isGpu ? gpuActivities() : lightActivities(),
+    // Heavy activities hold a whole model in memory: one at a time per GPU worker process.
+    maxConcurrentActivityTaskExecutions: isGpu ? 1 : 16,
+  });
+}
+
+export async function createWorkers(queues: QueueName[], cfg: VeilConfig = config()): Promise<VeilWorkers> {
+  const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  let workers: Worker[];
+  try {
+    workers = [];
+    for (const q of queues) workers.push(await createQueueWorker(connection, q, cfg));
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  return {
+    workers,
+    async run() {
+      try {
+        await Promise.all(workers.map((w) => w.run()));
+      } finally {
+        await connection.close();
+      }
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}
