@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// The `veil` command: runs the TypeScript CLI through tsx, so a clone works without a build step.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+// The `veil` command: loads the TypeScript CLI through tsx's loader in this same process (no
+// build step, and signals reach the CLI directly).
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'clients/cli/main.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+register();
+await import('../clients/cli/main.ts');
