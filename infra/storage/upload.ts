@@ -1,0 +1,125 @@
+// Streaming, create-only uploads. The body is hashed as it passes and cut into parts of a bounded
+// size, so memory stays at about two parts whatever the object's size. Small bodies go in one PUT;
+// larger ones as an S3 multipart upload. Both carry `If-None-Match: *`, which the server checks at
+// the PUT, at the multipart initiation (an early "already exists") and at the completion (the
+// guard against a writer that raced us in between). A failed multipart upload is aborted, so no
+// half-written object is ever visible and no orphan parts are left where the server is reachable.
+import { createHash } from 'node:crypto';
+import type { Client } from 'minio';
+import { ObjectExistsError, isPreconditionFailed } from './errors.ts';
+import type { ObjectDigest } from './hashing.ts';
+
+/** Anything an upload can read from: bytes, or a stream of them (a Node Readable is one). */
+export type UploadBody = Uint8Array | string | AsyncIterable<Uint8Array | string>;
+
+/** S3 allows 10,000 parts of at least 5 MiB (except the last). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+
+export interface UploadOptions {
+  contentType?: string;
+  partSize?: number;
+}
+
+async function* chunksOf(body: UploadBody): AsyncGenerator<Buffer> {
+  if (typeof body === 'string') yield Buffer.from(body);
+  else if (body instanceof Uint8Array) yield Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  else for await (const chunk of body) yield typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** Collects chunks and hands them out as parts of exactly `partSize` bytes (the last may be shorter). */
+class PartBuffer {
+  private chunks: Buffer[] = [];
+  private length = 0;
+  constructor(private readonly partSize: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  get full(): boolean {
+    return this.length >= this.partSize;
+  }
+
+  /** Takes one part (or everything left, when `rest`). */
+  take(rest = false): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+    const cut = rest ? all.length : Math.min(this.partSize, all.length);
+    const part = all.subarray(0, cut);
+    const left = all.subarray(cut);
+    this.chunks = left.length > 0 ? [left] : [];
+    this.length = left.length;
+    return part;
+  }
+}
+
+async function readBody(res: AsyncIterable<Buffer | string>): Promise<string> {
+  let text = '';
+  for await (const chunk of res) text += chunk.toString();
+  return text;
+}
+
+/** CompleteMultipartUpload with If-None-Match (the minio client's own method cannot send headers). */
+async function completeCreateOnly(client: Client, bucket: string, key: string, uploadId: string, etags: { part: number; etag: string }[]): Promise<void> {
+  const parts = etags.map((e) => `<Part><PartNumber>${e.part}</PartNumber><ETag>${e.etag}</ETag></Part>`).join('');
+  const xml = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`;
+  const res = await client.makeRequestAsync(
+    { method: 'POST', bucketName: bucket, objectName: key, query: `uploadId=${encodeURIComponent(uploadId)}`, headers: { 'If-None-Match': '*' } },
+    xml,
+  );
+  // S3 may answer 200 and still report an error in the body of a completion.
+  const body = await readBody(res);
+  const error = /<Error>[\s\S]*?<Code>([^<]+)<\/Code>(?:[\s\S]*?<Message>([^<]*)<\/Message>)?/.exec(body);
+  if (error) throw Object.assign(new Error(`S3 CompleteMultipartUpload failed: ${error[1]} ${error[2] ?? ''}`.trim()), { code: error[1] });
+}
+
+/** Uploads `body` to `key` only if no object exists there; returns its size and sha256. */
+export async function uploadCreateOnly(client: Client, bucket: string, key: string, body: UploadBody, options: UploadOptions = {}): Promise<ObjectDigest> {
+  const partSize = Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_PART_SIZE);
+  const headers = { 'If-None-Match': '*', 'Content-Type': options.contentType ?? 'application/octet-stream' };
+  const hash = createHash('sha256');
+  const parts = new PartBuffer(partSize);
+  let size = 0;
+  let uploadId: string | undefined;
+  const etags: { part: number; etag: string }[] = [];
+  // One part uploads while the next one fills: throughput without unbounded buffering.
+  let inFlight: Promise<void> | undefined;
+
+  const sendPart = async (payload: Buffer): Promise<void> => {
+    uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
+    const part = etags.length + 1;
+    const slot = { part, etag: '' };
+    etags.push(slot);
+    await inFlight;
+    inFlight = client
+      .uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} }, payload)
+      .then((r) => {
+        slot.etag = r.etag;
+      });
+    // Surface a failed part at the next await instead of as an unhandled rejection.
+    inFlight.catch(() => {});
+  };
+
+  try {
+    for await (const chunk of chunksOf(body)) {
+      hash.update(chunk);
+      size += chunk.length;
+      parts.push(chunk);
+      while (parts.full) await sendPart(parts.take());
+    }
+    if (uploadId === undefined) {
+      await client.putObject(bucket, key, parts.take(true), size, headers);
+    } else {
+      const last = parts.take(true);
+      if (last.length > 0) await sendPart(last);
+      await inFlight;
+      await completeCreateOnly(client, bucket, key, uploadId, etags);
+    }
+  } catch (err) {
+    if (uploadId !== undefined) await client.abortMultipartUpload(bucket, key, uploadId).catch(() => {});
+    if (isPreconditionFailed(err)) throw new ObjectExistsError(key);
+    throw err;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
