@@ -1,0 +1,72 @@
+// AdamW exactly as torch.optim.AdamW (amsgrad off, maximize off): decoupled weight decay
+// p ← p·(1 − lr·λ), moments m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², then
+// p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
+// Moments are kept in float32 like torch's; the arithmetic of one update is float64 and each
+// stored value is rounded once, so results agree with torch to float32 rounding.
+import { checkSlots, type AdamWConfig, type Optimizer, type OptimizerState } from './types.ts';
+
+const SLOTS = ['exp_avg', 'exp_avg_sq'] as const;
+
+export class AdamW implements Optimizer {
+  readonly kind = 'adamw';
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private stepCount: number;
+  private readonly expAvg: Float32Array[];
+  private readonly expAvgSq: Float32Array[];
+
+  /**
+   * @param sizes element count of each parameter tensor
+   * @param decayMask per tensor, whether weight decay applies (GPT-2 convention: not to biases and LayerNorm); default all
+   * @param resume state from a checkpoint; adopted, not copied
+   */
+  constructor(sizes: readonly number[], config: AdamWConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState) {
+    [this.beta1, this.beta2] = config.betas ?? [0.9, 0.999];
+    this.eps = config.eps ?? 1e-8;
+    this.weightDecay = config.weightDecay ?? 0.01;
+    if (decayMask !== undefined && decayMask.length !== sizes.length) throw new RangeError('AdamW: decayMask length differs from the parameter count');
+    if (resume) {
+      if (resume.kind !== 'adamw') throw new RangeError(`AdamW: cannot resume from ${resume.kind} state`);
+      checkSlots(resume, SLOTS, sizes);
+      this.stepCount = resume.stepCount;
+      this.expAvg = resume.slots.exp_avg;
+      this.expAvgSq = resume.slots.exp_avg_sq;
+    } else {
+      this.stepCount = 0;
+      this.expAvg = sizes.map((n) => new Float32Array(n));
+      this.expAvgSq = sizes.map((n) => new Float32Array(n));
+    }
+  }
+
+  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): void {
+    if (params.length !== this.expAvg.length || grads.length !== params.length) throw new RangeError('AdamW.step: wrong number of tensors');
+    this.stepCount += 1;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const eps = this.eps;
+    const stepSize = lr / (1 - b1 ** this.stepCount);
+    const bias2Sqrt = Math.sqrt(1 - b2 ** this.stepCount);
+    for (let k = 0; k < params.length; k++) {
+      const p = params[k];
+      const g = grads[k];
+      const m = this.expAvg[k];
+      const v = this.expAvgSq[k];
+      if (g.length !== p.length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${p.length}`);
+      const shrink = this.decayMask === undefined || this.decayMask[k] ? 1 - lr * this.weightDecay : 1;
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i];
+        const mi = Math.fround(b1 * m[i] + (1 - b1) * gi);
+        const vi = Math.fround(b2 * v[i] + (1 - b2) * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / bias2Sqrt + eps);
+      }
+    }
+  }
+
+  state(): OptimizerState {
+    return { kind: 'adamw', stepCount: this.stepCount, slots: { exp_avg: this.expAvg, exp_avg_sq: this.expAvgSq } };
+  }
+}

