@@ -1,3 +1,4 @@
 // Every workflow Veil runs. The worker bundles this file once at start; workflow code is
 // deterministic orchestration only: side effects live in activities/.
 // Workflows (one export line each; keep alphabetical):
+export { privacyLedger } from './ledger/workflow.ts';
