@@ -5,25 +5,35 @@ import { formatShape, normalizeAxis, normalizeDim, productOf, sameDim, sameShape
 
 /**
  * Reshape to `shape`. Known dims are written literally; a symbolic dim at the same position as in
- * the input is copied (ONNX 0); at most one other symbolic dim is inferred (ONNX -1). The element
- * count must match symbolically: [B, T, 768] → ['B*T', 768] is fine, → ['N', 768] is not.
+ * the input is copied (ONNX 0); one other symbolic dim may be inferred (ONNX -1). When more
+ * symbolic dims move, pass `dimsFrom`: tensors whose run-time shapes hold them
+ * ([B*T, V] → [B, T, V] with dimsFrom [ids] where ids is [B, T]). The element count must match
+ * symbolically: [B, T, 768] → ['B*T', 768] is fine, → ['N', 768] is not.
  */
-export function reshape(x: Tensor, shape: readonly Dim[]): Tensor {
+export function reshape(x: Tensor, shape: readonly Dim[], dimsFrom: readonly Tensor[] = []): Tensor {
   const target = shape.map(normalizeDim);
   if (normalizeDim(productOf(x.shape)) !== normalizeDim(productOf(target))) {
     throw new ShapeError(`Reshape: ${formatShape(x.shape)} has ${productOf(x.shape)} elements, ${formatShape(target)} has ${productOf(target)}`);
   }
-  let inferred = 0;
-  const spec = target.map((d, i) => {
-    if (typeof d === 'number') return d;
-    if (i < x.rank && sameDim(x.shape[i], d)) return 0;
-    inferred++;
-    return -1;
-  });
-  if (inferred > 1) throw new ShapeError(`Reshape ${formatShape(x.shape)} → ${formatShape(target)}: more than one symbolic dim changes place; reshape in two steps`);
-  // A literal 0 in the target would be read as "copy"; ONNX needs allowzero for it and we never want it.
   if (target.includes(0)) throw new ShapeError('Reshape: zero-sized dims are not supported');
-  return x.graph.node('Reshape', [x, x.graph.int64s(spec)], [{ dtype: x.dtype, shape: target }])[0];
+  const g = x.graph;
+  const moved = target.filter((d, i) => typeof d !== 'number' && !(i < x.rank && sameDim(x.shape[i], d))).length;
+  if (moved <= 1) {
+    const spec = target.map((d, i) => (typeof d === 'number' ? d : i < x.rank && sameDim(x.shape[i], d) ? 0 : -1));
+    return g.node('Reshape', [x, g.int64s(spec)], [{ dtype: x.dtype, shape: target }])[0];
+  }
+  // Several symbolic dims move: assemble the target shape at run time from the sources' shapes.
+  const pieces = target.map((d, i) => {
+    if (typeof d === 'number') return g.int64s([d]);
+    if (i < x.rank && sameDim(x.shape[i], d)) return g.int64s([0]);
+    for (const src of dimsFrom) {
+      const j = src.shape.findIndex((sd) => sameDim(sd, d));
+      if (j >= 0) return gather(shapeOf(src), g.int64s([j]));
+    }
+    throw new ShapeError(`Reshape ${formatShape(x.shape)} → ${formatShape(target)}: no tensor in dimsFrom has dim ${d}`);
+  });
+  const spec = concat(pieces, 0);
+  return g.node('Reshape', [x, spec], [{ dtype: x.dtype, shape: target }])[0];
 }
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {

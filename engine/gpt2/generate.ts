@@ -1,0 +1,129 @@
+// Autoregressive generation with a key/value cache that JavaScript owns. Prompts of different
+// lengths run as one left-padded batch: the cache is preallocated for prompt + new tokens, each
+// call feeds it whole (zero-copy) with an attention bias that hides padding and unwritten slots,
+// and only the new tokens' keys and values come back to be written in place.
+import ort from 'onnxruntime-node';
+import { SecureStream } from '../random/secure-stream.ts';
+import { END_OF_TEXT_ID } from '../tokenizer/gpt2-tokenizer.ts';
+import { headDim } from './config.ts';
+import { cacheInputNames, cacheOutputNames } from './graph.ts';
+import { MASKED, type Gpt2Model } from './model.ts';
+import { sampleToken, validateSampling, type SamplingOptions } from './sampling.ts';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** Seed of the sampling streams; the same seed gives the same samples. */
+  seed: string | number | bigint;
+  /** Stop a row when it produces this token (default <|endoftext|>; null never stops early). */
+  stopToken?: number | null;
+}
+
+export interface GenerateResult {
+  /** New token ids per prompt, without the stop token. */
+  tokens: number[][];
+  /** Why each row ended. */
+  finish: ('stop' | 'length')[];
+}
+
+export async function generateTokens(model: Gpt2Model, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
+  validateSampling(options);
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) throw new RangeError(`max new tokens must be a non-negative integer, got ${options.maxNewTokens}`);
+  const c = model.config;
+  const B = prompts.length;
+  const stopToken = options.stopToken === undefined ? c.eosTokenId : options.stopToken;
+  // An empty prompt starts from <|endoftext|>, as GPT-2 was trained to begin a document.
+  const rows = prompts.map((p) => (p.length === 0 ? [c.bosTokenId] : [...p]));
+  const tokens: number[][] = rows.map(() => []);
+  const finish: ('stop' | 'length')[] = rows.map(() => 'length');
+  if (B === 0 || options.maxNewTokens === 0) return { tokens, finish };
+
+  const P = Math.max(...rows.map((r) => r.length));
+  const longest = Math.max(...rows.map((r) => r.length)) + options.maxNewTokens;
+  if (longest - 1 > c.nPositions) throw new RangeError(`prompt + new tokens (${longest}) exceed the model's ${c.nPositions} positions`);
+  const pad = rows.map((r) => P - r.length);
+  const S = P + options.maxNewTokens - 1; // the last sampled token is never fed back
+  const H = c.nHead;
+  const D = headDim(c);
+  const keys = Array.from({ length: c.nLayer }, () => new Float32Array(B * H * D * S));
+  const values = Array.from({ length: c.nLayer }, () => new Float32Array(B * H * S * D));
+  const cacheFeeds: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < c.nLayer; l++) {
+    const n = cacheInputNames(l);
+    cacheFeeds[n.key] = new ort.Tensor('float32', keys[l], [B, H, D, S]);
+    cacheFeeds[n.value] = new ort.Tensor('float32', values[l], [B, H, S, D]);
+  }
+  // One stream per row: a prompt's samples do not depend on what else is in the batch.
+  const streams = rows.map((_, b) => SecureStream.fromSeed(`${String(options.seed)}/${b}`, 'gpt2-generate'));
+  const done = rows.map(() => false);
+
+  let start = 0; // cache slot of the first token of this call
+  let chunk = rows.map((r, b) => [...new Array<number>(pad[b]).fill(END_OF_TEXT_ID), ...r]);
+  for (let step = 0; step < options.maxNewTokens; step++) {
+    const T = chunk[0].length;
+    const feeds = stepFeeds(chunk, start, pad, S);
+    const out = await model.run('cached', { ...feeds, ...cacheFeeds });
+    if (start + T <= S) {
+      for (let l = 0; l < c.nLayer; l++) {
+        const n = cacheOutputNames(l);
+        writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T, start });
+      }
+    }
+    const logits = out.logits.data as Float32Array;
+    const next: number[][] = [];
+    for (let b = 0; b < B; b++) {
+      let id = END_OF_TEXT_ID;
+      if (!done[b]) {
+        id = sampleToken(logits.subarray(b * c.vocabSize, (b + 1) * c.vocabSize), options, streams[b]);
+        if (id === stopToken) {
+          done[b] = true;
+          finish[b] = 'stop';
+        } else tokens[b].push(id);
+      }
+      next.push([id]);
+    }
+    if (done.every(Boolean)) break;
+    start += T;
+    chunk = next;
+  }
+  return { tokens, finish };
+}
+
+/** Token ids, positions and attention bias for T new tokens at cache slots [start, start+T). */
+function stepFeeds(chunk: number[][], start: number, pad: number[], S: number): Record<string, ort.Tensor> {
+  const B = chunk.length;
+  const T = chunk[0].length;
+  const K = S + T;
+  const ids = new BigInt64Array(B * T);
+  const positions = new BigInt64Array(B * T);
+  const bias = new Float32Array(B * T * K).fill(MASKED);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const slot = start + t;
+      ids[b * T + t] = BigInt(chunk[b][t]);
+      positions[b * T + t] = BigInt(Math.max(0, slot - pad[b]));
+      const row = (b * T + t) * K;
+      for (let s = pad[b]; s < start; s++) bias[row + s] = 0; // written cache slots
+      for (let u = 0; u <= t; u++) if (start + u >= pad[b]) bias[row + S + u] = 0; // new tokens, causally
+    }
+  }
+  return {
+    input_ids: new ort.Tensor('int64', ids, [B, T]),
+    position_ids: new ort.Tensor('int64', positions, [B, T]),
+    attn_bias: new ort.Tensor('float32', bias, [B, 1, T, K]),
+  };
+}
+
+/** Copies the new keys [B,H,D,T] and values [B,H,T,D] into the caches [B,H,D,S] and [B,H,S,D]. */
+function writeCache(
+  keys: Float32Array,
+  values: Float32Array,
+  newKeys: Float32Array,
+  newValues: Float32Array,
+  d: { B: number; H: number; D: number; S: number; T: number; start: number },
+): void {
+  const { B, H, D, S, T, start } = d;
+  for (let bh = 0; bh < B * H; bh++) {
+    for (let i = 0; i < D; i++) keys.set(newKeys.subarray((bh * D + i) * T, (bh * D + i + 1) * T), (bh * D + i) * S + start);
+    values.set(newValues.subarray(bh * T * D, (bh + 1) * T * D), (bh * S + start) * D);
+  }
+}

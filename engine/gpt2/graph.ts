@@ -1,0 +1,102 @@
+// GPT-2's forward pass as an ONNX graph, exactly Hugging Face's GPT2LMHeadModel in eval mode:
+// pre-LayerNorm blocks, fused q/k/v projection (Conv1D layout), gelu_new, final LayerNorm and an
+// LM head tied to the token embedding.
+//
+// Inputs: input_ids [B, T] and position_ids [B, T] (int64), attn_bias [B, 1, T, K] (0 where a query
+// may attend, a large negative number where not; K = S + T with a cache, T without), and with a
+// cache per layer past_key_i [B, H, D, S] (keys stored transposed, so q·kᵀ needs no transpose)
+// and past_value_i [B, H, S, D]. Outputs: logits ([B, V] at the last position, or [B, T, V]) and
+// with a cache present_key_i [B, H, D, T] / present_value_i [B, H, T, D] for the new tokens only:
+// the caller owns the cache, so nothing proportional to the context is copied out per step.
+import { Graph, op, type Tensor } from '../onnx/index.ts';
+import { headDim, type Gpt2Config } from './config.ts';
+import { parameterShapes, type Gpt2Weights } from './weights.ts';
+
+export interface Gpt2GraphOptions {
+  /** 'last': logits of the last position only (generation); 'all': every position. */
+  logits: 'last' | 'all';
+  /** Take past keys/values as inputs and return the new ones. */
+  kvCache: boolean;
+  /** Bake these weights into the model as initializers; by default weights are graph inputs. */
+  weights?: Gpt2Weights;
+}
+
+export const cacheInputNames = (layer: number) => ({ key: `past_key_${layer}`, value: `past_value_${layer}` });
+export const cacheOutputNames = (layer: number) => ({ key: `present_key_${layer}`, value: `present_value_${layer}` });
+
+export function buildGpt2Graph(c: Gpt2Config, options: Gpt2GraphOptions): Graph {
+  const g = new Graph({ name: `gpt2_${options.logits}${options.kvCache ? '_cached' : ''}` });
+  const shapes = new Map(parameterShapes(c));
+  const param = (name: string): Tensor => {
+    const shape = shapes.get(name);
+    if (!shape) throw new Error(`no GPT-2 parameter ${name}`);
+    const baked = options.weights?.get(name);
+    return baked ? g.initializer(name, 'float32', shape, baked.data) : g.input(name, 'float32', shape);
+  };
+  const H = c.nHead;
+  const D = headDim(c);
+  const keyLen = options.kvCache ? 'S+T' : 'T';
+
+  const inputIds = g.input('input_ids', 'int64', ['B', 'T']);
+  const positionIds = g.input('position_ids', 'int64', ['B', 'T']);
+  const attnBias = g.input('attn_bias', 'float32', ['B', 1, 'T', keyLen]);
+  const wte = param('wte.weight');
+
+  let x = op.add(op.gather(wte, inputIds), op.gather(param('wpe.weight'), positionIds)); // [B, T, C]
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `h.${i}.`;
+    const w = (name: string) => param(p + name);
+    g.scope(`h${i}`, () => {
+      const ln1 = op.layerNorm(x, w('ln_1.weight'), w('ln_1.bias'), { epsilon: c.layerNormEpsilon });
+      const qkv = op.add(op.matmul(ln1, w('attn.c_attn.weight')), w('attn.c_attn.bias'));
+      const [q, k, v] = op.split(qkv, -1, [c.nEmbd, c.nEmbd, c.nEmbd]);
+      const heads = (t: Tensor) => op.reshape(t, ['B', 'T', H, D]);
+      // Scaling q instead of the scores: one [B,H,T,D] multiply instead of a [B,H,T,K] one.
+      const qh = op.mul(op.transpose(heads(q), [0, 2, 1, 3]), 1 / Math.sqrt(D)); // [B, H, T, D]
+      const kt = op.transpose(heads(k), [0, 2, 3, 1]); // [B, H, D, T]
+      const vh = op.transpose(heads(v), [0, 2, 1, 3]); // [B, H, T, D]
+      const attended = options.kvCache ? cachedAttention(g, i, qh, kt, vh, attnBias, H, D) : attention(qh, kt, vh, attnBias);
+      const merged = op.reshape(op.transpose(attended, [0, 2, 1, 3]), ['B', 'T', c.nEmbd]);
+      x = op.add(x, op.add(op.matmul(merged, w('attn.c_proj.weight')), w('attn.c_proj.bias')));
+      const ln2 = op.layerNorm(x, w('ln_2.weight'), w('ln_2.bias'), { epsilon: c.layerNormEpsilon });
+      const hidden = op.geluTanh(op.add(op.matmul(ln2, w('mlp.c_fc.weight')), w('mlp.c_fc.bias')));
+      x = op.add(x, op.add(op.matmul(hidden, w('mlp.c_proj.weight')), w('mlp.c_proj.bias')));
+    });
+  }
+  const final = op.layerNorm(x, param('ln_f.weight'), param('ln_f.bias'), { epsilon: c.layerNormEpsilon });
+  // The tied LM head: Gemm with transB reads wte [V, C] as is; MatMul would need a transposed copy.
+  if (options.logits === 'last') {
+    const last = op.reshape(op.slice(final, { axis: 1, start: -1, end: op.END }), ['B', c.nEmbd]);
+    g.output(op.gemm(last, wte, undefined, { transB: true }), 'logits');
+  } else {
+    const rows = op.reshape(final, ['B*T', c.nEmbd]);
+    const logits = op.gemm(rows, wte, undefined, { transB: true });
+    g.output(op.reshape(logits, ['B', 'T', c.vocabSize], [inputIds]), 'logits');
+  }
+  return g;
+}
+
+/** softmax(q·kᵀ + bias)·v over the tokens of this call only. */
+function attention(q: Tensor, kt: Tensor, v: Tensor, bias: Tensor): Tensor {
+  return op.matmul(op.softmax(op.add(op.matmul(q, kt), bias), -1), v);
+}
+
+/**
+ * Attention over the caller's cache plus the new tokens, without concatenating the cache: scores
+ * against past and new keys are computed apart, joined for one softmax (a small [B,H,T,S+T]
+ * tensor), split again and applied to past and new values.
+ */
+function cachedAttention(g: Graph, layer: number, q: Tensor, kt: Tensor, v: Tensor, bias: Tensor, H: number, D: number): Tensor {
+  const names = cacheInputNames(layer);
+  const pastKt = g.input(names.key, 'float32', ['B', H, D, 'S']);
+  const pastV = g.input(names.value, 'float32', ['B', H, 'S', D]);
+  const outNames = cacheOutputNames(layer);
+  g.output(kt, outNames.key);
+  g.output(v, outNames.value);
+  const scores = op.concat([op.matmul(q, pastKt), op.matmul(q, kt)], -1); // [B, H, T, S+T]
+  const probs = op.softmax(op.add(scores, bias), -1);
+  const pastLen = op.slice(op.shapeOf(pastKt), { axis: 0, start: 3, end: 4 }); // [S]
+  const probsPast = op.sliceDynamic(probs, g.int64s([0]), pastLen, [3], ['B', H, 'T', 'S']);
+  const probsNew = op.sliceDynamic(probs, pastLen, g.int64s([op.END]), [3], ['B', H, 'T', 'T']);
+  return op.add(op.matmul(probsPast, pastV), op.matmul(probsNew, v));
+}
