@@ -7,14 +7,14 @@ import { generateTokens } from '../../engine/gpt2/generate.ts';
 import { decode, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import { expected, tinyModelDir } from './fixture.ts';
 
-describe('GPT-2 golden fixture (transformers)', () => {
+void describe('GPT-2 golden fixture (transformers)', () => {
   let model: Gpt2Model;
   before(async () => {
     model = await Gpt2Model.create(await loadCheckpoint(tinyModelDir));
   });
   after(async () => model.release());
 
-  test('the fixture model loads from fp16 safetensors with the tiny config', () => {
+  void test('the fixture model loads from fp16 safetensors with the tiny config', () => {
     assert.equal(model.config.vocabSize, 50257);
     assert.equal(model.config.nLayer, 2);
     assert.equal(model.config.nHead, 4);
@@ -22,7 +22,7 @@ describe('GPT-2 golden fixture (transformers)', () => {
   });
 
   for (const [i, c] of expected.logits.entries()) {
-    test(`logits match transformers to ${expected.tolerance} (input ${i}: ${JSON.stringify(c.text.slice(0, 30))})`, async () => {
+    void test(`logits match transformers to ${expected.tolerance} (input ${i}: ${JSON.stringify(c.text.slice(0, 30))})`, async () => {
       assert.deepEqual(encode(c.text), c.ids);
       const V = model.config.vocabSize;
       const logits = await model.sequenceLogits(c.ids);
@@ -43,7 +43,7 @@ describe('GPT-2 golden fixture (transformers)', () => {
     });
   }
 
-  test('greedy continuations equal transformers, one prompt at a time', async () => {
+  void test('greedy continuations equal transformers, one prompt at a time', async () => {
     for (const g of expected.greedy) {
       const { tokens } = await generateTokens(model, [encode(g.prompt)], { maxNewTokens: expected.greedy_new_tokens, temperature: 0, seed: 0 });
       assert.deepEqual(tokens[0], g.new_ids, `prompt ${JSON.stringify(g.prompt)}`);
@@ -51,7 +51,7 @@ describe('GPT-2 golden fixture (transformers)', () => {
     }
   });
 
-  test('greedy continuations equal transformers for the prompts as one padded batch', async () => {
+  void test('greedy continuations equal transformers for the prompts as one padded batch', async () => {
     const prompts = expected.greedy.map((g) => encode(g.prompt));
     const { tokens } = await generateTokens(model, prompts, { maxNewTokens: expected.greedy_new_tokens, temperature: 0, seed: 0 });
     expected.greedy.forEach((g, b) => assert.deepEqual(tokens[b], g.new_ids, `prompt ${JSON.stringify(g.prompt)}`));
