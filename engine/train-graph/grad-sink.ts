@@ -1,0 +1,74 @@
+// Where a backward pass hands its parameter gradients. The blocks' backward code states WHAT each
+// parameter's gradient is made of (a linear layer's input and output gradient, per-row terms, the
+// tied embedding's two uses); the sink decides HOW it is reduced:
+//   SummingSink     — the plain sum over the micro-batch, computed as soon as it can be so that
+//                     onnxruntime frees the activations early (non-private training);
+//   BookKeepingSink — per-example norms, clip factors and the clipped sum (clipping-sink.ts).
+// All row-shaped tensors are [N, …] with N = B·T rows, example b owning rows b·T … b·T+T−1.
+import { op, type Dim, type Tensor } from '../onnx/index.ts';
+import { padRows } from './ops.ts';
+
+export interface BatchDims {
+  /** Examples in the micro-batch (symbolic: one graph serves every micro-batch size). */
+  B: Dim;
+  /** Tokens per example (static: the ghost-norm choice and the causal mask depend on it). */
+  T: number;
+}
+
+export interface GradientSink {
+  readonly dims: BatchDims;
+  /** y = a·W (+ b) for W [in, out]: a [N, in] is the layer's input, g [N, out] the gradient of its output. */
+  linear(weightName: string, biasName: string | undefined, a: Tensor, g: Tensor): void;
+  /** A parameter whose gradient is the sum over rows of `perRow` [N, …paramShape] (LayerNorm γ and β). */
+  rows(name: string, perRow: Tensor): void;
+  /** The position table [tableRows, D]: row t's gradient is Σ_b e[b, t]; e [N, D]. */
+  positions(name: string, e: Tensor, tableRows: number): void;
+  /** The LM-head use of the tied token table: logits = h·Wᵀ, with h [N, D] and the logits gradient d [N, V]. */
+  tokenHead(name: string, h: Tensor, d: Tensor): void;
+  /** The input use of the tied token table: x = W[ids]; ids [B, T] int64, e [N, D] the gradient at x. */
+  tokenInput(name: string, ids: Tensor, e: Tensor, vocabSize: number): void;
+  /** Gradient tensors by parameter name (shapes equal the parameters'), plus per-example norms when clipping. */
+  finish(): { grads: Map<string, Tensor>; exampleNorms?: Tensor };
+}
+
+export const rowsToExamples = (x: Tensor, dims: BatchDims): Tensor => op.reshape(x, [dims.B, dims.T, ...x.shape.slice(1)]);
+
+/** Plain sum over the micro-batch: what non-private training needs. */
+export class SummingSink implements GradientSink {
+  private readonly grads = new Map<string, Tensor>();
+  private readonly headGrads = new Map<string, Tensor>();
+
+  constructor(readonly dims: BatchDims) {}
+
+  linear(weightName: string, biasName: string | undefined, a: Tensor, g: Tensor): void {
+    this.put(weightName, op.gemm(a, g, undefined, { transA: true }));
+    if (biasName) this.put(biasName, op.reduceSum(g, [0]));
+  }
+
+  rows(name: string, perRow: Tensor): void {
+    this.put(name, op.reduceSum(perRow, [0]));
+  }
+
+  positions(name: string, e: Tensor, tableRows: number): void {
+    this.put(name, padRows(op.reduceSum(rowsToExamples(e, this.dims), [0]), tableRows));
+  }
+
+  tokenHead(name: string, h: Tensor, d: Tensor): void {
+    this.headGrads.set(name, op.gemm(d, h, undefined, { transA: true }));
+  }
+
+  tokenInput(name: string, ids: Tensor, e: Tensor): void {
+    const head = this.headGrads.get(name);
+    if (!head) throw new Error(`${name}: tokenHead must come before tokenInput (the backward visits the head first)`);
+    this.put(name, op.scatterND(head, op.reshape(ids, [e.shape[0], 1]), e, 'add'));
+  }
+
+  finish(): { grads: Map<string, Tensor> } {
+    return { grads: this.grads };
+  }
+
+  private put(name: string, grad: Tensor): void {
+    if (this.grads.has(name)) throw new Error(`gradient of ${name} given twice`);
+    this.grads.set(name, grad);
+  }
+}

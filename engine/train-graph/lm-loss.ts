@@ -1,0 +1,64 @@
+// The tied LM head and the causal language-model loss, forward and backward.
+//
+// Loss definition (the privacy unit is one example, so its loss must depend on that example only):
+//   token t of example b is a target iff attention_mask[b, t] = attention_mask[b, t+1] = 1 (t < T−1);
+//   ℓ_b = (1 / max(1, n_b)) · Σ_targets −log p(ids[b, t+1] | ids[b, ≤t]),  n_b = number of targets;
+//   the micro-batch objective is Σ_b ℓ_b.
+// It is the per-sequence mean Opacus uses for generative models (DPLossFastGradientClipping with
+// reduction 'mean' and ignore_index), NOT a token mean over the batch, which would couple examples.
+// Private and non-private training use the same definition, so their models are comparable.
+import { op, type Tensor } from '../onnx/index.ts';
+import type { BatchDims, GradientSink } from './grad-sink.ts';
+import { rangeAlong } from './ops.ts';
+
+export interface LmLossInputs {
+  hidden: Tensor; // ln_f output [N, D]
+  wte: Tensor; // [V, D]
+  wteName: string;
+  ids: Tensor; // [B, T] int64
+  attentionMask: Tensor; // [B, T] int64, 1 = real token
+}
+
+export interface LmLossResult {
+  /** ℓ_b [B]. */
+  exampleLoss: Tensor;
+  /** n_b [B] (float). */
+  exampleTargets: Tensor;
+  /** d(Σ_b ℓ_b)/d hidden [N, D]. */
+  dHidden: Tensor;
+}
+
+/** Labels (next token, 0 where there is none) and per-token loss weights 1[target]/max(1, n_b), both [B, T]. */
+function targets(ids: Tensor, attentionMask: Tensor, dims: BatchDims, dtype: 'float32' | 'float64'): { labels: Tensor; weights: Tensor; counts: Tensor } {
+  const T = dims.T;
+  const firstCol = (x: Tensor) => op.slice(x, { axis: 1, start: 0, end: 1 });
+  const shiftLeft = (x: Tensor, fill: Tensor) => op.concat([op.slice(x, { axis: 1, start: 1, end: T }), fill], 1);
+  const labels = shiftLeft(ids, op.mul(firstCol(ids), 0));
+  const mask = op.cast(attentionMask, dtype);
+  const zeros = op.mul(firstCol(mask), 0);
+  const isTarget = op.mul(mask, shiftLeft(mask, zeros));
+  const counts = op.reduceSum(isTarget, [1]);
+  const weights = op.div(isTarget, op.unsqueeze(op.max(counts, 1), [1]));
+  return { labels, weights, counts };
+}
+
+export function lmLossForwardBackward(x: LmLossInputs, dims: BatchDims, sink: GradientSink): LmLossResult {
+  const dtype = x.hidden.dtype as 'float32' | 'float64';
+  const N = x.hidden.shape[0];
+  const { labels, weights, counts } = targets(x.ids, x.attentionMask, dims, dtype);
+  const labelRows = op.reshape(labels, [N]);
+  const weightRows = op.reshape(weights, [N]);
+
+  const logits = op.gemm(x.hidden, x.wte, undefined, { transB: true }); // [N, V]
+  const { loss: nll, logProb } = op.softmaxCrossEntropy(logits, labelRows, { reduction: 'none' });
+  const exampleLoss = op.reduceSum(op.reshape(op.mul(nll, weightRows), [dims.B, dims.T]), [1]);
+
+  // d ℓ / d logits = w_t·(softmax − onehot(label)): scale the probabilities, then subtract w_t at the label.
+  const scaledProbs = op.mul(op.exp(logProb), op.unsqueeze(weightRows, [1]));
+  const labelCells = op.concat([op.unsqueeze(rangeAlong(labelRows, 0, N), [1]), op.unsqueeze(labelRows, [1])], 1);
+  const dLogits = op.scatterND(scaledProbs, labelCells, op.neg(weightRows), 'add');
+
+  sink.tokenHead(x.wteName, x.hidden, dLogits);
+  const dHidden = op.gemm(dLogits, x.wte);
+  return { exampleLoss, exampleTargets: counts, dHidden };
+}

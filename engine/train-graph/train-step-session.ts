@@ -1,0 +1,89 @@
+// Runs the training-step graph: weights and a token batch in, gradient sums and per-example
+// statistics out, in one session.run. Weights are fed as zero-copy input tensors, so the same
+// session follows the optimizer's in-place updates.
+import ort from 'onnxruntime-node';
+import type { Gpt2Config } from '../gpt2/config.ts';
+import { parameterShapes } from '../gpt2/weights.ts';
+import { EngineSession, serializeGraph, type SessionConfig } from '../onnx/index.ts';
+import { buildTrainStepGraph, trainGraphNames, type TrainStepGraphOptions } from './train-step-graph.ts';
+
+type FloatArray = Float32Array | Float64Array;
+
+export interface ParamValue {
+  shape: readonly number[];
+  data: FloatArray;
+}
+
+/** Right-padded token rows: [batchSize × seqLen] ids and mask (1 = token, 0 = padding). */
+export interface TokenBatch {
+  batchSize: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+}
+
+export interface TrainStepResult {
+  /** Σ over the micro-batch (clipped per example in 'clipped' mode), by parameter name. */
+  grads: Map<string, FloatArray>;
+  /** Each example's loss (mean over its target tokens). */
+  exampleLoss: FloatArray;
+  /** Each example's number of target tokens. */
+  exampleTargets: FloatArray;
+  /** Each example's gradient norm before clipping ('clipped' mode only). */
+  exampleGradNorm?: FloatArray;
+}
+
+export class TrainStepSession {
+  private constructor(
+    readonly config: Gpt2Config,
+    readonly options: TrainStepGraphOptions,
+    private readonly session: EngineSession,
+    private readonly paramNames: string[],
+  ) {}
+
+  static async create(config: Gpt2Config, options: TrainStepGraphOptions, session: SessionConfig = {}): Promise<TrainStepSession> {
+    const model = serializeGraph(buildTrainStepGraph(config, options));
+    const engine = await EngineSession.create(model, session);
+    return new TrainStepSession(config, options, engine, parameterShapes(config).map(([name]) => name));
+  }
+
+  get seqLen(): number {
+    return this.options.seqLen;
+  }
+
+  async run(weights: ReadonlyMap<string, ParamValue>, batch: TokenBatch, clipNorm?: number): Promise<TrainStepResult> {
+    const T = this.options.seqLen;
+    const B = batch.batchSize;
+    if (batch.inputIds.length !== B * T || batch.attentionMask.length !== B * T) {
+      throw new Error(`token batch: expected ${B}×${T} ids and mask, got ${batch.inputIds.length} and ${batch.attentionMask.length}`);
+    }
+    const dtype = this.options.dtype ?? 'float32';
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.paramNames) {
+      const w = weights.get(name);
+      if (!w) throw new Error(`weights lack ${name}`);
+      if ((dtype === 'float32') !== w.data instanceof Float32Array) throw new Error(`${name}: expected ${dtype} data`);
+      feeds[name] = new ort.Tensor(dtype, w.data, w.shape);
+    }
+    feeds[trainGraphNames.inputIds] = new ort.Tensor('int64', batch.inputIds, [B, T]);
+    feeds[trainGraphNames.attentionMask] = new ort.Tensor('int64', batch.attentionMask, [B, T]);
+    if (this.options.mode === 'clipped') {
+      if (clipNorm === undefined || !(clipNorm > 0)) throw new Error(`clipped gradients need a positive clip norm, got ${clipNorm}`);
+      const c = dtype === 'float32' ? Float32Array.of(clipNorm) : Float64Array.of(clipNorm);
+      feeds[trainGraphNames.clipNorm] = new ort.Tensor(dtype, c, []);
+    }
+    const out = await this.session.run(feeds);
+    const data = (name: string): FloatArray => out[name].data as FloatArray;
+    const grads = new Map<string, FloatArray>();
+    for (const name of this.paramNames) grads.set(name, data(trainGraphNames.grad(name)));
+    return {
+      grads,
+      exampleLoss: data(trainGraphNames.exampleLoss),
+      exampleTargets: data(trainGraphNames.exampleTargets),
+      exampleGradNorm: this.options.mode === 'clipped' ? data(trainGraphNames.exampleGradNorm) : undefined,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
