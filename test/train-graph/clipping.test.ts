@@ -65,7 +65,7 @@ function relativeError(actual: Map<string, ArrayLike<number>>, expected: Map<str
   return Math.sqrt(diff / ref);
 }
 
-test('examples without targets contribute nothing', () => {
+void test('examples without targets contribute nothing', () => {
   assert.equal(exampleNorms[3], 0);
   assert.equal(exampleNorms[4], 0);
   assert.ok(exampleNorms.slice(0, 3).every((n) => n > 0));
@@ -73,7 +73,7 @@ test('examples without targets contribute nothing', () => {
 });
 
 for (const ghost of ['auto', 'always', 'never'] as const) {
-  test(`clipped sum in one pass equals the per-example loop (norms: ${ghost})`, async () => {
+  void test(`clipped sum in one pass equals the per-example loop (norms: ${ghost})`, async () => {
     const positive = exampleNorms.filter((n) => n > 0).sort((a, b) => a - b);
     const clipNorm = (positive[0] + positive[1]) / 2; // clips some examples, not others
     const factors = exampleNorms.map((n) => clipFactor(n, clipNorm));
@@ -88,7 +88,7 @@ for (const ghost of ['auto', 'always', 'never'] as const) {
   });
 }
 
-test('a clip norm above every example norm gives the plain sum', async () => {
+void test('a clip norm above every example norm gives the plain sum', async () => {
   const session = await TrainStepSession.create(tiny.config, { seqLen: T, mode: 'clipped' });
   const clipped = await session.run(tiny.weights, tokenBatch(ids, mask), 10 * Math.max(...exampleNorms));
   await session.release();
@@ -98,7 +98,7 @@ test('a clip norm above every example norm gives the plain sum', async () => {
   assert.ok(relativeError(plain.grads, weightedSum(exampleNorms.map(() => 1))) <= 1e-5, 'the batch sum equals the per-example sum');
 });
 
-test('padding is inert: other ids under the mask change nothing', async () => {
+void test('padding is inert: other ids under the mask change nothing', async () => {
   const repadded = ids.map((row, b) => row.map((id, t) => (mask[b][t] ? id : 1000 + t)));
   const a = await sumSession.run(tiny.weights, tokenBatch(ids, mask));
   const b = await sumSession.run(tiny.weights, tokenBatch(repadded, mask));

@@ -36,7 +36,7 @@ function assertAgree(reports: FdReport[], tolerance = 1e-6): void {
 /** Loss Σ r⊙y with a fixed random r, so that dL/dy = r. */
 const weighted = (y: Tensor, r: Tensor) => op.reduceSum(op.mul(y, r), [0, 1]);
 
-test('LayerNorm backward', async () => {
+void test('LayerNorm backward', async () => {
   const inputs = [floats('x', [N, 6], 2, 0.5), floats('gamma', [6], 0.3, 1), floats('beta', [6]), floats('r', [N, 6], 1, 0, false)];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const sink = new SummingSink(dims);
@@ -46,7 +46,7 @@ test('LayerNorm backward', async () => {
   }));
 });
 
-test('GELU (tanh form) backward', async () => {
+void test('GELU (tanh form) backward', async () => {
   const inputs = [floats('f', [N, 5], 2), floats('r', [N, 5], 1, 0, false)];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const { u, tanhZ } = geluForward(t.get('f')!);
@@ -54,7 +54,7 @@ test('GELU (tanh form) backward', async () => {
   }));
 });
 
-test('Conv1D linear backward', async () => {
+void test('Conv1D linear backward', async () => {
   const inputs = [floats('a', [N, 5]), floats('W', [5, 7]), floats('b', [7]), floats('r', [N, 7], 1, 0, false)];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const sink = new SummingSink(dims);
@@ -65,7 +65,7 @@ test('Conv1D linear backward', async () => {
   }));
 });
 
-test('causal multi-head attention backward, with a padded key', async () => {
+void test('causal multi-head attention backward, with a padded key', async () => {
   const inputs = [floats('qkv', [N, 3 * 8]), mask, floats('r', [N, 8], 1, 0, false)];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const bias = attentionMaskBias(t.get('mask')!, dims, 'float64');
@@ -86,7 +86,7 @@ function blockInputs(prefix: string): FdInput[] {
   ];
 }
 
-test('transformer block backward (every parameter and the input)', async () => {
+void test('transformer block backward (every parameter and the input)', async () => {
   const inputs = [floats('x', [N, D]), mask, floats('r', [N, D], 1, 0, false), ...blockInputs('h.0.')];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const sink = new SummingSink(dims);
@@ -97,7 +97,7 @@ test('transformer block backward (every parameter and the input)', async () => {
   }));
 });
 
-test('tied LM head and masked per-example-mean loss backward', async () => {
+void test('tied LM head and masked per-example-mean loss backward', async () => {
   // Repeated tokens, and padding that holds a real id: the mask alone must silence it.
   const ids = ints('ids', [2, 4], [3, 5, 3, 3, 7, 7, 2, 5]);
   const inputs = [floats('hidden', [N, D]), floats('wte', [11, D]), ids, mask];
@@ -109,7 +109,7 @@ test('tied LM head and masked per-example-mean loss backward', async () => {
   }));
 });
 
-test('whole small GPT-2: every parameter, embeddings included', async () => {
+void test('whole small GPT-2: every parameter, embeddings included', async () => {
   const config: Gpt2Config = { vocabSize: 13, nPositions: 9, nEmbd: D, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5, bosTokenId: 0, eosTokenId: 0 };
   const T = 6;
   const model = serializeGraph(buildTrainStepGraph(config, { seqLen: T, mode: 'sum', dtype: 'float64' }));

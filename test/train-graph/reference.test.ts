@@ -59,8 +59,8 @@ function assertClose(actual: ArrayLike<number>, expected: readonly number[], tol
 
 for (const [dtype, tolerance] of [['float32', 1e-4], ['float64', 1e-6]] as const) {
   // float64 is bounded by the fixture's float32 storage, not by the graph.
-  describe(`GPT-2 training step vs PyTorch (${dtype})`, () => {
-    test('sum of per-example gradients, every parameter', async () => {
+  void describe(`GPT-2 training step vs PyTorch (${dtype})`, () => {
+    void test('sum of per-example gradients, every parameter', async () => {
       const r = await runMode('sum', dtype);
       assertMatchesReference(r, 'sum', tolerance);
       assertClose(r.exampleLoss, fx.exampleLosses, tolerance, 'example loss');
@@ -68,7 +68,7 @@ for (const [dtype, tolerance] of [['float32', 1e-4], ['float64', 1e-6]] as const
       assert.equal(r.exampleGradNorm, undefined);
     });
 
-    test('per-example norms and the clipped sum', async () => {
+    void test('per-example norms and the clipped sum', async () => {
       const r = await runMode('clipped', dtype);
       assert.ok(r.exampleGradNorm);
       assertClose(r.exampleGradNorm, fx.exampleGradNorms, tolerance, 'per-example norm');
