@@ -1,0 +1,66 @@
+// Generation throughput: Veil (onnxruntime-node) against Hugging Face transformers (PyTorch, CPU),
+// side by side in one run on this machine, on a GPT-2-small-shaped model with random weights.
+// Each side runs in its own process (peak RSS is per process), greedy, KV cache, no early stop.
+//
+//   node --import tsx bench/generate/bench.ts [--batches 1,8] [--prompt-tokens 64] [--new-tokens 100]
+//
+// VEIL_PYTHON names a Python with torch and transformers (default /tmp/veil-py/bin/python).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { saveCheckpoint } from '../../engine/gpt2/checkpoint.ts';
+import { presetConfig } from '../../engine/gpt2/config.ts';
+import { randomWeights } from '../../engine/gpt2/weights.ts';
+
+interface SideResult {
+  seconds: number;
+  tokens_per_second: number;
+  max_rss_mb: number;
+  first_row: number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '1,8' },
+    'prompt-tokens': { type: 'string', default: '64' },
+    'new-tokens': { type: 'string', default: '100' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const here = fileURLToPath(new URL('.', import.meta.url));
+const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+const promptTokens = values['prompt-tokens'];
+const newTokens = values['new-tokens'];
+
+function runSide(command: string, args: string[], env: NodeJS.ProcessEnv): SideResult {
+  const r = spawnSync(command, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as SideResult;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'veil-bench-gpt2-'));
+try {
+  const config = presetConfig('gpt2');
+  process.stdout.write(`writing a random GPT-2-small checkpoint (${config.nLayer} layers, width ${config.nEmbd}) to ${dir}\n`);
+  await saveCheckpoint(dir, { config, weights: randomWeights(config, 'bench') }, { tokenizer: false });
+  const env = { ...process.env, VEIL_ORT_THREADS: values.threads };
+  const rows: string[] = [];
+  for (const batch of values.batches.split(',').map(Number)) {
+    const veil = runSide(process.execPath, ['--import', 'tsx', join(here, 'veil_generate.ts'), dir, String(batch), promptTokens, newTokens], env);
+    const hf = runSide(python, [join(here, 'hf_generate.py'), '--model', dir, '--batch', String(batch), '--prompt-tokens', promptTokens, '--new-tokens', newTokens, '--threads', values.threads], env);
+    const same = veil.first_row.every((t, i) => t === hf.first_row[i]);
+    rows.push(
+      `batch ${batch}: veil ${veil.tokens_per_second.toFixed(1)} tok/s (${veil.seconds.toFixed(1)} s, peak RSS ${veil.max_rss_mb.toFixed(0)} MB) | ` +
+        `transformers ${hf.tokens_per_second.toFixed(1)} tok/s (${hf.seconds.toFixed(1)} s, peak RSS ${hf.max_rss_mb.toFixed(0)} MB) | ` +
+        `ratio ${(veil.tokens_per_second / hf.tokens_per_second).toFixed(2)}x | same greedy tokens: ${same ? 'yes' : 'no'}`,
+    );
+    process.stdout.write(rows[rows.length - 1] + '\n');
+  }
+  process.stdout.write(`\nGPT-2 small, ${promptTokens}-token prompts, ${newTokens} new tokens, ${values.threads} threads each, greedy:\n${rows.join('\n')}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
