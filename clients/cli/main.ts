@@ -1,5 +1,6 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
+import { registerGenerateCommands } from './generate.ts';
 import { registerInfraCommands } from './infra.ts';
 import { registerWorkerCommands } from './worker.ts';
 
@@ -12,6 +13,7 @@ const program = new Command()
 registerInfraCommands(program);
 registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
+registerGenerateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
