@@ -3,3 +3,5 @@
 export { buildTrainStepGraph, trainGraphNames, type GradientMode, type TrainStepGraphOptions } from './train-step-graph.ts';
 export { TrainStepSession, type ParamValue, type TokenBatch, type TrainStepResult } from './train-step-session.ts';
 export type { GhostPolicy } from './ghost-norms.ts';
+export { Gpt2GradientComputer, type Gpt2GradientComputerOptions } from './gpt2-gradient-computer.ts';
+export type { ExampleLoss } from './lm-loss.ts';

@@ -2,14 +2,18 @@
 //
 // Loss definition (the privacy unit is one example, so its loss must depend on that example only):
 //   token t of example b is a target iff attention_mask[b, t] = attention_mask[b, t+1] = 1 (t < T−1);
-//   ℓ_b = (1 / max(1, n_b)) · Σ_targets −log p(ids[b, t+1] | ids[b, ≤t]),  n_b = number of targets;
-//   the micro-batch objective is Σ_b ℓ_b.
-// It is the per-sequence mean Opacus uses for generative models (DPLossFastGradientClipping with
-// reduction 'mean' and ignore_index), NOT a token mean over the batch, which would couple examples.
-// Private and non-private training use the same definition, so their models are comparable.
+//   'sum'  (default): ℓ_b = Σ_targets −log p(ids[b, t+1] | ids[b, ≤t])   — engine/train's contract;
+//   'mean':           ℓ_b = that sum / max(1, n_b), n_b = number of targets — Opacus's convention for
+//                     generative models (DPLossFastGradientClipping, reduction 'mean', ignore_index);
+//   the micro-batch objective is Σ_b ℓ_b, NEVER a token mean over the batch (it would couple examples).
+// With 'sum', Σ over the data is the usual token-level LM objective; clipping then bounds long and
+// short examples alike. Private and non-private training use the same definition, so their models
+// are comparable.
 import { op, type Tensor } from '../onnx/index.ts';
 import type { BatchDims, GradientSink } from './grad-sink.ts';
 import { rangeAlong } from './ops.ts';
+
+export type ExampleLoss = 'sum' | 'mean';
 
 export interface LmLossInputs {
   hidden: Tensor; // ln_f output [N, D]
@@ -17,10 +21,11 @@ export interface LmLossInputs {
   wteName: string;
   ids: Tensor; // [B, T] int64
   attentionMask: Tensor; // [B, T] int64, 1 = real token
+  exampleLoss: ExampleLoss;
 }
 
 export interface LmLossResult {
-  /** ℓ_b [B]. */
+  /** ℓ_b [B] under the chosen definition. */
   exampleLoss: Tensor;
   /** n_b [B] (float). */
   exampleTargets: Tensor;
@@ -28,8 +33,8 @@ export interface LmLossResult {
   dHidden: Tensor;
 }
 
-/** Labels (next token, 0 where there is none) and per-token loss weights 1[target]/max(1, n_b), both [B, T]. */
-function targets(ids: Tensor, attentionMask: Tensor, dims: BatchDims, dtype: 'float32' | 'float64'): { labels: Tensor; weights: Tensor; counts: Tensor } {
+/** Labels (next token, 0 where there is none) and per-token loss weights (1[target], divided by max(1, n_b) for 'mean'), both [B, T]. */
+function targets(ids: Tensor, attentionMask: Tensor, dims: BatchDims, dtype: 'float32' | 'float64', reduction: ExampleLoss): { labels: Tensor; weights: Tensor; counts: Tensor } {
   const T = dims.T;
   const firstCol = (x: Tensor) => op.slice(x, { axis: 1, start: 0, end: 1 });
   const shiftLeft = (x: Tensor, fill: Tensor) => op.concat([op.slice(x, { axis: 1, start: 1, end: T }), fill], 1);
@@ -38,14 +43,14 @@ function targets(ids: Tensor, attentionMask: Tensor, dims: BatchDims, dtype: 'fl
   const zeros = op.mul(firstCol(mask), 0);
   const isTarget = op.mul(mask, shiftLeft(mask, zeros));
   const counts = op.reduceSum(isTarget, [1]);
-  const weights = op.div(isTarget, op.unsqueeze(op.max(counts, 1), [1]));
+  const weights = reduction === 'sum' ? isTarget : op.div(isTarget, op.unsqueeze(op.max(counts, 1), [1]));
   return { labels, weights, counts };
 }
 
 export function lmLossForwardBackward(x: LmLossInputs, dims: BatchDims, sink: GradientSink): LmLossResult {
   const dtype = x.hidden.dtype as 'float32' | 'float64';
   const N = x.hidden.shape[0];
-  const { labels, weights, counts } = targets(x.ids, x.attentionMask, dims, dtype);
+  const { labels, weights, counts } = targets(x.ids, x.attentionMask, dims, dtype, x.exampleLoss);
   const labelRows = op.reshape(labels, [N]);
   const weightRows = op.reshape(weights, [N]);
 

@@ -16,7 +16,7 @@ import { BookKeepingSink } from './clipping-sink.ts';
 import type { GhostPolicy } from './ghost-norms.ts';
 import { SummingSink, type BatchDims, type GradientSink } from './grad-sink.ts';
 import { layerNormBackward, layerNormForward } from './layer-norm.ts';
-import { lmLossForwardBackward } from './lm-loss.ts';
+import { lmLossForwardBackward, type ExampleLoss } from './lm-loss.ts';
 
 export type GradientMode = 'clipped' | 'sum';
 
@@ -25,6 +25,8 @@ export interface TrainStepGraphOptions {
   seqLen: number;
   /** 'clipped': Σ_i clip(g_i) by book-keeping (DP-SGD); 'sum': Σ_i g_i (non-private). */
   mode: GradientMode;
+  /** Per-example loss: sum (default, engine/train's contract) or mean over the example's target tokens. */
+  exampleLoss?: ExampleLoss;
   dtype?: 'float32' | 'float64';
   ghost?: GhostPolicy;
 }
@@ -74,7 +76,7 @@ export function buildTrainStepGraph(config: Gpt2Config, options: TrainStepGraphO
 
   // Loss and backward, last layer first.
   const loss = g.scope('loss', () =>
-    lmLossForwardBackward({ hidden: lnF.y, wte: p('wte.weight'), wteName: 'wte.weight', ids, attentionMask }, dims, sink),
+    lmLossForwardBackward({ hidden: lnF.y, wte: p('wte.weight'), wteName: 'wte.weight', ids, attentionMask, exampleLoss: options.exampleLoss ?? 'sum' }, dims, sink),
   );
   let dx = layerNormBackward(loss.dHidden, lnF.saved, sink);
   for (let l = config.nLayer - 1; l >= 0; l--) {

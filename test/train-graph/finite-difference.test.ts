@@ -97,13 +97,13 @@ void test('transformer block backward (every parameter and the input)', async ()
   }));
 });
 
-void test('tied LM head and masked per-example-mean loss backward', async () => {
+for (const exampleLoss of ['sum', 'mean'] as const) void test(`tied LM head and masked per-example ${exampleLoss} loss backward`, async () => {
   // Repeated tokens, and padding that holds a real id: the mask alone must silence it.
   const ids = ints('ids', [2, 4], [3, 5, 3, 3, 7, 7, 2, 5]);
   const inputs = [floats('hidden', [N, D]), floats('wte', [11, D]), ids, mask];
   assertAgree(await finiteDifferenceCheck(inputs, (_g, t) => {
     const sink = new SummingSink(dims);
-    const r = lmLossForwardBackward({ hidden: t.get('hidden')!, wte: t.get('wte')!, wteName: 'wte', ids: t.get('ids')!, attentionMask: t.get('mask')! }, dims, sink);
+    const r = lmLossForwardBackward({ hidden: t.get('hidden')!, wte: t.get('wte')!, wteName: 'wte', ids: t.get('ids')!, attentionMask: t.get('mask')!, exampleLoss }, dims, sink);
     sink.tokenInput('wte', t.get('ids')!, op.mul(t.get('hidden')!, 0)); // no input use here: the head part alone
     return { loss: op.reduceSum(r.exampleLoss, [0]), grads: new Map([...sink.finish().grads, ['hidden', r.dHidden]]) };
   }));

@@ -23,6 +23,8 @@ export interface TrainFixture {
   attentionMask: number[][];
   exampleLosses: number[];
   exampleGradNorms: number[];
+  /** The same statistics under the per-example-mean loss. */
+  meanLoss: { exampleLosses: number[]; exampleGradNorms: number[] };
   clipNorm: number;
   clipFactors: number[];
   layout: Record<'sum' | 'clipped', LayoutEntry[]>;
@@ -39,6 +41,9 @@ export function loadTrainFixture(): TrainFixture {
     attentionMask: json.attention_mask as number[][],
     exampleLosses: json.example_losses as number[],
     exampleGradNorms: json.example_grad_norms as number[],
+    meanLoss: (({ example_losses, example_grad_norms }) => ({ exampleLosses: example_losses, exampleGradNorms: example_grad_norms }))(
+      json.mean_loss as { example_losses: number[]; example_grad_norms: number[] },
+    ),
     clipNorm: json.clip_norm as number,
     clipFactors: json.clip_factors as number[],
     layout: json.layout as TrainFixture['layout'],

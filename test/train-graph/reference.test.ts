@@ -19,8 +19,8 @@ function weightsAs(dtype: 'float32' | 'float64'): Map<string, ParamValue> {
   return new Map([...tiny.weights].map(([n, t]) => [n, { shape: t.shape, data: dtype === 'float32' ? t.data : Float64Array.from(t.data) }]));
 }
 
-async function runMode(mode: 'sum' | 'clipped', dtype: 'float32' | 'float64'): Promise<TrainStepResult> {
-  const session = await TrainStepSession.create(tiny.config, { seqLen: fx.seqLen, mode, dtype });
+async function runMode(mode: 'sum' | 'clipped', dtype: 'float32' | 'float64', exampleLoss: 'sum' | 'mean' = 'sum'): Promise<TrainStepResult> {
+  const session = await TrainStepSession.create(tiny.config, { seqLen: fx.seqLen, mode, dtype, exampleLoss });
   try {
     return await session.run(weightsAs(dtype), tokenBatch(fx.inputIds, fx.attentionMask), fx.clipNorm);
   } finally {
@@ -74,6 +74,12 @@ for (const [dtype, tolerance] of [['float32', 1e-4], ['float64', 1e-6]] as const
       assertClose(r.exampleGradNorm, fx.exampleGradNorms, tolerance, 'per-example norm');
       assert.ok(fx.clipFactors.some((c) => c < 1) && fx.clipFactors.some((c, i) => c === 1 && fx.exampleGradNorms[i] > 0), 'the batch mixes clipped and unclipped examples');
       assertMatchesReference(r, 'clipped', tolerance);
+    });
+
+    test('per-example-mean loss: losses and per-example norms', async () => {
+      const r = await runMode('clipped', dtype, 'mean');
+      assertClose(r.exampleLoss, fx.meanLoss.exampleLosses, tolerance, 'example loss');
+      assertClose(r.exampleGradNorm!, fx.meanLoss.exampleGradNorms, tolerance, 'per-example norm');
     });
   });
 }

@@ -1,0 +1,124 @@
+// engine/train's GradientComputer for GPT-2: a micro-batch of row indices → one session.run of the
+// training-step graph (forward, backward and, when private, book-keeping clipping), whose gradient
+// sums are added into the trainer's buffers.
+import type { Gpt2Config } from '../gpt2/config.ts';
+import { parameterShapes } from '../gpt2/weights.ts';
+import type { SessionConfig } from '../onnx/index.ts';
+import type { ClippingMode, GradientComputer, MicroBatchStats, ParamSpec } from '../train/types.ts';
+import type { GhostPolicy } from './ghost-norms.ts';
+import type { ExampleLoss } from './lm-loss.ts';
+import { TrainStepSession, type ParamValue, type TokenBatch } from './train-step-session.ts';
+
+export interface Gpt2GradientComputerOptions {
+  config: Gpt2Config;
+  /** The training rows as token ids (row index i of the trainer is rows[i]). */
+  rows: readonly ArrayLike<number>[];
+  /** Tokens per example the graph is built for; longer rows are cut to it. Default: the longest row, at most n_positions. */
+  seqLen?: number;
+  /**
+   * Sequence lengths to build graphs for (each ≤ seqLen; seqLen is always added): a micro-batch is
+   * padded to the shortest that holds its longest row, so short rows do not pay for seqLen.
+   * Each length is one more session (memory); default [seqLen] only.
+   */
+  lengthBuckets?: readonly number[];
+  /** Per-example loss: 'sum' over target tokens (engine/train's contract, default) or 'mean'. */
+  exampleLoss?: ExampleLoss;
+  /** Any id below the vocabulary; padded positions are masked, so its value never matters. */
+  padTokenId?: number;
+  ghost?: GhostPolicy;
+  session?: SessionConfig;
+}
+
+/** Hugging Face's convention (and GPT-2 fine-tuning recipes'): no weight decay on biases and LayerNorm. */
+const decays = (name: string): boolean => !name.endsWith('.bias') && !/(^|\.)ln_(\d+|f)\.weight$/.test(name);
+
+export class Gpt2GradientComputer implements GradientComputer {
+  readonly paramSpecs: readonly ParamSpec[];
+  readonly seqLen: number;
+  private readonly buckets: number[];
+  private readonly sessions = new Map<string, Promise<TrainStepSession>>();
+
+  constructor(private readonly options: Gpt2GradientComputerOptions) {
+    const { config, rows } = options;
+    this.paramSpecs = parameterShapes(config).map(([name, shape]) => ({ name, shape, weightDecay: decays(name) }));
+    const longest = rows.reduce((m, r) => Math.max(m, r.length), 0);
+    this.seqLen = options.seqLen ?? Math.min(Math.max(longest, 2), config.nPositions);
+    if (!Number.isInteger(this.seqLen) || this.seqLen < 2 || this.seqLen > config.nPositions) throw new RangeError(`seqLen ${this.seqLen} must be in [2, ${config.nPositions}]`);
+    this.buckets = [...new Set([...(options.lengthBuckets ?? []), this.seqLen])].filter((t) => t >= 2 && t <= this.seqLen).sort((a, b) => a - b);
+    const pad = options.padTokenId ?? 0;
+    if (!(Number.isInteger(pad) && pad >= 0 && pad < config.vocabSize)) throw new RangeError(`padTokenId ${pad} is not a token id`);
+    rows.forEach((row, i) => {
+      for (let t = 0; t < row.length; t++) {
+        const id = row[t];
+        if (!(Number.isInteger(id) && id >= 0 && id < config.vocabSize)) throw new RangeError(`row ${i}, token ${t}: ${id} is not a token id below ${config.vocabSize}`);
+      }
+    });
+  }
+
+  async computeMicroBatch(params: readonly Float32Array[], rows: readonly number[], mode: ClippingMode, gradSum: readonly Float32Array[]): Promise<MicroBatchStats> {
+    if (params.length !== this.paramSpecs.length || gradSum.length !== this.paramSpecs.length) {
+      throw new RangeError(`expected ${this.paramSpecs.length} parameter and gradient tensors, got ${params.length} and ${gradSum.length}`);
+    }
+    const T = this.bucketFor(rows);
+    const session = await this.session(mode === 'nonprivate' ? 'sum' : 'clipped', T);
+    const weights = new Map<string, ParamValue>(this.paramSpecs.map((s, k) => [s.name, { shape: s.shape, data: params[k] }]));
+    const result = await session.run(weights, this.batch(rows, T), mode === 'nonprivate' ? undefined : mode.clipNorm);
+    this.paramSpecs.forEach((s, k) => {
+      const grad = result.grads.get(s.name)!;
+      const into = gradSum[k];
+      if (into.length !== grad.length) throw new RangeError(`gradSum[${k}] (${s.name}) has ${into.length} values, expected ${grad.length}`);
+      for (let i = 0; i < grad.length; i++) into[i] += grad[i];
+    });
+    let lossSum = 0;
+    let tokenCount = 0;
+    const perTokenMean = (this.options.exampleLoss ?? 'sum') === 'mean';
+    for (let b = 0; b < rows.length; b++) {
+      const n = result.exampleTargets[b];
+      lossSum += perTokenMean ? result.exampleLoss[b] * n : result.exampleLoss[b];
+      tokenCount += n;
+    }
+    return { lossSum, tokenCount, exampleCount: rows.length };
+  }
+
+  /** Frees the native sessions (a later call rebuilds them). */
+  async release(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of sessions) await (await s).release();
+  }
+
+  private bucketFor(rows: readonly number[]): number {
+    let longest = 0;
+    for (const i of rows) {
+      const row = this.options.rows[i];
+      if (row === undefined) throw new RangeError(`row index ${i} is outside the ${this.options.rows.length} rows`);
+      longest = Math.max(longest, row.length);
+    }
+    return this.buckets.find((t) => t >= longest) ?? this.seqLen;
+  }
+
+  private batch(rows: readonly number[], T: number): TokenBatch {
+    const inputIds = new BigInt64Array(rows.length * T).fill(BigInt(this.options.padTokenId ?? 0));
+    const attentionMask = new BigInt64Array(rows.length * T);
+    rows.forEach((index, b) => {
+      const row = this.options.rows[index];
+      const n = Math.min(row.length, T);
+      for (let t = 0; t < n; t++) {
+        inputIds[b * T + t] = BigInt(row[t]);
+        attentionMask[b * T + t] = 1n;
+      }
+    });
+    return { batchSize: rows.length, inputIds, attentionMask };
+  }
+
+  private session(mode: 'sum' | 'clipped', seqLen: number): Promise<TrainStepSession> {
+    const key = `${mode}:${seqLen}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const o = this.options;
+      s = TrainStepSession.create(o.config, { seqLen, mode, exampleLoss: o.exampleLoss, ghost: o.ghost }, o.session);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+}
