@@ -76,7 +76,7 @@ for (const [dtype, tolerance] of [['float32', 1e-4], ['float64', 1e-6]] as const
       assertMatchesReference(r, 'clipped', tolerance);
     });
 
-    test('per-example-mean loss: losses and per-example norms', async () => {
+    void test('per-example-mean loss: losses and per-example norms', async () => {
       const r = await runMode('clipped', dtype, 'mean');
       assertClose(r.exampleLoss, fx.meanLoss.exampleLosses, tolerance, 'example loss');
       assertClose(r.exampleGradNorm!, fx.meanLoss.exampleGradNorms, tolerance, 'per-example norm');
