@@ -1,7 +1,7 @@
 // DP-SGD's randomness and privatization: the run key, keyed per-step streams, Gaussian noise,
 // Poisson sampling, micro-batching and per-example clipping helpers.
 export { RunKey } from './run-key.ts';
-export { RNG_VERSION, deriveStepKey, noiseWords, samplerStream, type StreamPurpose } from './streams.ts';
+export { RNG_VERSION, deriveStepKey, noiseWords, runKeyFingerprint, samplerStream, type StreamPurpose } from './streams.ts';
 export { KeystreamWords } from './keystream-words.ts';
 export { addGaussian, fillGaussian, nextStandardNormal, type Uint32Source } from './ziggurat.ts';
 export { privatizeGradientSum, type NoiseState } from './noise.ts';

@@ -38,3 +38,16 @@ export function samplerStream(runKey: RunKey, step: number): SecureStream {
 export function noiseWords(runKey: RunKey, step: number): KeystreamWords {
   return new KeystreamWords(deriveStepKey(runKey, 'noise', step), new Uint8Array(NONCE_BYTES));
 }
+
+/**
+ * A one-way tag of the run key (HKDF output, reveals nothing about the key): stored in
+ * checkpoints so that resuming with another key — which would draw other samples and noise — is refused.
+ */
+export function runKeyFingerprint(runKey: RunKey): string {
+  const ikm = runKey.exposeBytes();
+  try {
+    return Buffer.from(hkdfSync('sha256', ikm, RNG_VERSION, 'fingerprint', 16)).toString('hex');
+  } finally {
+    ikm.fill(0);
+  }
+}

@@ -1,0 +1,41 @@
+// ε spent so far, step by step, with engine/privacy's accountant of the run's kind. Its JSON
+// state goes into checkpoints; a resumed run continues the same composition history.
+import { PrvAccountant } from '../privacy/prv-accountant.ts';
+import { RdpAccountant } from '../privacy/rdp-accountant.ts';
+import type { RunPlan } from './types.ts';
+
+export class PrivacyTracker {
+  private constructor(
+    private readonly plan: RunPlan,
+    private readonly accountant: RdpAccountant | PrvAccountant | null,
+  ) {}
+
+  static start(plan: RunPlan): PrivacyTracker {
+    if (plan.accountant === null) return new PrivacyTracker(plan, null);
+    return new PrivacyTracker(plan, plan.accountant === 'rdp' ? new RdpAccountant() : new PrvAccountant());
+  }
+
+  static resume(plan: RunPlan, state: unknown): PrivacyTracker {
+    if (plan.accountant === null) return new PrivacyTracker(plan, null);
+    return new PrivacyTracker(plan, plan.accountant === 'rdp' ? RdpAccountant.fromJSON(state) : PrvAccountant.fromJSON(state));
+  }
+
+  /** Records one step of the plan's (q, σ): every step, including an empty batch, as the analysis assumes. */
+  recordStep(): void {
+    this.accountant?.step(this.plan.samplingRate, this.plan.noiseMultiplier);
+  }
+
+  get stepsRecorded(): number {
+    return this.accountant?.history.reduce((sum, entry) => sum + entry.steps, 0) ?? 0;
+  }
+
+  epsilon(): number {
+    if (this.accountant === null || this.plan.delta === null) return Infinity;
+    return this.accountant.epsilon(this.plan.delta);
+  }
+
+  /** JSON for the checkpoint (null when unlimited). */
+  state(): unknown {
+    return this.accountant === null ? null : JSON.parse(JSON.stringify(this.accountant.toJSON())) as unknown;
+  }
+}

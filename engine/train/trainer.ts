@@ -1,0 +1,130 @@
+// The DP-SGD loop (Abadi et al. 2016, as Opacus runs it): at every step Poisson-sample the
+// rows, add up their per-example gradients clipped to C in bounded micro-batches, add
+// N(0, σ²C²) once to the sum, divide by the expected batch size q·N, and let the optimizer step.
+// Every random draw is a function of (run key, step), and every piece of state is in the
+// checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
+// 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
+import { PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
+import { createOptimizer, linearWarmupDecay, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
+import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
+import { PrivacyTracker } from './privacy-tracker.ts';
+import { resumeState, takeSnapshot } from './snapshot.ts';
+import type { Checkpoint, ClippingMode, GradientComputer, RunPlan, TrainCallbacks, TrainConfig, TrainResult } from './types.ts';
+
+export interface TrainOptions {
+  config: TrainConfig;
+  model: GradientComputer;
+  /** Starting weights, in paramSpecs order. Updated IN PLACE (no second copy of a large model); ignored when resuming. */
+  initialParams?: Float32Array[];
+  /** The run's secret key (32 bytes from a CSPRNG, kept with the run's secrets). */
+  runKey: RunKey | Uint8Array;
+  /** Continue this run from a checkpoint (same config, model and key). */
+  resumeFrom?: Checkpoint;
+  /** Polled after every step: when true, the run checkpoints and stops ('cancelled'). */
+  shouldStop?: () => boolean;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_OPTIMIZER = { kind: 'adamw' } as const;
+
+function zero(buffers: readonly Float32Array[]): void {
+  for (const buffer of buffers) buffer.fill(0);
+}
+
+function scaleInPlace(buffers: readonly Float32Array[], factor: number): void {
+  for (const buffer of buffers) {
+    for (let i = 0; i < buffer.length; i++) buffer[i] *= factor;
+  }
+}
+
+export async function train(options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const { config, model } = options;
+  const runKey = RunKey.from(options.runKey);
+  const keyFingerprint = runKeyFingerprint(runKey);
+  const specs = model.paramSpecs;
+  const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
+  const decayMask = specs.map((s) => s.weightDecay ?? true);
+
+  let step: number;
+  let params: Float32Array[];
+  let plan: RunPlan;
+  let tracker: PrivacyTracker;
+  let optimizer: Optimizer;
+  if (options.resumeFrom) {
+    const resumed = resumeState(options.resumeFrom, config, specs, runKey);
+    ({ step, params, plan } = resumed);
+    tracker = PrivacyTracker.resume(plan, resumed.accountantState);
+    if (plan.accountant !== null && tracker.stepsRecorded !== step) throw new TrainConfigError(`checkpoint accountant has ${tracker.stepsRecorded} steps, expected ${step}`);
+    optimizer = createOptimizer(config.optimizer ?? DEFAULT_OPTIMIZER, sizes, decayMask, resumed.optimizerState);
+  } else {
+    plan = planRun(config);
+    step = 0;
+    if (!options.initialParams) throw new TrainConfigError('initialParams are required unless resuming');
+    params = options.initialParams;
+    params.forEach((p, k) => {
+      if (p.length !== sizes[k]) throw new TrainConfigError(`initialParams[${k}] (${specs[k]?.name}) has ${p.length} values, expected ${sizes[k]}`);
+    });
+    if (params.length !== specs.length) throw new TrainConfigError(`initialParams has ${params.length} tensors, the model ${specs.length}`);
+    tracker = PrivacyTracker.start(plan);
+    optimizer = createOptimizer(config.optimizer ?? DEFAULT_OPTIMIZER, sizes, decayMask);
+  }
+
+  const isPrivate = plan.accountant !== null;
+  const mode: ClippingMode = isPrivate ? { clipNorm: config.maxGradNorm } : 'nonprivate';
+  const sampler = new PoissonSampler(runKey, config.rowCount, plan.samplingRate);
+  const schedule: LinearScheduleConfig = { peakLr: config.lr, warmupSteps: config.warmupSteps ?? 0, totalSteps: plan.totalSteps, floorLr: config.minLr ?? 0 };
+  const physicalBatchSize = config.physicalBatchSize ?? DEFAULT_PHYSICAL_BATCH_SIZE;
+  const expectedBatchSize = plan.samplingRate * config.rowCount;
+  const noiseStd = plan.noiseMultiplier * config.maxGradNorm;
+  const gradSum = sizes.map((n) => new Float32Array(n));
+  let epsilon = tracker.epsilon();
+
+  const checkpoint = async (): Promise<void> => {
+    if (!callbacks.onCheckpoint) return;
+    const snapshot = takeSnapshot({
+      step, paramSpecs: specs, params, optimizerState: optimizer.state(), accountantState: tracker.state(), epsilon, keyFingerprint, config, plan,
+    });
+    await callbacks.onCheckpoint(snapshot);
+  };
+  const stopRequested = (): boolean => options.signal?.aborted === true || options.shouldStop?.() === true;
+  const result = (status: TrainResult['status']): TrainResult => ({
+    status, step, totalSteps: plan.totalSteps, epsilon, delta: plan.delta, noiseMultiplier: plan.noiseMultiplier, params,
+  });
+
+  while (step < plan.totalSteps) {
+    if (stopRequested()) {
+      await checkpoint();
+      return result('cancelled');
+    }
+    // Every step happens, an empty batch included: the accountant counts them all.
+    const rows = sampler.sampleStep(step);
+    zero(gradSum);
+    let lossSum = 0;
+    let tokenCount = 0;
+    for (const microBatch of splitIntoMicroBatches(rows, physicalBatchSize)) {
+      const stats = await model.computeMicroBatch(params, microBatch, mode, gradSum);
+      if (stats.exampleCount !== microBatch.length) throw new Error(`gradient computer processed ${stats.exampleCount} examples of ${microBatch.length}`);
+      lossSum += stats.lossSum;
+      tokenCount += stats.tokenCount;
+    }
+    if (isPrivate) privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
+    else scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
+    const lr = linearWarmupDecay(step, schedule);
+    optimizer.step(params, gradSum, lr);
+    tracker.recordStep();
+    step += 1;
+    epsilon = tracker.epsilon();
+    if (typeof config.targetEpsilon === 'number' && epsilon > config.targetEpsilon) {
+      throw new Error(`ε spent ${epsilon} exceeds the target ${config.targetEpsilon}: refusing to go on`); // cannot happen with a calibrated plan
+    }
+    callbacks.onProgress?.({
+      step, totalSteps: plan.totalSteps, loss: tokenCount > 0 ? lossSum / tokenCount : null, epsilon, delta: plan.delta, lr,
+      batchRows: rows.length, elapsedMs: performance.now() - started,
+    });
+    const every = config.checkpointEvery ?? 0;
+    if (every > 0 && step % every === 0 && step < plan.totalSteps) await checkpoint();
+  }
+  await checkpoint();
+  return result('completed');
+}

@@ -1,0 +1,69 @@
+// The training worker thread: builds the model named in workerData, runs train(), and relays
+// progress and checkpoints to the parent. Checkpoint tensors are transferred (moved), not
+// copied: the snapshot is the one copy of the weights a checkpoint costs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import { RunKey } from '../dp/index.ts';
+import { train } from './trainer.ts';
+import type { Checkpoint } from './types.ts';
+import {
+  STOP_FLAG_INDEX,
+  buffersOf,
+  checkpointTensors,
+  type MainToWorker,
+  type ModelFactory,
+  type WorkerData,
+  type WorkerToMain,
+} from './worker-protocol.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-entry.ts must run in a worker thread');
+const data = workerData as WorkerData;
+const control = new Int32Array(data.control);
+
+function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+// The parent answers each checkpoint once its callback (an upload) settles; until then the run waits.
+let settleCheckpoint: (() => void) | undefined;
+port.on('message', (message: MainToWorker) => {
+  if (message.type === 'checkpoint-settled') settleCheckpoint?.();
+});
+
+async function main(): Promise<void> {
+  const specifier = isAbsolute(data.model.module) ? pathToFileURL(data.model.module).href : data.model.module;
+  const module = (await import(specifier)) as Record<string, unknown>;
+  const factory = module[data.model.exportName ?? 'createGradientComputer'];
+  if (typeof factory !== 'function') throw new Error(`${data.model.module} does not export a model factory ${data.model.exportName ?? 'createGradientComputer'}`);
+  const built = await (factory as ModelFactory)(data.model.options, { resuming: data.resumeFrom !== undefined });
+  const result = await train(
+    {
+      config: data.config,
+      model: built.model,
+      initialParams: built.initialParams,
+      runKey: new RunKey(data.runKeyBytes),
+      resumeFrom: data.resumeFrom,
+      shouldStop: () => Atomics.load(control, STOP_FLAG_INDEX) === 1,
+    },
+    {
+      onProgress: (event) => post({ type: 'progress', event }),
+      onCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve) => {
+        settleCheckpoint = resolve;
+        post({ type: 'checkpoint', checkpoint }, buffersOf(checkpointTensors(checkpoint)));
+      }),
+    },
+  );
+  post({ type: 'done', result }, buffersOf(result.params));
+}
+
+main()
+  .catch((error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const exitCode = (e as { exitCode?: unknown }).exitCode;
+    post({ type: 'error', error: { name: e.name, message: e.message, stack: e.stack, exitCode: typeof exitCode === 'number' ? exitCode : undefined } });
+  })
+  .finally(() => {
+    port.unref(); // the message listener must not keep a finished worker alive
+  });

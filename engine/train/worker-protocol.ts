@@ -1,0 +1,62 @@
+// What crosses the boundary between the caller's thread and the training worker thread.
+import type { Checkpoint, GradientComputer, ProgressEvent, TrainConfig, TrainResult } from './types.ts';
+
+/** What a model module's factory returns inside the worker. */
+export interface ModelFactoryResult {
+  model: GradientComputer;
+  /** Starting weights; may be omitted when context.resuming (the checkpoint has them). */
+  initialParams?: Float32Array[];
+}
+
+export type ModelFactory = (options: unknown, context: { resuming: boolean }) => ModelFactoryResult | Promise<ModelFactoryResult>;
+
+/**
+ * The model, named so a worker can build it: models hold native sessions and closures that
+ * cannot be sent between threads. `module` is an absolute path or file: URL of a .ts/.js module
+ * exporting a ModelFactory as `exportName` (default `createGradientComputer`); `options` must
+ * be structured-cloneable (e.g. the S3-downloaded weights' local path and a GPT-2 config).
+ */
+export interface WorkerModelSpec {
+  module: string;
+  exportName?: string;
+  options?: unknown;
+}
+
+export interface WorkerData {
+  model: WorkerModelSpec;
+  config: TrainConfig;
+  runKeyBytes: Uint8Array;
+  resumeFrom?: Checkpoint;
+  /** Int32Array over it: [0] = 1 asks the run to stop after the current step. */
+  control: SharedArrayBuffer;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  exitCode?: number;
+}
+
+export type WorkerToMain =
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'checkpoint'; checkpoint: Checkpoint }
+  | { type: 'done'; result: TrainResult }
+  | { type: 'error'; error: SerializedError };
+
+export type MainToWorker = { type: 'checkpoint-settled' };
+
+export const STOP_FLAG_INDEX = 0;
+
+/** The distinct ArrayBuffers under some typed arrays, to transfer rather than copy them. */
+export function buffersOf(arrays: Iterable<ArrayBufferView>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) {
+    if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  }
+  return [...buffers];
+}
+
+export function checkpointTensors(checkpoint: Checkpoint): Float32Array[] {
+  return [...checkpoint.params, ...Object.values(checkpoint.optimizerState.slots).flat()];
+}

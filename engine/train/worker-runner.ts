@@ -1,0 +1,107 @@
+// Training off the caller's event loop: session.run and the JS optimizer loops block their
+// thread for seconds per step, which would stop a Temporal worker from heartbeating. The run
+// lives in a worker thread; this side relays its progress and checkpoints to the callbacks and
+// can ask it to stop (it finishes the current step, checkpoints, and returns 'cancelled').
+import { Worker } from 'node:worker_threads';
+import { RunKey } from '../dp/index.ts';
+import type { Checkpoint, TrainCallbacks, TrainConfig, TrainResult } from './types.ts';
+import { STOP_FLAG_INDEX, type MainToWorker, type SerializedError, type WorkerData, type WorkerModelSpec, type WorkerToMain } from './worker-protocol.ts';
+
+export interface WorkerTrainRequest {
+  model: WorkerModelSpec;
+  config: TrainConfig;
+  runKey: RunKey | Uint8Array;
+  /** Copied into the worker once (structured clone). */
+  resumeFrom?: Checkpoint;
+}
+
+export interface TrainingHandle {
+  /** Settles after the worker finished and every callback it triggered has settled. */
+  readonly done: Promise<TrainResult>;
+  /** Ask the run to stop after its current step (it checkpoints first). Idempotent. */
+  cancel(): void;
+  /** Kill the worker now, mid-step, without a checkpoint (done rejects). */
+  terminate(): Promise<void>;
+}
+
+export class TrainingWorkerError extends Error {
+  readonly exitCode?: number;
+  constructor(error: SerializedError) {
+    super(error.message);
+    this.name = error.name;
+    this.exitCode = error.exitCode;
+    if (error.stack) this.stack = `${error.stack}\n    (in the training worker thread)`;
+  }
+}
+
+const WORKER_ENTRY = new URL('./worker-entry.ts', import.meta.url).href;
+// On Node 20 a worker's `execArgv: ['--import', 'tsx']` does not reach its entry module
+// (ERR_UNKNOWN_FILE_EXTENSION for .ts), so a two-line bootstrap registers tsx's loader in the
+// worker first. tsx is resolved here, from this package, not from the worker's cwd.
+const TSX_API = import.meta.resolve('tsx/esm/api');
+const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
+
+export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: TrainCallbacks = {}): TrainingHandle {
+  const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  const workerData: WorkerData = {
+    model: request.model,
+    config: request.config,
+    runKeyBytes: RunKey.from(request.runKey).exposeBytes(),
+    resumeFrom: request.resumeFrom,
+    control,
+  };
+  // tsx compiles the .ts entry (and the model module) inside the worker too.
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData });
+  workerData.runKeyBytes.fill(0); // the worker has its copy; do not leave one lying here
+
+  // Callbacks run one after another, in message order; `done` waits for the last one.
+  let chain: Promise<void> = Promise.resolve();
+  let settled = false;
+  const done = new Promise<TrainResult>((resolve, reject) => {
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const enqueue = (task: () => void | Promise<void>): void => {
+      chain = chain.then(task).catch(fail);
+    };
+    worker.on('message', (message: WorkerToMain) => {
+      switch (message.type) {
+        case 'progress':
+          enqueue(() => callbacks.onProgress?.(message.event));
+          break;
+        case 'checkpoint':
+          enqueue(async () => {
+            await callbacks.onCheckpoint?.(message.checkpoint);
+            worker.postMessage({ type: 'checkpoint-settled' } satisfies MainToWorker);
+          });
+          break;
+        case 'done':
+          enqueue(() => {
+            settled = true;
+            resolve(message.result);
+          });
+          break;
+        case 'error':
+          enqueue(() => fail(new TrainingWorkerError(message.error)));
+          break;
+      }
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      enqueue(() => fail(new Error(`training worker exited (code ${code}) before finishing`)));
+    });
+  });
+
+  return {
+    done,
+    cancel: () => {
+      Atomics.store(new Int32Array(control), STOP_FLAG_INDEX, 1);
+    },
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}
