@@ -4,7 +4,6 @@
 // and only the new tokens' keys and values come back to be written in place.
 import ort from 'onnxruntime-node';
 import { SecureStream } from '../random/secure-stream.ts';
-import { END_OF_TEXT_ID } from '../tokenizer/gpt2-tokenizer.ts';
 import { headDim } from './config.ts';
 import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { MASKED, type Gpt2Model } from './model.ts';
@@ -55,9 +54,10 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
   // One stream per row: a prompt's samples do not depend on what else is in the batch.
   const streams = rows.map((_, b) => SecureStream.fromSeed(`${String(options.seed)}/${b}`, 'gpt2-generate'));
   const done = rows.map(() => false);
+  const filler = c.eosTokenId; // fed for left padding and for rows that have stopped; always masked or ignored
 
   let start = 0; // cache slot of the first token of this call
-  let chunk = rows.map((r, b) => [...new Array<number>(pad[b]).fill(END_OF_TEXT_ID), ...r]);
+  let chunk = rows.map((r, b) => [...new Array<number>(pad[b]).fill(filler), ...r]);
   for (let step = 0; step < options.maxNewTokens; step++) {
     const T = chunk[0].length;
     const feeds = stepFeeds(chunk, start, pad, S);
@@ -71,7 +71,7 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
     const logits = out.logits.data as Float32Array;
     const next: number[][] = [];
     for (let b = 0; b < B; b++) {
-      let id = END_OF_TEXT_ID;
+      let id = filler;
       if (!done[b]) {
         id = sampleToken(logits.subarray(b * c.vocabSize, (b + 1) * c.vocabSize), options, streams[b]);
         if (id === stopToken) {
