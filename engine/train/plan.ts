@@ -1,6 +1,6 @@
 // From a TrainConfig to the numbers a run follows: q = batchSize / N, the step count, δ and the
 // noise multiplier σ calibrated so that the whole run spends at most the target ε.
-import { calibrateNoise } from '../privacy/calibrate.ts';
+import { calibrateNoise } from '../privacy/index.ts';
 import type { AccountantKind, RunPlan, TrainConfig } from './types.ts';
 
 export class TrainConfigError extends Error {

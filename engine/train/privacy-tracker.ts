@@ -1,23 +1,24 @@
 // ε spent so far, step by step, with engine/privacy's accountant of the run's kind. Its JSON
 // state goes into checkpoints; a resumed run continues the same composition history.
-import { PrvAccountant } from '../privacy/prv-accountant.ts';
-import { RdpAccountant } from '../privacy/rdp-accountant.ts';
+import { accountantFromJSON, createAccountant, type PrivacyAccountant } from '../privacy/index.ts';
+import { TrainConfigError } from './plan.ts';
 import type { RunPlan } from './types.ts';
 
 export class PrivacyTracker {
   private constructor(
     private readonly plan: RunPlan,
-    private readonly accountant: RdpAccountant | PrvAccountant | null,
+    private readonly accountant: PrivacyAccountant | null,
   ) {}
 
   static start(plan: RunPlan): PrivacyTracker {
-    if (plan.accountant === null) return new PrivacyTracker(plan, null);
-    return new PrivacyTracker(plan, plan.accountant === 'rdp' ? new RdpAccountant() : new PrvAccountant());
+    return new PrivacyTracker(plan, plan.accountant === null ? null : createAccountant(plan.accountant));
   }
 
   static resume(plan: RunPlan, state: unknown): PrivacyTracker {
     if (plan.accountant === null) return new PrivacyTracker(plan, null);
-    return new PrivacyTracker(plan, plan.accountant === 'rdp' ? RdpAccountant.fromJSON(state) : PrvAccountant.fromJSON(state));
+    const accountant = accountantFromJSON(state);
+    if (accountant.kind !== plan.accountant) throw new TrainConfigError(`checkpoint accountant is '${accountant.kind}', the run's plan '${plan.accountant}'`);
+    return new PrivacyTracker(plan, accountant);
   }
 
   /** Records one step of the plan's (q, σ): every step, including an empty batch, as the analysis assumes. */
@@ -36,6 +37,6 @@ export class PrivacyTracker {
 
   /** JSON for the checkpoint (null when unlimited). */
   state(): unknown {
-    return this.accountant === null ? null : JSON.parse(JSON.stringify(this.accountant.toJSON())) as unknown;
+    return this.accountant === null ? null : (JSON.parse(JSON.stringify(this.accountant.toJSON())) as unknown);
   }
 }

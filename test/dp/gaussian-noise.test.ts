@@ -3,7 +3,7 @@
 // uncorrelated across steps and within a stream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeystreamWords, RunKey, fillGaussian, nextStandardNormal, noiseWords, privatizeGradientSum } from '../../engine/dp/index.ts';
+import { KeystreamWords, NOISE_CHUNK, RunKey, fillGaussian, nextStandardNormal, noiseWords, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { normalCdf, normalTwoSidedTail } from './normal-cdf.ts';
 
 const key = new RunKey(new Uint8Array(32).fill(7));
@@ -127,4 +127,26 @@ void test('a zero-length or zero-std request leaves things as they should be', (
   const target = new Float32Array([2, 4]);
   privatizeGradientSum(key, 0, [target, new Float32Array(0)], 0, 2);
   assert.deepEqual([...target], [1, 2]);
+});
+
+void test('noise depends on the flat parameter position only: chunk streams, not buffer boundaries', () => {
+  const total = NOISE_CHUNK + 5000;
+  const whole = new Float32Array(total);
+  privatizeGradientSum(key, 2, [whole], 1, 1);
+  const parts = [new Float32Array(17), new Float32Array(NOISE_CHUNK - 20), new Float32Array(total - NOISE_CHUNK + 3)];
+  privatizeGradientSum(key, 2, parts, 1, 1);
+  const joined = new Float32Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  assert.ok(Buffer.from(joined.buffer).equals(Buffer.from(whole.buffer)));
+  // Chunk 1 starts its own stream (nonce 1), so it can be computed on its own, e.g. by another thread.
+  const chunkOne = new Float32Array(5000);
+  fillGaussian(noiseWords(key, 2, 1), chunkOne, 1);
+  assert.deepEqual(whole.subarray(NOISE_CHUNK), chunkOne);
+  const chunkZero = new Float32Array(100);
+  fillGaussian(noiseWords(key, 2, 0), chunkZero, 1);
+  assert.deepEqual(whole.subarray(0, 100), chunkZero);
 });

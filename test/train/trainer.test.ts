@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PoissonSampler, RunKey, globalNorm } from '../../engine/dp/index.ts';
 import { linearWarmupDecay } from '../../engine/optim/index.ts';
-import { RdpAccountant } from '../../engine/privacy/rdp-accountant.ts';
+import { RdpAccountant } from '../../engine/privacy/index.ts';
 import { TrainConfigError, defaultDelta, planRun, train, type ProgressEvent, type TrainConfig } from '../../engine/train/index.ts';
 import { SoftmaxRegression } from './softmax-regression.ts';
 
