@@ -5,6 +5,8 @@ import { TrainConfigError } from './plan.ts';
 import type { RunPlan } from './types.ts';
 
 export class PrivacyTracker {
+  private memo: { steps: number; epsilon: number } | undefined;
+
   private constructor(
     private readonly plan: RunPlan,
     private readonly accountant: PrivacyAccountant | null,
@@ -30,9 +32,12 @@ export class PrivacyTracker {
     return this.accountant?.history.reduce((sum, entry) => sum + entry.steps, 0) ?? 0;
   }
 
+  /** ε spent after the steps recorded so far (memoised: the PRV accountant takes 0.1–1 s per evaluation). */
   epsilon(): number {
     if (this.accountant === null || this.plan.delta === null) return Infinity;
-    return this.accountant.epsilon(this.plan.delta);
+    const steps = this.stepsRecorded;
+    if (this.memo?.steps !== steps) this.memo = { steps, epsilon: this.accountant.epsilon(this.plan.delta) };
+    return this.memo.epsilon;
   }
 
   /** JSON for the checkpoint (null when unlimited). */

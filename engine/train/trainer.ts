@@ -4,7 +4,7 @@
 // Every random draw is a function of (run key, step), and every piece of state is in the
 // checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
 // 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
-import { PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
+import { PoissonSampler, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches, type RunKey } from '../dp/index.ts';
 import { createOptimizer, linearWarmupDecay, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
 import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
 import { PrivacyTracker } from './privacy-tracker.ts';
@@ -16,8 +16,8 @@ export interface TrainOptions {
   model: GradientComputer;
   /** Starting weights, in paramSpecs order. Updated IN PLACE (no second copy of a large model); ignored when resuming. */
   initialParams?: Float32Array[];
-  /** The run's secret key (32 bytes from a CSPRNG, kept with the run's secrets). */
-  runKey: RunKey | Uint8Array;
+  /** The run's secret key (RunKey.generate(), kept with the run's secrets; redacted in JSON and logs). */
+  runKey: RunKey;
   /** Continue this run from a checkpoint (same config, model and key). */
   resumeFrom?: Checkpoint;
   /** Polled after every step: when true, the run checkpoints and stops ('cancelled'). */
@@ -26,6 +26,8 @@ export interface TrainOptions {
 }
 
 const DEFAULT_OPTIMIZER = { kind: 'adamw' } as const;
+/** PRV evaluations of ε for progress reports per run, besides checkpoints and the end. */
+const PRV_EVALUATIONS_PER_RUN = 100;
 
 function zero(buffers: readonly Float32Array[]): void {
   for (const buffer of buffers) buffer.fill(0);
@@ -40,7 +42,7 @@ function scaleInPlace(buffers: readonly Float32Array[], factor: number): void {
 export async function train(options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
   const started = performance.now();
   const { config, model } = options;
-  const runKey = RunKey.from(options.runKey);
+  const runKey = options.runKey;
   const keyFingerprint = runKeyFingerprint(runKey);
   const specs = model.paramSpecs;
   const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
@@ -79,8 +81,13 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
   const noiseStd = plan.noiseMultiplier * config.maxGradNorm;
   const gradSum = sizes.map((n) => new Float32Array(n));
   let epsilon = tracker.epsilon();
+  let epsilonStep = step;
+  const epsilonEvery = plan.accountant === 'prv' ? Math.max(1, Math.ceil(plan.totalSteps / PRV_EVALUATIONS_PER_RUN)) : 1;
+  const checkpointEvery = config.checkpointEvery ?? 0;
 
   const checkpoint = async (): Promise<void> => {
+    epsilon = tracker.epsilon();
+    epsilonStep = step;
     if (!callbacks.onCheckpoint) return;
     const snapshot = takeSnapshot({
       step, paramSpecs: specs, params, optimizerState: optimizer.state(), accountantState: tracker.state(), epsilon, keyFingerprint, config, plan,
@@ -114,16 +121,19 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     optimizer.step(params, gradSum, lr);
     tracker.recordStep();
     step += 1;
-    epsilon = tracker.epsilon();
+    const checkpointDue = checkpointEvery > 0 && step % checkpointEvery === 0 && step < plan.totalSteps;
+    if (step % epsilonEvery === 0 || step === plan.totalSteps || checkpointDue) {
+      epsilon = tracker.epsilon();
+      epsilonStep = step;
+    }
     if (typeof config.targetEpsilon === 'number' && epsilon > config.targetEpsilon) {
       throw new Error(`ε spent ${epsilon} exceeds the target ${config.targetEpsilon}: refusing to go on`); // cannot happen with a calibrated plan
     }
     callbacks.onProgress?.({
-      step, totalSteps: plan.totalSteps, loss: tokenCount > 0 ? lossSum / tokenCount : null, epsilon, delta: plan.delta, lr,
+      step, totalSteps: plan.totalSteps, loss: tokenCount > 0 ? lossSum / tokenCount : null, epsilon, epsilonStep, delta: plan.delta, lr,
       batchRows: rows.length, elapsedMs: performance.now() - started,
     });
-    const every = config.checkpointEvery ?? 0;
-    if (every > 0 && step % every === 0 && step < plan.totalSteps) await checkpoint();
+    if (checkpointDue) await checkpoint();
   }
   await checkpoint();
   return result('completed');

@@ -47,6 +47,8 @@ export interface GradientComputer {
     mode: ClippingMode,
     gradSum: readonly Float32Array[],
   ): Promise<MicroBatchStats>;
+  /** Frees native resources (ORT sessions); the worker runner calls it when the run ends. */
+  release?(): void | Promise<void>;
 }
 
 export type AccountantKind = 'rdp' | 'prv';
@@ -104,8 +106,14 @@ export interface ProgressEvent {
    * data owner, never for analysts (the DP model and ε are what analysts may see).
    */
   loss: number | null;
-  /** ε spent after this step (Infinity when unlimited). */
+  /** ε spent after `epsilonStep` steps (Infinity when unlimited). */
   epsilon: number;
+  /**
+   * The step `epsilon` is exact for: `step` itself with the RDP accountant; with PRV (0.1–1 s
+   * per evaluation) ε is evaluated every ⌈totalSteps/100⌉ steps, at checkpoints and at the end,
+   * and the latest value is repeated in between.
+   */
+  epsilonStep: number;
   delta: number | null;
   lr: number;
   /** Rows Poisson-sampled this step (a function of the sampler only, not of the data). */

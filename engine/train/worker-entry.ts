@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { RunKey } from '../dp/index.ts';
 import { train } from './trainer.ts';
-import type { Checkpoint } from './types.ts';
+import type { Checkpoint, GradientComputer } from './types.ts';
 import {
   STOP_FLAG_INDEX,
   buffersOf,
@@ -38,12 +38,22 @@ async function main(): Promise<void> {
   const factory = module[data.model.exportName ?? 'createGradientComputer'];
   if (typeof factory !== 'function') throw new Error(`${data.model.module} does not export a model factory ${data.model.exportName ?? 'createGradientComputer'}`);
   const built = await (factory as ModelFactory)(data.model.options, { resuming: data.resumeFrom !== undefined });
+  const runKey = new RunKey(data.runKeyBytes);
+  data.runKeyBytes.fill(0); // RunKey holds its own copy
+  try {
+    await runAndReport(built.model, built.initialParams, runKey);
+  } finally {
+    await built.model.release?.();
+  }
+}
+
+async function runAndReport(model: GradientComputer, initialParams: Float32Array[] | undefined, runKey: RunKey): Promise<void> {
   const result = await train(
     {
       config: data.config,
-      model: built.model,
-      initialParams: built.initialParams,
-      runKey: new RunKey(data.runKeyBytes),
+      model,
+      initialParams,
+      runKey,
       resumeFrom: data.resumeFrom,
       shouldStop: () => Atomics.load(control, STOP_FLAG_INDEX) === 1,
     },
