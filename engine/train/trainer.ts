@@ -4,7 +4,7 @@
 // Every random draw is a function of (run key, step), and every piece of state is in the
 // checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
 // 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
-import { PoissonSampler, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches, type RunKey } from '../dp/index.ts';
+import { PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
 import { createOptimizer, linearWarmupDecay, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
 import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
 import { PrivacyTracker } from './privacy-tracker.ts';
@@ -16,8 +16,11 @@ export interface TrainOptions {
   model: GradientComputer;
   /** Starting weights, in paramSpecs order. Updated IN PLACE (no second copy of a large model); ignored when resuming. */
   initialParams?: Float32Array[];
-  /** The run's secret key (RunKey.generate(), kept with the run's secrets; redacted in JSON and logs). */
-  runKey: RunKey;
+  /**
+   * The run's secret key: RunKey.generate(), kept with the run's secrets. Pass a RunKey (redacted
+   * in JSON and logs); raw bytes are accepted and wrapped at once.
+   */
+  runKey: RunKey | Uint8Array;
   /** Continue this run from a checkpoint (same config, model and key). */
   resumeFrom?: Checkpoint;
   /** Polled after every step: when true, the run checkpoints and stops ('cancelled'). */
@@ -42,7 +45,7 @@ function scaleInPlace(buffers: readonly Float32Array[], factor: number): void {
 export async function train(options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
   const started = performance.now();
   const { config, model } = options;
-  const runKey = options.runKey;
+  const runKey = RunKey.from(options.runKey);
   const keyFingerprint = runKeyFingerprint(runKey);
   const specs = model.paramSpecs;
   const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));

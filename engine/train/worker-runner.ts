@@ -3,15 +3,15 @@
 // lives in a worker thread; this side relays its progress and checkpoints to the callbacks and
 // can ask it to stop (it finishes the current step, checkpoints, and returns 'cancelled').
 import { Worker } from 'node:worker_threads';
-import type { RunKey } from '../dp/index.ts';
+import { RunKey } from '../dp/index.ts';
 import type { Checkpoint, TrainCallbacks, TrainConfig, TrainResult } from './types.ts';
 import { STOP_FLAG_INDEX, type MainToWorker, type SerializedError, type WorkerData, type WorkerModelSpec, type WorkerToMain } from './worker-protocol.ts';
 
 export interface WorkerTrainRequest {
   model: WorkerModelSpec;
   config: TrainConfig;
-  /** Sent to the worker as bytes (structured clone), never logged. */
-  runKey: RunKey;
+  /** Sent to the worker as bytes (structured clone), never logged. Prefer a RunKey; raw bytes are wrapped. */
+  runKey: RunKey | Uint8Array;
   /** Copied into the worker once (structured clone). */
   resumeFrom?: Checkpoint;
 }
@@ -47,7 +47,7 @@ export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: Trai
   const workerData: WorkerData = {
     model: request.model,
     config: request.config,
-    runKeyBytes: request.runKey.exposeBytes(),
+    runKeyBytes: RunKey.from(request.runKey).exposeBytes(),
     resumeFrom: request.resumeFrom,
     control,
   };
