@@ -43,7 +43,7 @@ export class BookKeepingSink implements GradientSink {
     const [inDim, outDim] = [a.shape[1] as number, g.shape[1] as number];
     const a3 = rowsToExamples(a, this.dims);
     const g3 = rowsToExamples(g, this.dims);
-    this.normSqTerms.push(linearWeightNormSq(a3, g3, useGhost(this.dims.T, inDim, outDim, this.ghost)));
+    this.normSqTerms.push(a.graph.scope('dp_norm', () => linearWeightNormSq(a3, g3, useGhost(this.dims.T, inDim, outDim, this.ghost))));
     // aᵀ·diag(c)·g: scale whichever operand is narrower.
     this.defer(weightName, (c) => {
       const rows = a.shape[0];
@@ -60,7 +60,7 @@ export class BookKeepingSink implements GradientSink {
   positions(name: string, e: Tensor, tableRows: number): void {
     // Each position is used once per example, so the per-example gradient is e_b itself, [T, D].
     const e3 = rowsToExamples(e, this.dims);
-    this.normSqTerms.push(sumSquaresPerExample(e3));
+    this.normSqTerms.push(e.graph.scope('dp_norm', () => sumSquaresPerExample(e3)));
     this.defer(name, (c) => padRows(op.reduceSum(BookKeepingSink.scaled(e3, c), [0]), tableRows));
   }
 
@@ -72,7 +72,7 @@ export class BookKeepingSink implements GradientSink {
     const head = this.heads.get(name);
     if (!head) throw new Error(`${name}: tokenHead must come before tokenInput`);
     const [e3, h3, d3] = [e, head.h, head.d].map((t) => rowsToExamples(t, this.dims));
-    this.normSqTerms.push(tiedEmbeddingNormSq(ids, e3, h3, d3));
+    this.normSqTerms.push(e.graph.scope('dp_norm', () => tiedEmbeddingNormSq(ids, e3, h3, d3)));
     this.defer(name, (c) => {
       const rows = e.shape[0];
       const D = e.shape[1] as number;
@@ -92,7 +92,7 @@ export class BookKeepingSink implements GradientSink {
 
   /** A small parameter whose per-example gradients [B, …shape] are cheap to hold (biases, LayerNorm). */
   private perExampleGradient(name: string, perExample: Tensor): void {
-    this.normSqTerms.push(sumSquaresPerExample(perExample));
+    this.normSqTerms.push(perExample.graph.scope('dp_norm', () => sumSquaresPerExample(perExample)));
     this.defer(name, (c) => op.reduceSum(BookKeepingSink.scaled(perExample, c), [0]));
   }
 

@@ -1,0 +1,102 @@
+// DP training-step cost on a GPT-2-small-shaped model (random weights), one logical batch of
+// packed rows, measured side by side in one run on this machine, each side in its own process:
+//   Veil non-private   gradients (one session.run) + AdamW
+//   Veil DP            gradients with book-keeping clipping (the same one session.run) + noise + AdamW
+//   Opacus DP          ghost clipping (two backward passes) + noise + AdamW, PyTorch CPU
+//   PyTorch            non-private, for context
+//   numpy sgemm        the machine's matmul speed, before and after (the machine is shared)
+// Prints DP ÷ non-DP step time and peak memory, Veil DP ÷ Opacus tokens/s, and GFLOP/s.
+//
+//   node --import tsx bench/train/dp-step.ts [--batch 8] [--seq 128] [--layers 12] [--steps 2]
+//        [--threads 2] [--skip-torch] [--profile]
+// VEIL_PYTHON names a Python with torch, transformers, opacus, numpy (default /tmp/veil-py/bin/python).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '8' },
+    seq: { type: 'string', default: '128' },
+    layers: { type: 'string', default: '12' },
+    steps: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+    'skip-torch': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const B = Number(values.batch);
+const T = Number(values.seq);
+const layers = Number(values.layers);
+const steps = values.steps;
+const threads = values.threads;
+const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+// Packed rows (no padding), deterministic ids with repeats, as real text has.
+const ids = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => ((t * 7919 + b * 104729) % 4099) * 12 % 50257));
+const dir = mkdtempSync(join(tmpdir(), 'veil-bench-train-'));
+const idsPath = join(dir, 'ids.json');
+writeFileSync(idsPath, JSON.stringify(ids));
+
+const env = { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads, VEIL_ORT_THREADS: threads };
+
+function run(label: string, cmd: string, args: string[]): Record<string, unknown> {
+  process.stderr.write(`… ${label}\n`);
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${label} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+const veil = (mode: string, extra: string[] = []) => run(`veil ${mode}`, process.execPath, ['--import', 'tsx', here('./veil-step.ts'), mode, idsPath, steps, String(layers), ...extra]);
+const torch = (mode: string) => run(mode, python, [here('./torch_step.py'), mode, '--ids', idsPath, '--steps', steps, '--threads', threads, '--n-layer', String(layers)]);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const stepOf = (r: Record<string, unknown>, key = 'step_s') => median(r[key] as number[]);
+
+// Model FLOPs of one training step (3 × forward matmuls; causal attention counted in full).
+const D = 768;
+const V = 50257;
+const forwardFlops = B * T * 2 * (12 * layers * D * D + V * D) + B * layers * 2 * 2 * T * T * D;
+const stepFlops = 3 * forwardFlops;
+const tokens = B * T;
+
+try {
+  const sgemmBefore = torch('sgemm');
+  if (values.profile) {
+    for (const mode of ['nonprivate', 'dp']) console.log(JSON.stringify(veil(mode, ['--profile']), null, 1));
+  }
+  const plain = veil('nonprivate');
+  const dp = veil('dp');
+  const opacus = torch('opacus');
+  const pytorch = values['skip-torch'] ? undefined : torch('torch');
+  const sgemmAfter = torch('sgemm');
+
+  const fmt = (x: number, d = 2) => x.toFixed(d);
+  const row = (name: string, r: Record<string, unknown>) => {
+    const s = stepOf(r);
+    console.log(`${name.padEnd(22)} step ${fmt(s)} s   ${fmt(tokens / s, 0).padStart(5)} tokens/s   peak RSS ${fmt(r.peak_rss_mb as number, 0)} MB   model ${fmt(stepFlops / s / 1e9, 1)} GFLOP/s`);
+    return s;
+  };
+  console.log(`GPT-2-small shape: ${layers} layers, width ${D}, vocab ${V}; batch ${B} × ${T} tokens; ${threads} threads; median of ${steps} steps after a warm-up`);
+  console.log(`numpy sgemm [1024,768]×[768,3072]: ${fmt(sgemmBefore.gflops as number, 1)} GFLOP/s before, ${fmt(sgemmAfter.gflops as number, 1)} after`);
+  const tPlain = row('Veil non-private', plain);
+  const tDp = row('Veil DP (book-keeping)', dp);
+  const tOpacus = row('Opacus DP (ghost)', opacus);
+  if (pytorch) row('PyTorch non-private', pytorch);
+  const split = (r: Record<string, unknown>) => `gradients ${fmt(stepOf(r, 'gradients_s'))} s, noise ${fmt(stepOf(r, 'noise_s'))} s, AdamW ${fmt(stepOf(r, 'optimizer_s'))} s`;
+  console.log(`Veil non-private: ${split(plain)}; Veil DP: ${split(dp)}`);
+  const gradRatio = stepOf(dp, 'gradients_s') / stepOf(plain, 'gradients_s');
+  const workPlain = (plain.peak_rss_mb as number) - (plain.base_rss_mb as number);
+  const workDp = (dp.peak_rss_mb as number) - (dp.base_rss_mb as number);
+  console.log('');
+  console.log(`Veil DP ÷ non-DP step time:        ${fmt(tDp / tPlain, 3)}  (goal ≤ 1.15; gradient graph alone ${fmt(gradRatio, 3)})`);
+  console.log(`Veil DP ÷ non-DP peak memory:      ${fmt((dp.peak_rss_mb as number) / (plain.peak_rss_mb as number), 3)}  (goal ≤ 1.2; above the weights/optimizer baseline: ${fmt(workDp / workPlain, 3)})`);
+  console.log(`Veil DP ÷ Opacus tokens/s:         ${fmt(tOpacus / tDp, 3)}  (goal ≥ 1.5)`);
+  console.log(`Veil gradient graph vs sgemm:      non-DP ${fmt(stepFlops / stepOf(plain, 'gradients_s') / 1e9, 1)}, DP ${fmt(stepFlops / stepOf(dp, 'gradients_s') / 1e9, 1)} GFLOP/s (model FLOPs) vs numpy ${fmt(((sgemmBefore.gflops as number) + (sgemmAfter.gflops as number)) / 2, 1)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
