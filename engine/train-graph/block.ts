@@ -2,7 +2,7 @@
 //   x₁ = x + c_proj(attn(c_attn(ln_1(x)))),  x₂ = x₁ + mlp.c_proj(gelu(c_fc(ln_2(x₁))))
 import { op, type Tensor } from '../onnx/index.ts';
 import { attentionBackward, attentionForward, type AttentionSaved } from './attention.ts';
-import { geluBackward, geluForward } from './gelu.ts';
+import { geluBackward, geluForward, type GeluSaved } from './gelu.ts';
 import type { BatchDims, GradientSink } from './grad-sink.ts';
 import { layerNormBackward, layerNormForward, type LayerNormParams, type LayerNormSaved } from './layer-norm.ts';
 import { linearBackward, linearForward, type LinearParams } from './linear.ts';
@@ -52,8 +52,7 @@ export interface BlockSaved {
   merged: Tensor;
   ln2: LayerNormSaved;
   ln2Out: Tensor;
-  fcOut: Tensor;
-  tanhZ: Tensor;
+  gelu: GeluSaved;
   geluOut: Tensor;
 }
 
@@ -68,7 +67,7 @@ export function blockForward(x: Tensor, p: ParamLookup, spec: BlockSpec, maskBia
   const y = op.add(x1, linearForward(gelu.u, params.mlpProj));
   const saved: BlockSaved = {
     params, ln1: ln1.saved, ln1Out: ln1.y, attention: attention.saved, merged: attention.merged,
-    ln2: ln2.saved, ln2Out: ln2.y, fcOut, tanhZ: gelu.tanhZ, geluOut: gelu.u,
+    ln2: ln2.saved, ln2Out: ln2.y, gelu: gelu.saved, geluOut: gelu.u,
   };
   return { y, saved };
 }
@@ -76,7 +75,7 @@ export function blockForward(x: Tensor, p: ParamLookup, spec: BlockSpec, maskBia
 /** dy [N, D] → dx [N, D]; parameter gradients go to the sink. */
 export function blockBackward(dy: Tensor, s: BlockSaved, dims: BatchDims, sink: GradientSink): Tensor {
   const dGelu = linearBackward(s.geluOut, dy, s.params.mlpProj, sink);
-  const dFc = geluBackward(dGelu, s.fcOut, s.tanhZ);
+  const dFc = geluBackward(dGelu, s.gelu);
   const dLn2 = linearBackward(s.ln2Out, dFc, s.params.cFc, sink);
   const dx1 = op.add(dy, layerNormBackward(dLn2, s.ln2, sink));
   const dMerged = linearBackward(s.merged, dx1, s.params.cProj, sink);
