@@ -1,7 +1,7 @@
 // `veil generate`: sample text from a GPT-2 checkpoint in Hugging Face layout.
 import { Command, InvalidArgumentError } from 'commander';
 import { randomInt } from 'node:crypto';
-import { loadCheckpoint } from '../../engine/gpt2/checkpoint.ts';
+import { openCheckpoint } from '../../engine/gpt2/open.ts';
 import { generateText } from '../../engine/gpt2/generate-text.ts';
 import { Gpt2Model } from '../../engine/gpt2/model.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
@@ -27,7 +27,7 @@ export function registerGenerateCommands(program: Command): void {
   program
     .command('generate')
     .description('Generate text with a GPT-2 model (a Hugging Face folder, or a hub id found in the local HF cache)')
-    .requiredOption('--model <dir>', 'model folder with config.json and model.safetensors, or a cached hub id such as gpt2')
+    .requiredOption('--model <dir>', 'model folder with config.json and model.safetensors, a hub id in the local HF cache (gpt2), or random:<size>[@seed]')
     .option('--prompt <text>', 'a prompt (repeat for a batch; an empty prompt starts from <|endoftext|>)', (v: string, all: string[]) => [...all, v], [])
     .option('--temperature <t>', 'sampling temperature, 0 = greedy', number('a number ≥ 0', (n) => n >= 0), 1)
     .option('--top-k <k>', 'keep the k most likely tokens, 0 = off', number('an integer ≥ 0', (n) => Number.isInteger(n) && n >= 0), 50)
@@ -38,7 +38,7 @@ export function registerGenerateCommands(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
       const seed = flags.seed ?? String(randomInt(2 ** 47));
-      const model = await Gpt2Model.create(await loadCheckpoint(flags.model), { session: sessionConfigFromEnv() });
+      const model = await Gpt2Model.create(await openCheckpoint(flags.model), { session: sessionConfigFromEnv() });
       try {
         const samples = await generateText(model, prompts, {
           temperature: flags.temperature,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { float32ToFloat16Bits } from '../../engine/onnx/index.ts';
 import { loadCheckpoint, ModelNotFoundError, resolveModelDir, saveCheckpoint } from '../../engine/gpt2/checkpoint.ts';
 import { configFromHf, configToHf, presetConfig } from '../../engine/gpt2/config.ts';
+import { openCheckpoint } from '../../engine/gpt2/open.ts';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../engine/gpt2/safetensors.ts';
 import { parameterCount, parameterShapes, randomWeights } from '../../engine/gpt2/weights.ts';
 
@@ -132,4 +133,14 @@ void test('hub ids resolve to a snapshot of the local Hugging Face cache, never 
   assert.throws(() => resolveModelDir('/no/such/dir', {}), ModelNotFoundError);
   const safetensors = await readSafetensors(join(import.meta.dirname, '../fixtures/gpt2/tiny/model.safetensors'), ['transformer.ln_f.weight']);
   assert.equal(safetensors.get('transformer.ln_f.weight')?.data.length, 64);
+});
+
+void test("'random:<size>@seed' opens a seeded fresh model; other specs load from disk", async () => {
+  const a = await openCheckpoint('random:micro@7');
+  const b = await openCheckpoint('random:micro@7');
+  assert.deepEqual(a.config, micro);
+  assert.deepEqual(a.weights.get('h.0.attn.c_attn.weight')?.data, b.weights.get('h.0.attn.c_attn.weight')?.data);
+  await assert.rejects(openCheckpoint('random:gpt5'), /unknown GPT-2 size/);
+  const fixture = await openCheckpoint(join(import.meta.dirname, '../fixtures/gpt2/tiny'));
+  assert.equal(fixture.config.nEmbd, 64);
 });
