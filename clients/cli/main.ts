@@ -1,5 +1,6 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
+import { registerDatasetsCommands } from './datasets.ts';
 import { registerGenerateCommands } from './generate.ts';
 import { registerInfraCommands } from './infra.ts';
 import { registerWorkerCommands } from './worker.ts';
@@ -13,6 +14,7 @@ const program = new Command()
 registerInfraCommands(program);
 registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
+registerDatasetsCommands(program);
 registerGenerateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

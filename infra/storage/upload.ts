@@ -14,7 +14,17 @@ export type UploadBody = Uint8Array | string | AsyncIterable<Uint8Array | string
 
 /** S3 allows 10,000 parts of at least 5 MiB (except the last). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+/**
+ * Part n's size: the base size for the first thousand parts, twice it for the next thousand, and
+ * so on. Small parts keep memory low for the usual object; growing ones let a stream of unknown
+ * length reach 55,000 × the base (440 GB with 8 MiB) within S3's 10,000 parts.
+ */
+export function partSizeFor(partNumber: number, base: number): number {
+  return base * (1 + Math.floor((partNumber - 1) / 1000));
+}
 
 export interface UploadOptions {
   contentType?: string;
@@ -27,30 +37,29 @@ async function* chunksOf(body: UploadBody): AsyncGenerator<Buffer> {
   else for await (const chunk of body) yield typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** Collects chunks and hands them out as parts of exactly `partSize` bytes (the last may be shorter). */
+/** Collects chunks and hands them out as parts of a given size (the last may be shorter). */
 class PartBuffer {
   private chunks: Buffer[] = [];
   private length = 0;
-  constructor(private readonly partSize: number) {}
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.length += chunk.length;
   }
 
-  get full(): boolean {
-    return this.length >= this.partSize;
+  holds(size: number): boolean {
+    return this.length >= size;
   }
 
-  /** Takes one part (or everything left, when `rest`). */
-  take(rest = false): Buffer {
+  /** Takes `size` bytes (or everything left, when undefined). */
+  take(size?: number): Buffer {
     const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
-    const cut = rest ? all.length : Math.min(this.partSize, all.length);
-    const part = all.subarray(0, cut);
-    const left = all.subarray(cut);
-    this.chunks = left.length > 0 ? [left] : [];
-    this.length = left.length;
-    return part;
+    const cut = size === undefined ? all.length : Math.min(size, all.length);
+    // The remainder is copied: a slice would keep the whole part's memory alive while it uploads.
+    const left = all.length > cut ? Buffer.from(all.subarray(cut)) : undefined;
+    this.chunks = left ? [left] : [];
+    this.length = left?.length ?? 0;
+    return all.subarray(0, cut);
   }
 }
 
@@ -76,10 +85,11 @@ async function completeCreateOnly(client: Client, bucket: string, key: string, u
 
 /** Uploads `body` to `key` only if no object exists there; returns its size and sha256. */
 export async function uploadCreateOnly(client: Client, bucket: string, key: string, body: UploadBody, options: UploadOptions = {}): Promise<ObjectDigest> {
-  const partSize = Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_PART_SIZE);
+  const basePartSize = Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_PART_SIZE);
+  const nextPartSize = () => partSizeFor(etags.length + 1, basePartSize);
   const headers = { 'If-None-Match': '*', 'Content-Type': options.contentType ?? 'application/octet-stream' };
   const hash = createHash('sha256');
-  const parts = new PartBuffer(partSize);
+  const parts = new PartBuffer();
   let size = 0;
   let uploadId: string | undefined;
   const etags: { part: number; etag: string }[] = [];
@@ -89,6 +99,7 @@ export async function uploadCreateOnly(client: Client, bucket: string, key: stri
   const sendPart = async (payload: Buffer): Promise<void> => {
     uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
     const part = etags.length + 1;
+    if (part > MAX_PARTS) throw new Error(`S3 object "${key}" would need more than ${MAX_PARTS} parts: use a larger part size`);
     const slot = { part, etag: '' };
     etags.push(slot);
     await inFlight;
@@ -106,12 +117,12 @@ export async function uploadCreateOnly(client: Client, bucket: string, key: stri
       hash.update(chunk);
       size += chunk.length;
       parts.push(chunk);
-      while (parts.full) await sendPart(parts.take());
+      while (parts.holds(nextPartSize())) await sendPart(parts.take(nextPartSize()));
     }
     if (uploadId === undefined) {
-      await client.putObject(bucket, key, parts.take(true), size, headers);
+      await client.putObject(bucket, key, parts.take(), size, headers);
     } else {
-      const last = parts.take(true);
+      const last = parts.take();
       if (last.length > 0) await sendPart(last);
       await inFlight;
       await completeCreateOnly(client, bucket, key, uploadId, etags);

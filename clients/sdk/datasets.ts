@@ -1,0 +1,102 @@
+// The client side of the dataset registry. Adding a dataset streams the local file to a staging
+// object in S3 (hashing it on the way) and starts the ingestDataset workflow with the object's key
+// and digest: the rows themselves never travel through Temporal.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { uploadKey, type ArtifactStore } from '../../infra/storage/index.ts';
+import {
+  DATASET_FORMATS,
+  DATASET_VALIDATION_ERROR,
+  INVALID_INPUT_ERROR,
+  datasetNameSchema,
+  formatFromFileName,
+  type DatasetFormat,
+  type IngestDatasetInput,
+  type IngestDatasetResult,
+} from '../../activities/datasets/spec.ts';
+import type { ingestDataset } from '../../workflows/ingestDataset.ts';
+
+export interface AddDatasetOptions {
+  /** csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson). */
+  format?: DatasetFormat;
+  /** Called once the workflow has started (the file is uploaded by then). */
+  onStarted?: (workflowId: string) => void;
+}
+
+export interface AddDatasetResult extends IngestDatasetResult {
+  workflowId: string;
+}
+
+/** A dataset that could not be added; `exitCode` 2 for bad arguments, 3 for a rejected file. */
+export class DatasetIngestError extends Error {
+  override name = 'DatasetIngestError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly workflowId?: string,
+    readonly failureType?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The innermost ApplicationFailure of a workflow failure: the activity's own error. */
+function applicationCause(err: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApplicationFailure) found = e;
+  return found;
+}
+
+async function checkArguments(name: string, file: string, format: DatasetFormat | undefined): Promise<DatasetFormat> {
+  const n = datasetNameSchema.safeParse(name);
+  if (!n.success) throw new DatasetIngestError(`invalid dataset name "${name}": ${n.error.issues[0].message}`, 2);
+  const fmt = format ?? formatFromFileName(file);
+  if (!fmt) throw new DatasetIngestError(`cannot tell the format of "${basename(file)}" from its name: pass a format (${DATASET_FORMATS.join(' or ')})`, 2);
+  if (!DATASET_FORMATS.includes(fmt)) throw new DatasetIngestError(`unknown format "${String(fmt)}": expected ${DATASET_FORMATS.join(' or ')}`, 2);
+  const s = await stat(file).catch(() => undefined);
+  if (!s?.isFile()) throw new DatasetIngestError(`no such file: ${file}`, 2);
+  return fmt;
+}
+
+/** Uploads `file` and ingests it as the next version of dataset `name`; resolves once it is committed. */
+export async function addDataset(
+  temporal: Client,
+  store: ArtifactStore,
+  taskQueue: string,
+  name: string,
+  file: string,
+  options: AddDatasetOptions = {},
+): Promise<AddDatasetResult> {
+  const format = await checkArguments(name, file, options.format);
+  const id = randomUUID();
+  const staged = await store.putImmutable(uploadKey(id), createReadStream(file));
+  const input: IngestDatasetInput = { name, format, upload: { key: staged.key, size: staged.size, sha256: staged.sha256 } };
+  const workflowId = `ingest-dataset-${name}-${id.slice(0, 8)}`;
+  let handle;
+  try {
+    handle = await temporal.workflow.start<typeof ingestDataset>('ingestDataset', { taskQueue, workflowId, args: [input] });
+  } catch (err) {
+    // No workflow will delete the raw file: do it here.
+    await store.delete(staged.key).catch(() => {});
+    throw err;
+  }
+  options.onStarted?.(workflowId);
+  try {
+    return { workflowId, ...(await handle.result()) };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = applicationCause(err);
+    const rejected = cause?.type === DATASET_VALIDATION_ERROR || cause?.type === INVALID_INPUT_ERROR;
+    const message = cause?.message ?? err.cause?.message ?? err.message;
+    throw new DatasetIngestError(
+      rejected ? `dataset "${name}" was not added: ${message}` : `ingesting dataset "${name}" failed: ${message} (workflow ${workflowId})`,
+      rejected ? 3 : 1,
+      workflowId,
+      cause?.type ?? undefined,
+    );
+  }
+}

@@ -1,0 +1,52 @@
+// ingestDataset: turns a raw file the client staged in S3 into version k of a dataset. The rows
+// never pass through Temporal: the input names the staged object, the activities stream it, and
+// the result carries only the name, version, row count and schema. Whatever happens, the staged
+// raw file is deleted at the end, and a failed ingest leaves no half-written version behind.
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { datasetActivities } from '../activities/datasets/activities.ts';
+import {
+  DATASET_VALIDATION_ERROR,
+  INVALID_INPUT_ERROR,
+  UPLOAD_INTEGRITY_ERROR,
+  ingestDatasetInputSchema,
+  type IngestDatasetInput,
+  type IngestDatasetResult,
+} from '../activities/datasets/spec.ts';
+
+type DatasetActivities = ReturnType<typeof datasetActivities>;
+
+// S3 outages are retried for about ten minutes (1 s, 2 s, 4 s … then every 30 s); a bad file or a
+// damaged upload is not retried at all. Heartbeats every second let a dead worker be noticed in 30 s.
+const { validateAndStoreDataset } = proxyActivities<DatasetActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 25,
+    nonRetryableErrorTypes: [DATASET_VALIDATION_ERROR, UPLOAD_INTEGRITY_ERROR],
+  },
+});
+
+const { discardDatasetIngest, deleteStagedUpload } = proxyActivities<DatasetActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25 },
+});
+
+export async function ingestDataset(input: IngestDatasetInput): Promise<IngestDatasetResult> {
+  const parsed = ingestDatasetInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+    throw ApplicationFailure.nonRetryable(`invalid ingestDataset input: ${problems.join('; ')}`, INVALID_INPUT_ERROR);
+  }
+  const { name, upload } = parsed.data;
+  try {
+    return await validateAndStoreDataset(parsed.data);
+  } catch (err) {
+    await discardDatasetIngest({ name });
+    throw err;
+  } finally {
+    await deleteStagedUpload({ key: upload.key });
+  }
+}
