@@ -1,16 +1,29 @@
 // Every activity Veil runs, grouped by the task queue that executes it. Activities are where side
 // effects live: S3 I/O, sandbox runs and compute (which calls into engine/).
+import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
+import { registerModel } from './models/registry.ts';
+import { trainingGpuActivities, trainingLightActivities } from './training/index.ts';
 
 /** Light activities: validation, S3 bookkeeping, sandboxed preprocessing. Run on the `veil` queue. */
 export function lightActivities() {
   return {
     ...datasetActivities(),
+    ...trainingLightActivities(),
+    planPrivacy,
+    reserveBudget,
+    commitBudget,
+    releaseBudget,
+    registerModel,
   };
 }
 
 /** Heavy activities: training, evaluation, sampling, audit. Run on the `veil-gpu` queue. */
 export function gpuActivities() {
   return {
+    ...trainingGpuActivities(),
   };
 }
+
+export type LightActivities = ReturnType<typeof lightActivities>;
+export type GpuActivities = ReturnType<typeof gpuActivities>;

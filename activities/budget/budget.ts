@@ -1,0 +1,69 @@
+// Privacy-budget activities of a fine-tune: plan the run's privacy (σ calibrated for the target
+// ε, before any data is touched), check the analyst may train without DP, and reserve, commit or
+// release ε on the (dataset, analyst) ledger. A refusal by the ledger is an answer, not a crash:
+// it comes back as a value so the workflow can end with "budget exhausted".
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { planRun, TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
+import { config } from '../../infra/config.ts';
+import { commit, LedgerError, LedgerErrorType, release, reserve } from '../../clients/sdk/ledger.ts';
+import { sharedTemporalClient } from '../shared/resources.ts';
+import type { FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import { trainConfigOf } from '../training/train.ts';
+
+export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
+  /** ε of the training run ('unlimited' when not DP). */
+  trainingEpsilon: number | 'unlimited';
+}
+
+export function isPrivileged(analyst: string): boolean {
+  return config().VEIL_PRIVILEGED_ANALYSTS.split(',').includes(analyst);
+}
+
+/** Calibrates σ for the run; refuses 'unlimited' for analysts who are not privileged. */
+export async function planPrivacy(input: { analyst: string; trainRows: number; training: FineTuneSpec['training'] }): Promise<PrivacyPlan> {
+  if (input.training.targetEpsilon === 'unlimited' && !isPrivileged(input.analyst)) {
+    throw ApplicationFailure.nonRetryable(`analyst ${input.analyst} may not train without differential privacy ('unlimited' is for privileged analysts)`, 'NotPrivileged');
+  }
+  try {
+    const { plannedEpsilon, ...plan } = planRun(trainConfigOf(input.trainRows, input.training));
+    return { ...plan, trainingEpsilon: Number.isFinite(plannedEpsilon) ? plannedEpsilon : 'unlimited' };
+  } catch (err) {
+    if (err instanceof TrainConfigError || (err as Error).name === 'PrivacyInputError') throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTrainingConfig');
+    throw err;
+  }
+}
+
+export interface BudgetRequest {
+  dataset: string;
+  analyst: string;
+  jobId: string;
+}
+
+/** The ledger entity runs on the queue of the workflow that uses it (`veil` in production). */
+function ledgerOptions() {
+  return { taskQueue: Context.current().info.taskQueue };
+}
+
+export type ReserveOutcome = { ok: true; epsilon: number; delta: number } | { ok: false; message: string };
+
+export async function reserveBudget(req: BudgetRequest & { epsilon: number; delta: number }): Promise<ReserveOutcome> {
+  try {
+    const r = await reserve(await sharedTemporalClient(), req, ledgerOptions());
+    return { ok: true, epsilon: r.epsilon, delta: r.delta };
+  } catch (err) {
+    if (err instanceof LedgerError) {
+      if (err.code === LedgerErrorType.BudgetExhausted) return { ok: false, message: err.message };
+      throw ApplicationFailure.nonRetryable(err.message, err.code);
+    }
+    throw err;
+  }
+}
+
+export async function commitBudget(req: BudgetRequest & { epsilonSpent: number; deltaSpent?: number }): Promise<{ epsilonSpent: number }> {
+  const r = await commit(await sharedTemporalClient(), req, ledgerOptions());
+  return { epsilonSpent: r.epsilonSpent ?? req.epsilonSpent };
+}
+
+export async function releaseBudget(req: BudgetRequest): Promise<void> {
+  await release(await sharedTemporalClient(), req, ledgerOptions());
+}

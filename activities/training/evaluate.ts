@@ -1,0 +1,78 @@
+// Held-out evaluation: mean token loss and perplexity of the trained model on the test rows.
+// The test rows are private too, so for a DP model the reported loss is itself released with
+// DP: each row's mean token loss is clipped to [0, LOSS_BOUND], and the mean over n rows (whose
+// sensitivity to replacing one row is LOSS_BOUND / n) gets Laplace noise of scale
+// LOSS_BOUND / (n · ε_eval) from the CSPRNG. That ε_eval is charged with the training ε.
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { Gpt2Model } from '../../engine/gpt2/index.ts';
+import { SecureStream } from '../../engine/random/secure-stream.ts';
+import { sharedStore } from '../shared/resources.ts';
+import type { BaseModelSpec } from './baseModel.ts';
+import { trainedModel } from './finalModel.ts';
+import { downloadTokenizedRows } from './tokenizedRows.ts';
+
+export const LOSS_BOUND = 20;
+
+export interface EvaluateInput {
+  jobId: string;
+  checkpointStep: number;
+  base: BaseModelSpec;
+  dataPrefix: string;
+  /** ε for releasing the test loss; null for a non-DP ('unlimited') model: exact numbers. */
+  evaluationEpsilon: number | null;
+}
+
+export interface Evaluation {
+  testLoss: number;
+  perplexity: number;
+  rows: number;
+  /** The ε this evaluation spent (null: not DP). */
+  epsilon: number | null;
+}
+
+/** Mean cross-entropy (nats per predicted token) of one row under the model. */
+export async function rowLoss(model: Gpt2Model, ids: ArrayLike<number>): Promise<number> {
+  const T = ids.length;
+  if (T < 2) return 0;
+  const V = model.config.vocabSize;
+  const logits = await model.sequenceLogits(Array.from(ids));
+  let total = 0;
+  for (let t = 0; t < T - 1; t++) {
+    const row = logits.subarray(t * V, (t + 1) * V);
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) if (row[v] > max) max = row[v];
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(row[v] - max);
+    total += max + Math.log(sum) - row[ids[t + 1]];
+  }
+  return total / (T - 1);
+}
+
+function laplace(stream: SecureStream, scale: number): number {
+  const u = stream.nextDouble() - 0.5;
+  return -scale * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+}
+
+export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
+  const ctx = Context.current();
+  const store = await sharedStore();
+  const model = await Gpt2Model.create(await trainedModel(store, input.jobId, input.checkpointStep, input.base));
+  try {
+    const rows = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
+    let sum = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const loss = await rowLoss(model, rows[i]);
+      sum += input.evaluationEpsilon === null ? loss : Math.min(Math.max(loss, 0), LOSS_BOUND);
+      if (i % 16 === 0) ctx.heartbeat({ rows: i });
+    }
+    let mean = sum / rows.length;
+    if (input.evaluationEpsilon !== null) {
+      const noise = new SecureStream(randomBytes(32));
+      mean = Math.min(Math.max(mean + laplace(noise, LOSS_BOUND / (rows.length * input.evaluationEpsilon)), 0), LOSS_BOUND);
+    }
+    return { testLoss: mean, perplexity: Math.exp(mean), rows: rows.length, epsilon: input.evaluationEpsilon };
+  } finally {
+    await model.release();
+  }
+}

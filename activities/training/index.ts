@@ -1,0 +1,24 @@
+// The fine-tune's activities as the workers register them: data preparation and bookkeeping on
+// the `veil` queue, compute on `veil-gpu`.
+import { sharedStore } from '../shared/resources.ts';
+import { epsilonSpentSoFar } from './checkpoints.ts';
+import { evaluateModel } from './evaluate.ts';
+import { prepareTrainingData } from './prepareData.ts';
+import { train } from './train.ts';
+
+export function trainingLightActivities() {
+  return {
+    prepareTrainingData,
+    async spentSoFar(input: { jobId: string }) {
+      return epsilonSpentSoFar(await sharedStore(), input.jobId);
+    },
+  };
+}
+
+export function trainingGpuActivities() {
+  return { train, evaluateModel };
+}
+
+export type { PreparedData } from './prepareData.ts';
+export type { TrainOutput, TrainProgress } from './train.ts';
+export type { Evaluation } from './evaluate.ts';

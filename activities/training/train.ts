@@ -1,0 +1,104 @@
+// The `train` activity (veil-gpu queue): DP-SGD fine-tuning of GPT-2 on the prepared rows, in a
+// worker thread so this thread keeps heartbeating. Heartbeats carry step, loss, ε and the last
+// committed checkpoint; checkpoints go to S3 every K steps, on cancellation and at the end. A
+// retried attempt (worker killed, S3 down, ...) resumes from the last committed checkpoint with
+// the same run key, so it ends bit-identical to an uninterrupted run and spends the same ε.
+import { fileURLToPath } from 'node:url';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { runTrainingInWorker, TrainConfigError, type ProgressEvent, type TrainConfig } from '../../engine/train/index.ts';
+import type { Gpt2WorkerModelOptions } from '../../engine/train-graph/worker-model.ts';
+import type { FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import { sharedStore } from '../shared/resources.ts';
+import { materializeBaseModel } from './baseModel.ts';
+import { downloadCheckpoint, latestCheckpoint, uploadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
+import type { PreparedData } from './prepareData.ts';
+import { runKeyFor } from './runSecrets.ts';
+import { downloadTokenizedRows } from './tokenizedRows.ts';
+
+const WORKER_MODEL = fileURLToPath(new URL('../../engine/train-graph/worker-model.ts', import.meta.url));
+const HEARTBEAT_EVERY_MS = 2_000;
+
+export interface TrainInput {
+  jobId: string;
+  data: PreparedData;
+  model: FineTuneSpec['model'];
+  training: FineTuneSpec['training'];
+}
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  /** Mean token loss of the step's batch: for the data owner's operators (not DP). */
+  loss: number | null;
+  epsilon: number | 'unlimited';
+  /** The last step committed to S3, where a retry resumes. */
+  checkpointStep: number | null;
+}
+
+export interface TrainOutput {
+  status: 'completed' | 'cancelled';
+  checkpoint: CheckpointMeta;
+  baseModel: string;
+}
+
+export function trainConfigOf(trainRows: number, t: FineTuneSpec['training']): TrainConfig {
+  return {
+    rowCount: trainRows,
+    targetEpsilon: t.targetEpsilon,
+    delta: t.delta,
+    batchSize: t.batchSize,
+    epochs: t.epochs,
+    maxGradNorm: t.maxGradNorm,
+    lr: t.lr,
+    warmupSteps: t.warmupSteps,
+    physicalBatchSize: t.physicalBatchSize,
+    accountant: t.accountant,
+    checkpointEvery: t.checkpointEvery,
+  };
+}
+
+export async function train(input: TrainInput): Promise<TrainOutput> {
+  const ctx = Context.current();
+  const store = await sharedStore();
+  const baseModel = await materializeBaseModel(store, input.model, input.jobId);
+  const rows = await downloadTokenizedRows(store, input.data.prefix, 'train.tokens');
+  const runKey = await runKeyFor(store, input.jobId);
+  const resumeMeta = await latestCheckpoint(store, input.jobId);
+  const resumeFrom = resumeMeta ? await downloadCheckpoint(store, input.jobId, resumeMeta.step) : undefined;
+  if (resumeMeta && resumeMeta.step >= resumeMeta.totalSteps) return { status: 'completed', checkpoint: resumeMeta, baseModel };
+
+  let progress: TrainProgress = { step: resumeMeta?.step ?? 0, totalSteps: resumeMeta?.totalSteps ?? 0, loss: null, epsilon: resumeMeta?.epsilon ?? 0, checkpointStep: resumeMeta?.step ?? null };
+  let lastCheckpoint = resumeMeta;
+  const beat = (): void => ctx.heartbeat(progress);
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+
+  const options: Gpt2WorkerModelOptions = { model: baseModel, rows: rows.map((r) => Array.from(r)), seqLen: input.model.maxSeqLen };
+  const handle = runTrainingInWorker(
+    { model: { module: WORKER_MODEL, exportName: 'createGradientComputer', options }, config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
+    {
+      onProgress(e: ProgressEvent) {
+        progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };
+      },
+      async onCheckpoint(ckpt) {
+        lastCheckpoint = await uploadCheckpoint(store, input.jobId, ckpt);
+        progress = { ...progress, checkpointStep: ckpt.step };
+        beat();
+      },
+    },
+  );
+  const onCancel = (): void => handle.cancel();
+  ctx.cancellationSignal.addEventListener('abort', onCancel);
+  try {
+    const result = await handle.done;
+    if (!lastCheckpoint) throw new Error('training ended without a checkpoint');
+    if (result.status === 'cancelled') throw new CancelledFailure(`cancelled after step ${result.step}; checkpoint step-${lastCheckpoint.step} kept`);
+    return { status: result.status, checkpoint: lastCheckpoint, baseModel: input.model.base };
+  } catch (err) {
+    if (err instanceof Error && err.name === TrainConfigError.name) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTrainingConfig');
+    throw err;
+  } finally {
+    clearInterval(timer);
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+}

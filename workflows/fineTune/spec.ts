@@ -1,0 +1,73 @@
+// What an analyst asks for when fine-tuning: the fineTune workflow's input, as zod schemas (the
+// workflow validates raw JSON from the UI, a schedule or the SDK against it).
+import { z } from 'zod';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, at most 63 characters');
+const idPart = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -, at most 128 characters');
+
+export const splitSchema = z.discriminatedUnion('kind', [
+  /** A seeded shuffle, then the first (1 − testFraction) for training. */
+  z.object({ kind: z.literal('ratio'), testFraction: z.number().gt(0).lt(1), shuffleSeed: z.string().min(1).default('veil') }),
+  /** Rows [0, testFrom) train, [testFrom, N) test, in the dataset's order. */
+  z.object({ kind: z.literal('index'), testFrom: z.number().int().positive() }),
+]);
+export type SplitSpec = z.output<typeof splitSchema>;
+
+export const trainingSchema = z.object({
+  /** A finite ε, or 'unlimited' (no DP: privileged analysts only). */
+  targetEpsilon: z.union([z.number().positive().finite(), z.literal('unlimited')]),
+  /** δ; default 1/N^1.1 of the training rows. */
+  delta: z.number().gt(0).lt(1).optional(),
+  /** Expected logical batch size (Poisson sampling with q = batchSize / N). */
+  batchSize: z.number().int().positive(),
+  epochs: z.number().positive().max(1000),
+  maxGradNorm: z.number().positive().finite().default(1),
+  lr: z.number().positive().max(10).default(5e-4),
+  warmupSteps: z.number().int().nonnegative().default(0),
+  physicalBatchSize: z.number().int().positive().max(1024).default(16),
+  accountant: z.enum(['rdp', 'prv']).default('prv'),
+  /** Steps between S3 checkpoints (a retried train activity resumes from the last one). */
+  checkpointEvery: z.number().int().positive().default(20),
+});
+
+export const modelSchema = z.object({
+  /**
+   * The starting point: a GPT-2 size (gpt2, gpt2-medium, …, tiny, micro) initialised from `seed`
+   * or loaded from the local Hugging Face cache when it holds that checkpoint, or `models/<id>`
+   * for a model Veil registered before.
+   */
+  base: z.string().min(1),
+  seed: z.string().min(1).default('veil'),
+  /** Rows are tokenized and cut to this many tokens (the end-of-text token included). */
+  maxSeqLen: z.number().int().min(2).max(1024).default(64),
+});
+
+export const fineTuneSchema = z.object({
+  /** Idempotency key for the privacy charge; defaults to the workflow id. */
+  jobId: idPart.optional(),
+  analyst: idPart,
+  dataset: z.object({ name, version: z.number().int().positive().optional() }),
+  /** The text column the language model learns from. */
+  textColumn: z.string().min(1),
+  split: splitSchema.default({ kind: 'ratio', testFraction: 0.1, shuffleSeed: 'veil' }),
+  model: modelSchema,
+  training: trainingSchema,
+});
+export type FineTuneInput = z.input<typeof fineTuneSchema>;
+export type FineTuneSpec = z.output<typeof fineTuneSchema>;
+
+export interface FineTuneResult {
+  jobId: string;
+  modelId: string;
+  status: 'completed' | 'cancelled' | 'budget-exhausted';
+  /** ε spent (Infinity is reported as the string 'unlimited'). */
+  epsilon: number | 'unlimited';
+  delta: number | null;
+  noiseMultiplier: number;
+  steps: number;
+  trainRows: number;
+  testRows: number;
+  /** Mean test loss per token and its perplexity, from the held-out rows. */
+  evaluation: { testLoss: number; perplexity: number } | null;
+  message: string;
+}

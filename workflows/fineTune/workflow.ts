@@ -1,0 +1,117 @@
+// fineTune: resolve the dataset → prepare (select the text column, tokenize, split) → plan the
+// privacy (σ for the target ε) → reserve ε on the ledger → train on veil-gpu (heartbeats,
+// S3 checkpoints, resume on retry) → evaluate (DP-released test loss) → commit ε → register the
+// model with its privacy metadata. Deterministic orchestration only; every side effect is an
+// activity, and only S3 keys and small summaries travel through history, never rows.
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GpuActivities, LightActivities } from '../../activities/index.ts';
+import { parseInput } from '../validation.ts';
+import { fineTuneSchema, type FineTuneResult } from './spec.ts';
+
+/** ε for releasing the held-out loss of a DP model (Laplace mechanism), charged with training. */
+export const EVALUATION_EPSILON = 0.1;
+const NON_RETRYABLE = ['InvalidInput', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
+
+// Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
+const light = proxyActivities<LightActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const gpuActivities = (): GpuActivities => proxyActivities<GpuActivities>({
+  taskQueue: `${workflowInfo().taskQueue}-gpu`,
+  startToCloseTimeout: '7 days',
+  // The train activity heartbeats every 2 s from its main thread (training runs in a worker
+  // thread): a killed worker is noticed within this, and the retry resumes from the checkpoint.
+  heartbeatTimeout: '30s',
+  // On cancellation, wait for the activity to checkpoint and stop before charging what it spent.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+function jobIdOf(explicit: string | undefined): string {
+  const id = explicit ?? workflowInfo().workflowId;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(id)) {
+    throw ApplicationFailure.nonRetryable(`job id "${id}" must be letters, digits, . _ @ - (pass jobId, or start the workflow with such an id)`, 'InvalidInput');
+  }
+  return id;
+}
+
+export async function fineTune(input: unknown): Promise<FineTuneResult> {
+  const spec = parseInput('fineTune', fineTuneSchema, input);
+  const gpu = gpuActivities();
+  const jobId = jobIdOf(spec.jobId);
+  const budgetKey = { dataset: spec.dataset.name, analyst: spec.analyst, jobId };
+
+  const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
+  const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training: spec.training });
+  const dp = plan.trainingEpsilon !== 'unlimited';
+  const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
+
+  if (plan.trainingEpsilon !== 'unlimited') {
+    const reservation = await light.reserveBudget({ ...budgetKey, epsilon: plan.trainingEpsilon + EVALUATION_EPSILON, delta: plan.delta ?? 0 });
+    if (!reservation.ok) {
+      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, message: reservation.message };
+    }
+  }
+
+  let trained;
+  try {
+    trained = await gpu.train({ jobId, data, model: spec.model, training: spec.training });
+  } catch (err) {
+    // Cancelled or failed after touching the data: charge what the last checkpoint spent.
+    const spent = await CancellationScope.nonCancellable(async () => {
+      const s = await light.spentSoFar({ jobId });
+      if (dp) await light.commitBudget({ ...budgetKey, epsilonSpent: typeof s.epsilon === 'number' ? s.epsilon : 0 });
+      return s;
+    });
+    if (isCancellation(err)) {
+      return { ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged` };
+    }
+    throw err;
+  }
+
+  const ckpt = trained.checkpoint;
+  const evaluation = await gpu.evaluateModel({ jobId, checkpointStep: ckpt.step, base: spec.model, dataPrefix: data.prefix, evaluationEpsilon: dp ? EVALUATION_EPSILON : null });
+  const epsilon = typeof ckpt.epsilon === 'number' ? ckpt.epsilon + EVALUATION_EPSILON : 'unlimited';
+  if (typeof epsilon === 'number') await light.commitBudget({ ...budgetKey, epsilonSpent: epsilon });
+
+  await light.registerModel({
+    jobId,
+    checkpointStep: ckpt.step,
+    base: spec.model,
+    privacy: {
+      jobId,
+      analyst: spec.analyst,
+      dataset: { name: data.dataset.name, version: data.dataset.version },
+      base: spec.model.base,
+      epsilon,
+      delta: ckpt.delta,
+      noiseMultiplier: ckpt.noiseMultiplier,
+      maxGradNorm: dp ? spec.training.maxGradNorm : null,
+      samplingRate: plan.samplingRate,
+      steps: ckpt.step,
+      accountant: plan.accountant,
+      trainRows: data.trainRows,
+      evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity, epsilon: evaluation.epsilon },
+    },
+  });
+  const label = typeof epsilon === 'number' ? `Differentially-private evaluation (epsilon=${epsilon.toFixed(2)})` : 'Non-private evaluation (epsilon=unlimited)';
+  return {
+    ...base,
+    status: 'completed',
+    epsilon,
+    delta: ckpt.delta,
+    steps: ckpt.step,
+    evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity },
+    message: `${label}: test loss ${evaluation.testLoss.toFixed(3)}, perplexity ${evaluation.perplexity.toFixed(1)}`,
+  };
+}
