@@ -35,10 +35,15 @@ export const configVariables = {
     default: '',
     doc: "Analysts allowed non-DP ('unlimited') training and non-DP samples",
   },
+  VEIL_TASK_QUEUE: {
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/, 'letters, digits, . _ -'),
+    default: 'veil',
+    doc: 'Name of the light task queue; the GPU queue is <name>-gpu (tests and staging use their own)',
+  },
   VEIL_TASK_QUEUES: {
     schema: z.string().regex(/^(veil|veil-gpu)(,(veil|veil-gpu))*$/, 'a comma-separated list of veil, veil-gpu'),
     default: 'veil,veil-gpu',
-    doc: 'Task queues a `veil worker` polls',
+    doc: 'Which queues a `veil worker` polls: veil (workflows, light activities), veil-gpu (training, sampling)',
   },
 } as const;
 
@@ -89,3 +94,8 @@ export function localPaths(cfg: VeilConfig = config()) {
 /** The task queues: light work and orchestration on `veil`, training and sampling on `veil-gpu`. */
 export const TASK_QUEUE = 'veil';
 export const GPU_TASK_QUEUE = 'veil-gpu';
+
+/** The actual queue names of the two roles: `<VEIL_TASK_QUEUE>` and `<VEIL_TASK_QUEUE>-gpu`. */
+export function taskQueueNames(cfg: VeilConfig = config()): { light: string; gpu: string } {
+  return { light: cfg.VEIL_TASK_QUEUE, gpu: `${cfg.VEIL_TASK_QUEUE}-gpu` };
+}

@@ -3,7 +3,7 @@
 // shared by both workers. In production, GPU machines run `veil worker --queues veil-gpu`.
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
-import { GPU_TASK_QUEUE, TASK_QUEUE, config, type VeilConfig } from '../infra/config.ts';
+import { GPU_TASK_QUEUE, TASK_QUEUE, config, taskQueueNames, type VeilConfig } from '../infra/config.ts';
 import { gpuActivities, lightActivities } from '../activities/index.ts';
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -36,7 +36,8 @@ async function createQueueWorker(connection: NativeConnection, taskQueue: QueueN
   return Worker.create({
     connection,
     namespace: cfg.TEMPORAL_NAMESPACE,
-    taskQueue,
+    // The role names veil / veil-gpu map to the configured queue names (VEIL_TASK_QUEUE).
+    taskQueue: isGpu ? taskQueueNames(cfg).gpu : taskQueueNames(cfg).light,
     workflowBundle: await workflowBundle(),
     activities: isGpu ? gpuActivities() : lightActivities(),
     // Heavy activities hold a whole model in memory: one at a time per GPU worker process.

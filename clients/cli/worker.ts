@@ -1,6 +1,6 @@
 // `veil worker`: run a worker process for Veil's task queues.
 import { Command } from 'commander';
-import { config } from '../../infra/config.ts';
+import { config, taskQueueNames } from '../../infra/config.ts';
 import { createWorkers, parseQueues } from '../../workers/worker.ts';
 
 export function registerWorkerCommands(program: Command): void {
@@ -12,7 +12,8 @@ export function registerWorkerCommands(program: Command): void {
       const queues = parseQueues(opts.queues ?? config().VEIL_TASK_QUEUES);
       const veil = await createWorkers(queues);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => veil.shutdown());
-      console.log(`veil worker polling ${queues.join(', ')} on ${config().TEMPORAL_ADDRESS}`);
+      const names = taskQueueNames();
+      console.log(`veil worker polling ${queues.map((q) => (q === 'veil' ? names.light : names.gpu)).join(', ')} on ${config().TEMPORAL_ADDRESS}`);
       await veil.run();
     });
 }

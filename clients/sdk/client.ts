@@ -2,7 +2,7 @@
 // the connections (Temporal, S3); each area of Veil adds its methods here and keeps its logic in
 // its own module next to this one (datasets.ts, ledger.ts, …).
 import type { Client } from '@temporalio/client';
-import { TASK_QUEUE, config, type VeilConfig } from '../../infra/config.ts';
+import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { listDatasets, type DatasetSummary } from '../../activities/datasets/registry.ts';
@@ -30,7 +30,7 @@ export class VeilClient {
     const cfg = options.config ?? config();
     const store = await ArtifactStore.fromConfig(cfg);
     const temporal = options.temporal ?? (await temporalClient(cfg));
-    return new VeilClient(temporal, store, options.taskQueue ?? TASK_QUEUE, options.temporal === undefined);
+    return new VeilClient(temporal, store, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined);
   }
 
   /** Every dataset with its latest version, row count and schema (never its rows). */

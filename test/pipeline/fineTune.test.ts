@@ -99,7 +99,7 @@ test("'unlimited' (no DP) is refused for an analyst who is not privileged", asyn
     const analyst = uniqueName('dave');
     await assert.rejects(
       client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [spec(analyst, { targetEpsilon: 'unlimited' })] }),
-      (err: unknown) => err instanceof WorkflowFailedError && /may not train without differential privacy/.test(String(err.cause?.cause?.message)),
+      (err: unknown) => err instanceof WorkflowFailedError && /may not train without differential privacy/.test(String((err.cause?.cause as Error | undefined)?.message)),
     );
   }, { env });
 });
