@@ -3,6 +3,8 @@
 import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
 import { registerModel } from './models/registry.ts';
+import { generateSamples } from './sampling/generate.ts';
+import { checkRelease } from './sampling/release.ts';
 import { trainingGpuActivities, trainingLightActivities } from './training/index.ts';
 
 /** Light activities: validation, S3 bookkeeping, sandboxed preprocessing. Run on the `veil` queue. */
@@ -15,6 +17,7 @@ export function lightActivities() {
     commitBudget,
     releaseBudget,
     registerModel,
+    checkRelease,
   };
 }
 
@@ -22,6 +25,7 @@ export function lightActivities() {
 export function gpuActivities() {
   return {
     ...trainingGpuActivities(),
+    generateSamples,
   };
 }
 

@@ -4,3 +4,4 @@
 export { fineTune } from './fineTune/workflow.ts';
 export { ingestDataset } from './ingestDataset.ts';
 export { privacyLedger } from './ledger/workflow.ts';
+export { sample } from './sample/workflow.ts';

@@ -13,6 +13,7 @@ import { addDataset } from '../../clients/sdk/datasets.ts';
 import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { SampleResult } from '../../workflows/sample/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
@@ -20,6 +21,8 @@ import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
 const dataset = uniqueName('ft-notes');
+/** The DP model the first test registers, and its analyst; the sampling tests reuse them. */
+let trained: { modelId: string; analyst: string; epsilon: number } | undefined;
 
 before(async () => {
   env = await connectTestEnvironment();
@@ -63,6 +66,7 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.equal(manifest.meta.epsilon, result.epsilon);
     assert.equal(manifest.meta.analyst, analyst);
     assert.deepEqual(manifest.meta.dataset, { name: dataset, version: 1 });
+    trained = { modelId: result.modelId, analyst, epsilon: result.epsilon as number };
   }, { env });
 });
 
@@ -101,5 +105,31 @@ test("'unlimited' (no DP) is refused for an analyst who is not privileged", asyn
       client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [spec(analyst, { targetEpsilon: 'unlimited' })] }),
       (err: unknown) => err instanceof WorkflowFailedError && /may not train without differential privacy/.test(String((err.cause?.cause as Error | undefined)?.message)),
     );
+  }, { env });
+});
+
+test('samples are released from a DP model within the accepted ε, stored in S3, and refused above it', async () => {
+  assert.ok(trained, 'needs the model of the first test');
+  const { modelId, analyst, epsilon } = trained;
+  await withWorker(async ({ client, taskQueue }) => {
+    const ok: SampleResult = await client.workflow.execute('sample', {
+      taskQueue,
+      workflowId: uniqueName('sample'),
+      args: [{ analyst, modelId, prompts: ['François Dupont suffers'], unconditional: 2, maxEpsilon: 10, maxNewTokens: 8, seed: 's' }],
+    });
+    assert.equal(ok.samples.length, 3);
+    assert.ok(ok.samples[0].text.startsWith('François Dupont suffers'));
+    assert.equal(ok.epsilon, epsilon);
+    const stored = await store.readManifest(ok.key.replace(/\/samples\.json$/, ''));
+    assert.ok(stored.entries['samples.json']);
+
+    const refuse = (args: object, pattern: RegExp) =>
+      assert.rejects(client.workflow.execute('sample', { taskQueue, workflowId: uniqueName('sample'), args: [args] }), (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.match(String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message), pattern);
+        return true;
+      });
+    await refuse({ analyst, modelId, unconditional: 1, maxEpsilon: 1 }, /spent ε=\d+\.\d+, above the accepted ε=1/);
+    await refuse({ analyst: uniqueName('mallory'), modelId, unconditional: 1, maxEpsilon: 100 }, /belongs to another analyst/);
   }, { env });
 });

@@ -1,0 +1,64 @@
+// The sampling activity (veil-gpu): loads a registered model from S3 and generates. Samples of a
+// DP model are post-processing of a DP release, so they may leave; they are stored under
+// samples/<sampleId>/ (committed by a manifest) and returned.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { Gpt2Model, generateText, loadCheckpoint } from '../../engine/gpt2/index.ts';
+import { modelPrefix } from '../../infra/storage/index.ts';
+import { sharedStore } from '../shared/resources.ts';
+
+export interface GenerateSamplesInput {
+  sampleId: string;
+  modelId: string;
+  prompts: string[];
+  temperature: number;
+  topK: number;
+  topP: number;
+  maxNewTokens: number;
+  seed?: string;
+}
+
+export async function generateSamples(input: GenerateSamplesInput): Promise<{ key: string; samples: { prompt: string; text: string }[] }> {
+  const store = await sharedStore();
+  const prefix = `samples/${input.sampleId}`;
+  const existing = await store.tryReadManifest(prefix);
+  if (existing) {
+    const samples = JSON.parse((await store.getEntry(existing, 'samples.json').then(readAll)).toString('utf8')) as { samples: { prompt: string; text: string }[] };
+    return { key: `${prefix}/samples.json`, samples: samples.samples };
+  }
+  const manifest = await store.readManifest(modelPrefix(input.modelId));
+  const dir = await mkdtemp(join(tmpdir(), 'veil-sample-'));
+  try {
+    for (const file of ['config.json', 'model.safetensors']) await writeFile(join(dir, file), await readAll(await store.getEntry(manifest, file)));
+    const model = await Gpt2Model.create(await loadCheckpoint(dir));
+    try {
+      Context.current().heartbeat();
+      // Without a seed, a fresh random one: samples are not reproducible by anyone else.
+      const seed = input.seed ?? randomBytes(16).toString('hex');
+      const results = await generateText(model, input.prompts, {
+        maxNewTokens: input.maxNewTokens,
+        temperature: input.temperature,
+        topK: input.topK,
+        topP: input.topP,
+        seed,
+      });
+      const samples = results.map((r) => ({ prompt: r.prompt, text: r.text }));
+      const obj = await store.putJsonImmutable(`${prefix}/samples.json`, { modelId: input.modelId, samples });
+      await store.writeManifest(prefix, [obj], { modelId: input.modelId, count: samples.length });
+      return { key: obj.key, samples };
+    } finally {
+      await model.release();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}

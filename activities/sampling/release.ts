@@ -1,0 +1,28 @@
+// Release policy for samples: a model's outputs are released only when its ε is within what the
+// analyst accepts, and a non-DP model's only to privileged analysts. A model belongs to the
+// analyst who trained it (others are privileged or get a refusal). Refusals are non-retryable and
+// state the numbers.
+import { ApplicationFailure } from '@temporalio/activity';
+import { isPrivileged } from '../budget/budget.ts';
+import { readModelPrivacy, type ModelPrivacy } from '../models/registry.ts';
+import { sharedStore } from '../shared/resources.ts';
+
+export const RELEASE_REFUSED = 'ReleaseRefused';
+
+export async function checkRelease(input: { analyst: string; modelId: string; maxEpsilon: number | 'unlimited' }): Promise<ModelPrivacy> {
+  const privacy = await readModelPrivacy(await sharedStore(), input.modelId);
+  if (!privacy) throw ApplicationFailure.nonRetryable(`no registered model ${input.modelId}`, 'ModelNotFound');
+  const privileged = isPrivileged(input.analyst);
+  if (privacy.analyst !== input.analyst && !privileged) {
+    throw ApplicationFailure.nonRetryable(`model ${input.modelId} belongs to another analyst`, RELEASE_REFUSED);
+  }
+  if (privacy.epsilon === 'unlimited') {
+    if (!privileged) throw ApplicationFailure.nonRetryable(`model ${input.modelId} was trained without differential privacy: its samples are for privileged analysts only`, RELEASE_REFUSED);
+    if (input.maxEpsilon !== 'unlimited') {
+      throw ApplicationFailure.nonRetryable(`model ${input.modelId} is not differentially private (ε unlimited) but at most ε=${input.maxEpsilon} was accepted`, RELEASE_REFUSED);
+    }
+  } else if (input.maxEpsilon !== 'unlimited' && privacy.epsilon > input.maxEpsilon) {
+    throw ApplicationFailure.nonRetryable(`model ${input.modelId} spent ε=${privacy.epsilon.toFixed(3)}, above the accepted ε=${input.maxEpsilon}`, RELEASE_REFUSED);
+  }
+  return privacy;
+}

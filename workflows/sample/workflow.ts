@@ -1,0 +1,36 @@
+// sample: check the release policy (model ε within what the analyst accepts, non-DP models for
+// privileged analysts only) → generate on the GPU queue → store in S3 → return the samples.
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { GpuActivities, LightActivities } from '../../activities/index.ts';
+import { parseInput } from '../validation.ts';
+import { sampleSchema, type SampleResult } from './spec.ts';
+
+const NON_RETRYABLE = ['InvalidInput', 'ReleaseRefused', 'ModelNotFound'];
+const light = proxyActivities<LightActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export async function sample(input: unknown): Promise<SampleResult> {
+  const spec = parseInput('sample', sampleSchema, input);
+  const gpu = proxyActivities<GpuActivities>({
+    taskQueue: `${workflowInfo().taskQueue}-gpu`,
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '5 minutes',
+    retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  const privacy = await light.checkRelease({ analyst: spec.analyst, modelId: spec.modelId, maxEpsilon: spec.maxEpsilon });
+  const sampleId = workflowInfo().workflowId.replace(/[^A-Za-z0-9._@-]/g, '_');
+  const prompts = [...spec.prompts, ...Array.from({ length: spec.unconditional }, () => '')];
+  const { key, samples } = await gpu.generateSamples({
+    sampleId,
+    modelId: spec.modelId,
+    prompts,
+    temperature: spec.temperature,
+    topK: spec.topK,
+    topP: spec.topP,
+    maxNewTokens: spec.maxNewTokens,
+    seed: spec.seed,
+  });
+  return { sampleId, modelId: spec.modelId, epsilon: privacy.epsilon, delta: privacy.delta, samples, key };
+}
