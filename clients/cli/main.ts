@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDatasetsCommands } from './datasets.ts';
 import { registerGenerateCommands } from './generate.ts';
 import { registerInfraCommands } from './infra.ts';
+import { registerPrivacyCommands } from './privacy.ts';
 import { registerWorkerCommands } from './worker.ts';
 
 const program = new Command()
@@ -16,6 +17,7 @@ registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
 registerDatasetsCommands(program);
 registerGenerateCommands(program);
+registerPrivacyCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

@@ -25,7 +25,8 @@ export function createAccountant(kind: AccountantKind, options: { prv?: PrvOptio
 
 /** Restores an accountant from `toJSON()` output (e.g. read back from a checkpoint). */
 export function accountantFromJSON(raw: unknown): PrivacyAccountant {
-  const kind = typeof raw === 'object' && raw !== null ? (raw as { accountant?: unknown }).accountant : undefined;
+  if (typeof raw !== 'object' || raw === null) throw new PrivacyInputError('state', 'an object', 'must be an accountant state object');
+  const kind = (raw as { accountant?: unknown }).accountant;
   if (kind === 'rdp') return RdpAccountant.fromJSON(raw);
   if (kind === 'prv') return PrvAccountant.fromJSON(raw);
   throw new PrivacyInputError('state.accountant', "'rdp' or 'prv'", `must be 'rdp' or 'prv', got ${JSON.stringify(kind)}`);
