@@ -89,3 +89,13 @@ void test('resume is refused with another key, another config or other random st
   const resumed = await run({ ...config, checkpointEvery: 0 }, { resumeFrom: checkpoint });
   assert.equal(resumed.checkpoints.length, 1);
 });
+
+void test('a checkpoint whose accountant disagrees with its plan is refused', async () => {
+  const config = cases[0][1];
+  const { checkpoints } = await run(config, { stopAfter: 1 });
+  const checkpoint = checkpoints.at(-1)!;
+  const rdpState = { accountant: 'rdp', version: 1, history: (checkpoint.accountantState as { history: unknown }).history };
+  await assert.rejects(run(config, { resumeFrom: { ...checkpoint, accountantState: rdpState } }), TrainConfigError);
+  const noSteps = { ...(checkpoint.accountantState as object), history: [] };
+  await assert.rejects(run(config, { resumeFrom: { ...checkpoint, accountantState: noSteps } }), TrainConfigError);
+});
