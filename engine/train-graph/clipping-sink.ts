@@ -6,7 +6,7 @@
 // rows scaled by c_i (for a linear layer aᵀ·diag(c)·g, one matmul over all B·T rows).
 // No second backward pass and no per-example gradient of a large matrix.
 import { op, type Tensor } from '../onnx/index.ts';
-import { rowsToExamples, type BatchDims, type GradientSink } from './grad-sink.ts';
+import { headGradient, rowsToExamples, scatterTokenRows, type BatchDims, type GradientSink, type TiedHead } from './grad-sink.ts';
 import { linearWeightNormSq, tiedEmbeddingNormSq, useGhost, type GhostPolicy } from './ghost-norms.ts';
 import { padRows, sumAll, sumSquaresPerExample } from './ops.ts';
 
@@ -23,7 +23,7 @@ export interface BookKeepingOptions {
 export class BookKeepingSink implements GradientSink {
   private readonly normSqTerms: Tensor[] = [];
   private readonly deferred = new Map<string, Deferred>();
-  private readonly heads = new Map<string, { h: Tensor; d: Tensor }>();
+  private readonly heads = new Map<string, TiedHead>();
   private readonly ghost: GhostPolicy;
 
   constructor(readonly dims: BatchDims, private readonly options: BookKeepingOptions) {
@@ -64,21 +64,23 @@ export class BookKeepingSink implements GradientSink {
     this.defer(name, (c) => padRows(op.reduceSum(BookKeepingSink.scaled(e3, c), [0]), tableRows));
   }
 
-  tokenHead(name: string, h: Tensor, d: Tensor): void {
-    this.heads.set(name, { h, d });
+  tokenHead(name: string, head: TiedHead): void {
+    this.heads.set(name, head);
   }
 
   tokenInput(name: string, ids: Tensor, e: Tensor): void {
     const head = this.heads.get(name);
     if (!head) throw new Error(`${name}: tokenHead must come before tokenInput`);
-    const [e3, h3, d3] = [e, head.h, head.d].map((t) => rowsToExamples(t, this.dims));
-    this.normSqTerms.push(e.graph.scope('dp_norm', () => tiedEmbeddingNormSq(ids, e3, h3, d3)));
+    const [e3, h3, p3] = [e, head.hidden, head.probs].map((t) => rowsToExamples(t, this.dims));
+    const labels = op.reshape(head.labels, [this.dims.B, this.dims.T]);
+    this.normSqTerms.push(e.graph.scope('dp_norm', () => tiedEmbeddingNormSq(ids, labels, e3, h3, p3)));
     this.defer(name, (c) => {
       const rows = e.shape[0];
       const D = e.shape[1] as number;
-      const headSum = op.gemm(head.d, op.reshape(BookKeepingSink.scaled(h3, c), [rows, D]), undefined, { transA: true }); // [V, D]
+      const hScaled = op.reshape(BookKeepingSink.scaled(h3, c), [rows, D]);
+      const headSum = headGradient(head.probs, hScaled); // [V, D]
       const inputRows = op.reshape(BookKeepingSink.scaled(e3, c), [rows, D]);
-      return op.scatterND(headSum, op.reshape(ids, [rows, 1]), inputRows, 'add');
+      return scatterTokenRows(headSum, [[ids, inputRows], [head.labels, op.neg(hScaled)]]);
     });
   }
 

@@ -23,20 +23,45 @@ export interface GradientSink {
   rows(name: string, perRow: Tensor): void;
   /** The position table [tableRows, D]: row t's gradient is Σ_b e[b, t]; e [N, D]. */
   positions(name: string, e: Tensor, tableRows: number): void;
-  /** The LM-head use of the tied token table: logits = h·Wᵀ, with h [N, D] and the logits gradient d [N, V]. */
-  tokenHead(name: string, h: Tensor, d: Tensor): void;
+  /** The LM-head use of the tied token table (logits = h·Wᵀ); see TiedHead. */
+  tokenHead(name: string, head: TiedHead): void;
   /** The input use of the tied token table: x = W[ids]; ids [B, T] int64, e [N, D] the gradient at x. */
   tokenInput(name: string, ids: Tensor, e: Tensor, vocabSize: number): void;
   /** Gradient tensors by parameter name (shapes equal the parameters'), plus per-example norms when clipping. */
   finish(): { grads: Map<string, Tensor>; exampleNorms?: Tensor };
 }
 
+/**
+ * The LM head's share of the tied table's gradient, Σ_t (p_t − onehot(y_t)) ⊗ h_t per example:
+ * the logits gradient w_t·(p_t − onehot(y_t)) with its row weights w_t folded into `hidden`.
+ */
+export interface TiedHead {
+  /** w⊙h [N, D]: the head's input rows scaled by their loss weights. */
+  hidden: Tensor;
+  /** Softmax probabilities p [N, V]. */
+  probs: Tensor;
+  /** Labels y [N] int64. */
+  labels: Tensor;
+}
+
 export const rowsToExamples = (x: Tensor, dims: BatchDims): Tensor => op.reshape(x, [dims.B, dims.T, ...x.shape.slice(1)]);
+
+/** Σ_rows p_row ⊗ h_row = pᵀ·h [V, D]. */
+export function headGradient(probs: Tensor, hidden: Tensor): Tensor {
+  return op.gemm(probs, hidden, undefined, { transA: true });
+}
+
+/** Adds rows into a [V, D] table at token ids: one ScatterND for all (ids [B, T] or [N], rows [N, D]) pairs. */
+export function scatterTokenRows(table: Tensor, pairs: readonly [Tensor, Tensor][]): Tensor {
+  const indices = op.concat(pairs.map(([ids, rows]) => op.reshape(ids, [rows.shape[0], 1])), 0);
+  const updates = op.concat(pairs.map(([, rows]) => rows), 0);
+  return op.scatterND(table, indices, updates, 'add');
+}
 
 /** Plain sum over the micro-batch: what non-private training needs. */
 export class SummingSink implements GradientSink {
   private readonly grads = new Map<string, Tensor>();
-  private readonly headGrads = new Map<string, Tensor>();
+  private readonly heads = new Map<string, { grad: Tensor; hidden: Tensor; labels: Tensor }>();
 
   constructor(readonly dims: BatchDims) {}
 
@@ -53,14 +78,15 @@ export class SummingSink implements GradientSink {
     this.put(name, padRows(op.reduceSum(rowsToExamples(e, this.dims), [0]), tableRows));
   }
 
-  tokenHead(name: string, h: Tensor, d: Tensor): void {
-    this.headGrads.set(name, op.gemm(d, h, undefined, { transA: true }));
+  tokenHead(name: string, head: TiedHead): void {
+    // pᵀ·h now (so that onnxruntime can free p), the one-hot rows with the input rows below.
+    this.heads.set(name, { grad: headGradient(head.probs, head.hidden), hidden: head.hidden, labels: head.labels });
   }
 
   tokenInput(name: string, ids: Tensor, e: Tensor): void {
-    const head = this.headGrads.get(name);
+    const head = this.heads.get(name);
     if (!head) throw new Error(`${name}: tokenHead must come before tokenInput (the backward visits the head first)`);
-    this.put(name, op.scatterND(head, op.reshape(ids, [e.shape[0], 1]), e, 'add'));
+    this.put(name, scatterTokenRows(head.grad, [[ids, e], [head.labels, op.neg(head.hidden)]]));
   }
 
   finish(): { grads: Map<string, Tensor> } {
