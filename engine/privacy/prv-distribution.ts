@@ -5,6 +5,7 @@
 // the PRV is Y = L(O) with O ~ P. So P(Y ≤ t) = P(O ≤ L⁻¹(t)), a mixture of two normal CDFs.
 // Everything is computed in whichever tail is small, so that masses of 1e-30 keep their digits.
 import { erfc } from './erfc.ts';
+import { logAdd } from './log-space.ts';
 import { gaussLegendreNodes } from './quadrature.ts';
 
 /** The two tails at a point: P(Y ≤ t) and P(Y > t), each accurate in relative terms. */
@@ -37,21 +38,27 @@ export class SubsampledGaussianPrv {
     return this.sigmaSquared * Math.log1p(Math.expm1(t) / this.sampleRate) + 0.5;
   }
 
-  /** L(o), the privacy loss of output o, without cancellation for small q·(e^a − 1). */
+  /** L(o) = log((1 − q) + q·e^a), a = (2o − 1)/(2σ²), accurate in every regime. */
   lossAt(o: number): number {
+    const q = this.sampleRate;
     const a = (2 * o - 1) / (2 * this.sigmaSquared);
-    if (a <= 30) return Math.log1p(this.sampleRate * Math.expm1(a));
-    return a + Math.log(this.sampleRate + (1 - this.sampleRate) * Math.exp(-a));
+    // Small |a|: log1p(q·expm1(a)) keeps the digits of a loss near 0.
+    if (a > -1 && a <= 30) return Math.log1p(q * Math.expm1(a));
+    // Otherwise sum the two terms in log space (q = 1 gives exactly a).
+    return logAdd(this.minimum, Math.log(q) + a);
   }
 
   /** P(Y ≤ t) and P(Y > t). */
   tails(t: number): Tails {
-    return this.tailsAtOutput(this.outputAt(t));
+    const out = new Float64Array(2);
+    this.tailsInto(t, out);
+    return { below: out[0], above: out[1] };
   }
 
   /**
    * P(Y ≤ t) into out[0] and P(Y > t) into out[1], allocation-free (the discretisation calls this
-   * for millions of grid edges).
+   * for millions of grid edges). P(Y ≤ t) = P(O ≤ o) for o = L⁻¹(t): a mixture of two normal
+   * CDFs, each taken from one erfc of its smaller tail.
    */
   tailsInto(t: number, out: Float64Array): void {
     const o = this.outputAt(t);
@@ -67,17 +74,6 @@ export class SubsampledGaussianPrv {
     const small1 = erfc(Math.abs(x1) * Math.SQRT1_2) / 2;
     out[0] = (1 - q) * (x0 < 0 ? small0 : 1 - small0) + q * (x1 < 0 ? small1 : 1 - small1);
     out[1] = (1 - q) * (x0 < 0 ? 1 - small0 : small0) + q * (x1 < 0 ? 1 - small1 : small1);
-  }
-
-  /** P(O ≤ o) and P(O > o) for O ~ (1 − q)·N(0, σ²) + q·N(1, σ²). */
-  tailsAtOutput(o: number): Tails {
-    if (o === -Infinity) return { below: 0, above: 1 };
-    if (o === Infinity) return { below: 1, above: 0 };
-    const q = this.sampleRate;
-    const sigma = this.noiseMultiplier;
-    const [below0, above0] = normalTails(o / sigma);
-    const [below1, above1] = normalTails((o - 1) / sigma);
-    return { below: (1 - q) * below0 + q * below1, above: (1 - q) * above0 + q * above1 };
   }
 
   /**
@@ -118,10 +114,4 @@ export class SubsampledGaussianPrv {
     }
     return (weighted + compensation) / mass;
   }
-}
-
-/** [Φ(x), Φ(−x)] from one erfc evaluation of the smaller tail. */
-function normalTails(x: number): [number, number] {
-  const small = erfc(Math.abs(x) * Math.SQRT1_2) / 2;
-  return x < 0 ? [small, 1 - small] : [1 - small, small];
 }

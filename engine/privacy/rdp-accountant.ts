@@ -50,7 +50,9 @@ export class RdpAccountant {
     if (this.log.isEmpty) return { epsilon: 0, order: NaN };
     const groups = this.log.groups().map((g) => ({ steps: g.steps, rdpAt: this.oneStepRdp(g.sampleRate, g.noiseMultiplier) }));
     const totalRdpAt = (index: number): number => groups.reduce((sum, g) => sum + g.steps * g.rdpAt(index), 0);
-    return options.eager ? minimiseEpsilonEagerly(this.orders, totalRdpAt, d) : minimiseEpsilon(this.orders, totalRdpAt, d);
+    const spent = options.eager ? minimiseEpsilonEagerly(this.orders, totalRdpAt, d) : minimiseEpsilon(this.orders, totalRdpAt, d);
+    // The conversion dips below 0 only for huge δ (≳ 0.1); (0, δ)-DP then holds, and a negative ε means nothing.
+    return { epsilon: Math.max(0, spent.epsilon), order: spent.order };
   }
 
   /** Total RDP of the run at every order (the full curve; costs every fractional series). */
