@@ -1,8 +1,9 @@
 // One Veil side of bench/train/dp-step.ts, in its own process so that its peak RSS is its own:
 // full training steps of a GPT-2-shaped model on a fixed batch — gradients (one session.run of
 // the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise,
-// then AdamW. Prints one JSON line.
-//   node --import tsx bench/train/veil-step.ts dp|nonprivate IDS.json STEPS LAYERS [--profile]
+// then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
+// same load on a shared machine (its memory is not either mode's). Prints one JSON line.
+//   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [--profile]
 import { readFileSync } from 'node:fs';
 import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
@@ -14,54 +15,60 @@ import type { ClippingMode } from '../../engine/train/types.ts';
 import { profileOneStep } from './profile-step.ts';
 
 const [modeArg, idsPath, stepsArg, layersArg, flag] = process.argv.slice(2);
-const isPrivate = modeArg === 'dp';
 const rows = JSON.parse(readFileSync(idsPath, 'utf8')) as number[][];
 const steps = Number(stepsArg ?? 2);
 const config = { ...presetConfig('gpt2'), nLayer: Number(layersArg ?? 12) };
 const seqLen = rows[0].length;
+const batch = rows.map((_, i) => i);
+const runKey = RunKey.generate();
 
-const rss = () => process.memoryUsage().rss / 2 ** 20;
 const weights = randomWeights(config, 'veil-bench');
-const computer = new Gpt2GradientComputer({ config, rows, seqLen, session: sessionConfigFromEnv() });
-const params = computer.paramSpecs.map((s) => weights.get(s.name)!.data);
+const specs = new Gpt2GradientComputer({ config, rows, seqLen }).paramSpecs;
+const params = specs.map((s) => weights.get(s.name)!.data);
 
 if (flag === '--profile') {
-  console.log(JSON.stringify({ mode: modeArg, profile: await profileOneStep(config, seqLen, isPrivate, params, rows) }));
+  console.log(JSON.stringify({ mode: modeArg, profile: await profileOneStep(config, seqLen, modeArg === 'dp', params, rows) }));
   process.exit(0);
 }
 
-const sizes = params.map((p) => p.length);
-const gradSum = sizes.map((n) => new Float32Array(n));
-const optimizer = createOptimizer({ kind: 'adamw' }, sizes, computer.paramSpecs.map((s) => s.weightDecay ?? true));
-const runKey = RunKey.generate();
-const mode: ClippingMode = isPrivate ? { clipNorm: 1 } : 'nonprivate';
-const batch = rows.map((_, i) => i);
-const baseRssMb = rss();
+interface StepTimes { total: number; gradients: number; noise: number; optimizer: number }
 
-async function step(k: number): Promise<{ total: number; gradients: number; noise: number; optimizer: number }> {
-  const t0 = performance.now();
-  for (const g of gradSum) g.fill(0);
-  await computer.computeMicroBatch(params, batch, mode, gradSum);
-  const t1 = performance.now();
-  if (isPrivate) privatizeGradientSum(runKey, k, gradSum, 1.0, rows.length);
-  else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= rows.length;
-  const t2 = performance.now();
-  optimizer.step(params, gradSum, 1e-4);
-  const t3 = performance.now();
-  return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
+/** One mode's training step with its own gradient buffers and optimizer state. */
+function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; times: StepTimes[]; release(): Promise<void> } {
+  const computer = new Gpt2GradientComputer({ config, rows, seqLen, session: sessionConfigFromEnv() });
+  const sizes = params.map((p) => p.length);
+  const gradSum = sizes.map((n) => new Float32Array(n));
+  const optimizer = createOptimizer({ kind: 'adamw' }, sizes, specs.map((s) => s.weightDecay ?? true));
+  const mode: ClippingMode = isPrivate ? { clipNorm: 1 } : 'nonprivate';
+  const times: StepTimes[] = [];
+  async function step(k: number): Promise<StepTimes> {
+    const t0 = performance.now();
+    for (const g of gradSum) g.fill(0);
+    await computer.computeMicroBatch(params, batch, mode, gradSum);
+    const t1 = performance.now();
+    if (isPrivate) privatizeGradientSum(runKey, k, gradSum, 1.0, rows.length);
+    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= rows.length;
+    const t2 = performance.now();
+    optimizer.step(params, gradSum, 1e-4);
+    const t3 = performance.now();
+    return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
+  }
+  return { step, times, release: () => computer.release() };
 }
 
-await step(0); // warm-up: session creation, arena growth
-const timed = [];
-for (let k = 1; k <= steps; k++) timed.push(await step(k));
-await computer.release();
+const report = (t: StepTimes[]) => ({
+  step_s: t.map((x) => x.total), gradients_s: t.map((x) => x.gradients), noise_s: t.map((x) => x.noise), optimizer_s: t.map((x) => x.optimizer),
+});
+const baseRssMb = process.memoryUsage().rss / 2 ** 20;
+const modes = modeArg === 'pair' ? [false, true] : [modeArg === 'dp'];
+const steppers = modes.map(stepper);
+for (const s of steppers) await s.step(0); // warm-up: session creation, arena growth
+for (let k = 1; k <= steps; k++) for (const s of steppers) s.times.push(await s.step(k));
+for (const s of steppers) await s.release();
 console.log(JSON.stringify({
   mode: modeArg,
-  step_s: timed.map((t) => t.total),
-  gradients_s: timed.map((t) => t.gradients),
-  noise_s: timed.map((t) => t.noise),
-  optimizer_s: timed.map((t) => t.optimizer),
+  ...(modeArg === 'pair' ? { nonprivate: report(steppers[0].times), dp: report(steppers[1].times) } : report(steppers[0].times)),
   base_rss_mb: baseRssMb,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-  params: sizes.reduce((a, b) => a + b, 0),
+  params: params.reduce((n, p) => n + p.length, 0),
 }));
