@@ -6,13 +6,15 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readDatasetRows, readDatasetVersion, DatasetNotFoundError } from '../datasets/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
-import type { SplitSpec } from '../../workflows/fineTune/spec.ts';
+import type { PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
+import { applyPreprocessing, columnsAfter, type PreprocessingReport } from '../preprocessing/apply.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { encodeTokenizedRows } from './tokenizedRows.ts';
 
 export interface PrepareDataInput {
   jobId: string;
   dataset: { name: string; version?: number };
+  preprocessing: PreprocessingStep[];
   textColumn: string;
   split: SplitSpec;
   maxSeqLen: number;
@@ -29,6 +31,8 @@ export interface PreparedData {
   skippedRows: number;
   /** Rows cut to maxSeqLen tokens. */
   truncatedRows: number;
+  /** Per step: the function run and its failure counts (rows dropped), never a row. */
+  preprocessing: PreprocessingReport;
 }
 
 export const PREPARE_ERROR = 'InvalidTrainingData';
@@ -69,15 +73,16 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
     if (err instanceof DatasetNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'DatasetNotFound');
     throw err;
   }
-  const columns = manifest.meta.schema.columns.map((c) => c.name);
+  const columns = columnsAfter(manifest.meta.schema.columns.map((c) => c.name), input.preprocessing);
   if (!columns.includes(input.textColumn)) {
-    throw ApplicationFailure.nonRetryable(`dataset "${manifest.meta.name}" v${manifest.meta.version} has no column "${input.textColumn}" (columns: ${columns.join(', ')})`, PREPARE_ERROR);
+    throw ApplicationFailure.nonRetryable(`dataset "${manifest.meta.name}" v${manifest.meta.version} has no column "${input.textColumn}" after preprocessing (columns: ${columns.join(', ')})`, PREPARE_ERROR);
   }
+  const pre = applyPreprocessing(readDatasetRows(store, manifest), input.preprocessing);
   const ctx = Context.current();
   const tokenized: number[][] = [];
   let skipped = 0;
   let truncated = 0;
-  for await (const row of readDatasetRows(store, manifest)) {
+  for await (const row of pre.rows) {
     const text = row[input.textColumn];
     if (typeof text !== 'string' || text.length === 0) {
       skipped++;
@@ -106,6 +111,7 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
     testRows: test.length,
     skippedRows: skipped,
     truncatedRows: truncated,
+    preprocessing: await pre.report(),
   };
   await store.writeManifest(prefix, [trainObj, testObj], { ...result });
   return result;

@@ -13,6 +13,23 @@ export const splitSchema = z.discriminatedUnion('kind', [
 ]);
 export type SplitSpec = z.output<typeof splitSchema>;
 
+/** A traced analyst function (engine/sandbox trace()): re-verified before it runs, in a sandbox. */
+export const tracedSchema = z.object({
+  kind: z.literal('veil.traced'),
+  version: z.literal(1),
+  source: z.string().min(1).max(100_000),
+  name: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Preprocessing, applied in order to every row before tokenization. */
+export const preprocessingStepSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('rename'), from: z.string().min(1), to: z.string().min(1) }),
+  /** Replaces `column` by fn(value), run in the sandbox; a row whose call fails is dropped (counted). */
+  z.object({ kind: z.literal('map'), column: z.string().min(1), fn: tracedSchema }),
+]);
+export type PreprocessingStep = z.output<typeof preprocessingStepSchema>;
+
 export const trainingSchema = z.object({
   /** A finite ε, or 'unlimited' (no DP: privileged analysts only). */
   targetEpsilon: z.union([z.number().positive().finite(), z.literal('unlimited')]),
@@ -47,11 +64,18 @@ export const fineTuneSchema = z.object({
   jobId: idPart.optional(),
   analyst: idPart,
   dataset: z.object({ name, version: z.number().int().positive().optional() }),
-  /** The text column the language model learns from. */
+  preprocessing: z.array(preprocessingStepSchema).max(32).default([]),
+  /** The text column the language model learns from (after preprocessing). */
   textColumn: z.string().min(1),
   split: splitSchema.default({ kind: 'ratio', testFraction: 0.1, shuffleSeed: 'veil' }),
   model: modelSchema,
   training: trainingSchema,
+  /**
+   * Seconds the train activity may go without a heartbeat before the server counts its worker as
+   * lost and retries it (from the last checkpoint) on another; it heartbeats every 2 s. 30 s in
+   * production; fault tests shorten it so that each killed worker costs seconds, not half a minute.
+   */
+  trainHeartbeatTimeoutSeconds: z.number().int().min(5).max(600).default(30),
 });
 export type FineTuneInput = z.input<typeof fineTuneSchema>;
 export type FineTuneSpec = z.output<typeof fineTuneSchema>;

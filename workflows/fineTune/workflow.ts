@@ -17,7 +17,7 @@ import { fineTuneSchema, type FineTuneResult } from './spec.ts';
 
 /** ε for releasing the held-out loss of a DP model (Laplace mechanism), charged with training. */
 export const EVALUATION_EPSILON = 0.1;
-const NON_RETRYABLE = ['InvalidInput', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
+const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
 const light = proxyActivities<LightActivities>({
@@ -26,12 +26,12 @@ const light = proxyActivities<LightActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-const gpuActivities = (): GpuActivities => proxyActivities<GpuActivities>({
+const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActivities<GpuActivities>({
   taskQueue: `${workflowInfo().taskQueue}-gpu`,
   startToCloseTimeout: '7 days',
   // The train activity heartbeats every 2 s from its main thread (training runs in a worker
   // thread): a killed worker is noticed within this, and the retry resumes from the checkpoint.
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: `${heartbeatTimeoutSeconds}s`,
   // On cancellation, wait for the activity to checkpoint and stop before charging what it spent.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -48,10 +48,12 @@ function jobIdOf(explicit: string | undefined): string {
 export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const spec = parseInput('fineTune', fineTuneSchema, input);
   const gpu = gpuActivities();
+  // Only train takes the spec's heartbeat timeout: evaluation heartbeats less often (per 16 rows).
+  const { train } = gpuActivities(spec.trainHeartbeatTimeoutSeconds);
   const jobId = jobIdOf(spec.jobId);
   const budgetKey = { dataset: spec.dataset.name, analyst: spec.analyst, jobId };
 
-  const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
+  const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
   const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training: spec.training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
@@ -65,7 +67,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
 
   let trained;
   try {
-    trained = await gpu.train({ jobId, data, model: spec.model, training: spec.training });
+    trained = await train({ jobId, data, model: spec.model, training: spec.training });
   } catch (err) {
     // Cancelled or failed after touching the data: charge what the last checkpoint spent.
     const spent = await CancellationScope.nonCancellable(async () => {

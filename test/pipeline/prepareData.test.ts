@@ -1,0 +1,78 @@
+// The fine-tune's data preparation on a real dataset in the real S3: preprocessing in the sandbox
+// (a failing function costs its rows, reported as counts, and its message never leaves), the
+// split, and idempotence of a retried attempt.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { addDataset } from '../../clients/sdk/datasets.ts';
+import { trace } from '../../engine/sandbox/index.ts';
+import { decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
+import { prepareTrainingData, splitOrder, type PrepareDataInput } from '../../activities/training/prepareData.ts';
+import { downloadTokenizedRows } from '../../activities/training/tokenizedRows.ts';
+import type { ArtifactStore } from '../../infra/storage/index.ts';
+import { uniqueName } from '../helpers/names.ts';
+import { testStore } from '../helpers/storage.ts';
+import { withWorker } from '../helpers/temporal.ts';
+
+const SECRET = 'ZEBRA-7731-private';
+let store: ArtifactStore;
+const dataset = uniqueName('prep');
+
+before(async () => {
+  store = await testStore();
+  const dir = await mkdtemp(join(tmpdir(), 'veil-prep-'));
+  const file = join(dir, 'rows.jsonl');
+  const rows = Array.from({ length: 40 }, (_, i) => ({ id: i, body: i % 10 === 3 ? `Patient ${SECRET} SAID NO` : `Patient ${i} Is Fine` }));
+  await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file), { gpu: false });
+});
+
+function input(overrides: Partial<PrepareDataInput> = {}): PrepareDataInput {
+  return {
+    jobId: uniqueName('job'),
+    dataset: { name: dataset },
+    preprocessing: [],
+    textColumn: 'body',
+    split: { kind: 'ratio', testFraction: 0.25, shuffleSeed: 'x' },
+    maxSeqLen: 16,
+    ...overrides,
+  };
+}
+
+test('rename and a traced map run over the real rows; a failing row is dropped and only counted', async () => {
+  const lower = trace((s: string) => s.toLowerCase(), { name: 'lower' });
+  // Throws with the row's content on the secret rows: the message must not come back anywhere.
+  const picky = trace((s: string) => { if (s.includes('zebra')) throw new Error(s); return s; }, { name: 'picky' });
+  const req = input({ preprocessing: [{ kind: 'rename', from: 'body', to: 'text' }, { kind: 'map', column: 'text', fn: lower }, { kind: 'map', column: 'text', fn: picky }], textColumn: 'text' });
+  const result = await new MockActivityEnvironment().run(prepareTrainingData, req);
+  assert.equal(result.trainRows + result.testRows, 36);
+  assert.equal(result.preprocessing.steps[2].failures?.count, 4);
+  assert.equal(result.preprocessing.steps[2].failures?.byKind.error, 4);
+  assert.doesNotMatch(JSON.stringify(result), /zebra|ZEBRA|7731/);
+  const train = await downloadTokenizedRows(store, result.prefix, 'train.tokens');
+  assert.ok(train.every((ids) => decode(ids).startsWith('patient ')), 'rows were lower-cased in the sandbox');
+  // A retried attempt returns the committed result instead of writing again.
+  const again = await new MockActivityEnvironment().run(prepareTrainingData, req);
+  assert.deepEqual(again, result);
+});
+
+test('a preprocessing step on a missing column, or a function that is not self-contained, is refused before any row is read', async () => {
+  const env = new MockActivityEnvironment();
+  await assert.rejects(env.run(prepareTrainingData, input({ preprocessing: [{ kind: 'rename', from: 'nope', to: 'x' }] })), /step 1 \(rename\) uses column "nope"/);
+  const leaky = { kind: 'veil.traced' as const, version: 1 as const, name: 'leaky', source: '(s) => process.env.HOME', sha256: '' };
+  leaky.sha256 = (await import('../../engine/sandbox/index.ts')).sourceSha256(leaky.source);
+  await assert.rejects(env.run(prepareTrainingData, input({ preprocessing: [{ kind: 'map', column: 'body', fn: leaky }] })), /process/);
+});
+
+test('splits are seeded shuffles of the usable rows, or a cut by index', () => {
+  const a = splitOrder(100, { kind: 'ratio', testFraction: 0.2, shuffleSeed: 's' });
+  assert.equal(a.test.length, 20);
+  assert.deepEqual([...a.train, ...a.test].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(splitOrder(100, { kind: 'ratio', testFraction: 0.2, shuffleSeed: 's' }), a);
+  assert.notDeepEqual(splitOrder(100, { kind: 'ratio', testFraction: 0.2, shuffleSeed: 't' }).test, a.test);
+  assert.deepEqual(splitOrder(5, { kind: 'index', testFrom: 3 }), { train: [0, 1, 2], test: [3, 4] });
+  assert.throws(() => splitOrder(5, { kind: 'index', testFrom: 5 }), /leaves no test rows/);
+});
