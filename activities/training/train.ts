@@ -28,11 +28,25 @@ export interface TrainInput {
 export interface TrainProgress {
   step: number;
   totalSteps: number;
-  /** Mean token loss of the step's batch: for the data owner's operators (not DP). */
+  /**
+   * Mean token loss of the step's batch. It is computed from raw rows and is not DP, so it is
+   * reported only for non-private ('unlimited') runs; DP runs report null here and release a
+   * DP test loss at the end instead.
+   */
   loss: number | null;
   epsilon: number | 'unlimited';
   /** The last step committed to S3, where a retry resumes. */
   checkpointStep: number | null;
+}
+
+/** The details of the train activity's cancellation. */
+export interface TrainCancellation {
+  /** Steps done when the cancellation reached the activity. */
+  cancelRequestedAfterStep: number;
+  /** Steps done when it stopped (the step under way is finished, never a further one). */
+  stoppedAfterStep: number;
+  /** The checkpoint written on stopping: what the job is charged for. */
+  checkpointStep: number;
 }
 
 export interface TrainOutput {
@@ -73,12 +87,13 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
   beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
 
+  const isPrivate = input.training.targetEpsilon !== 'unlimited';
   const options: Gpt2WorkerModelOptions = { model: baseModel, rows: rows.map((r) => Array.from(r)), seqLen: input.model.maxSeqLen };
   const handle = runTrainingInWorker(
     { model: { module: WORKER_MODEL, exportName: 'createGradientComputer', options }, config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
     {
       onProgress(e: ProgressEvent) {
-        progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };
+        progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: isPrivate ? null : e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };
       },
       async onCheckpoint(ckpt) {
         lastCheckpoint = await uploadCheckpoint(store, input.jobId, ckpt);
@@ -87,12 +102,24 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
       },
     },
   );
-  const onCancel = (): void => handle.cancel();
+  // The step under way when the cancellation arrived: the run stops once it is done (reported in
+  // the cancellation's details, so "stops within one step" can be checked from the history).
+  let cancelRequestedAfterStep: number | undefined;
+  const onCancel = (): void => {
+    cancelRequestedAfterStep ??= progress.step;
+    handle.cancel();
+  };
   ctx.cancellationSignal.addEventListener('abort', onCancel);
+  // A cancellation (or worker shutdown) that came while the model and data were loading has
+  // already fired its 'abort' event: without this the run would go on to the end.
+  if (ctx.cancellationSignal.aborted) onCancel();
   try {
     const result = await handle.done;
     if (!lastCheckpoint) throw new Error('training ended without a checkpoint');
-    if (result.status === 'cancelled') throw new CancelledFailure(`cancelled after step ${result.step}; checkpoint step-${lastCheckpoint.step} kept`);
+    if (result.status === 'cancelled') {
+      const details: TrainCancellation = { cancelRequestedAfterStep: cancelRequestedAfterStep ?? result.step, stoppedAfterStep: result.step, checkpointStep: lastCheckpoint.step };
+      throw new CancelledFailure(`cancelled after step ${result.step}; checkpoint step-${lastCheckpoint.step} kept`, [details]);
+    }
     return { status: result.status, checkpoint: lastCheckpoint, baseModel: input.model.base };
   } catch (err) {
     if (err instanceof Error && err.name === TrainConfigError.name) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTrainingConfig');
