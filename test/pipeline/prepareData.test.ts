@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
-import { prepareTrainingData, splitOrder, type PrepareDataInput } from '../../activities/training/prepareData.ts';
+import { prepareTrainingData, splitOrder, type PrepareDataInput, type PreparedData } from '../../activities/training/prepareData.ts';
 import { downloadTokenizedRows } from '../../activities/training/tokenizedRows.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import { uniqueName } from '../helpers/names.ts';
@@ -47,7 +47,7 @@ test('rename and a traced map run over the real rows; a failing row is dropped a
   // Throws with the row's content on the secret rows: the message must not come back anywhere.
   const picky = trace((s: string) => { if (s.includes('zebra')) throw new Error(s); return s; }, { name: 'picky' });
   const req = input({ preprocessing: [{ kind: 'rename', from: 'body', to: 'text' }, { kind: 'map', column: 'text', fn: lower }, { kind: 'map', column: 'text', fn: picky }], textColumn: 'text' });
-  const result = await new MockActivityEnvironment().run(prepareTrainingData, req);
+  const result: PreparedData = await new MockActivityEnvironment().run(prepareTrainingData, req);
   assert.equal(result.trainRows + result.testRows, 36);
   assert.equal(result.preprocessing.steps[2].failures?.count, 4);
   assert.equal(result.preprocessing.steps[2].failures?.byKind.error, 4);
