@@ -2,7 +2,7 @@
 // never pass through Temporal: the input names the staged object, the activities stream it, and
 // the result carries only the name, version, row count and schema. Whatever happens, the staged
 // raw file is deleted at the end, and a failed ingest leaves no half-written version behind.
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { datasetActivities } from '../activities/datasets/activities.ts';
 import {
   DATASET_VALIDATION_ERROR,
@@ -41,12 +41,13 @@ export async function ingestDataset(input: IngestDatasetInput): Promise<IngestDa
     throw ApplicationFailure.nonRetryable(`invalid ingestDataset input: ${problems.join('; ')}`, INVALID_INPUT_ERROR);
   }
   const { name, upload } = parsed.data;
+  // Clean-up runs even when the ingest is cancelled: raw rows must not linger in staging.
   try {
     return await validateAndStoreDataset(parsed.data);
   } catch (err) {
-    await discardDatasetIngest({ name });
+    await CancellationScope.nonCancellable(() => discardDatasetIngest({ name }));
     throw err;
   } finally {
-    await deleteStagedUpload({ key: upload.key });
+    await CancellationScope.nonCancellable(() => deleteStagedUpload({ key: upload.key }));
   }
 }

@@ -11,7 +11,7 @@ import type { DatasetFormat, DatasetMeta, DatasetSchema, IngestDatasetInput, Ing
 import type { TableItem } from './table.ts';
 import { utf8Text } from './utf8.ts';
 import { DatasetValidationError } from './validationError.ts';
-import { claimVersion, clearSlot, discardUncommitted, findOwnWork, type Slot } from './versions.ts';
+import { DATA_FILES, claimVersion, clearSlot, discardUncommitted, findOwnWork, type Slot } from './versions.ts';
 
 export interface IngestProgress {
   phase: 'validating' | 'writing';
@@ -27,7 +27,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
 }
 
-const PROGRESS_EVERY_ROWS = 5_000;
+// Often enough that even huge rows keep the heartbeat alive; the activity throttles by time.
+const PROGRESS_EVERY_ROWS = 100;
 const WRITE_BATCH_CHARS = 1024 * 1024;
 
 function tableOf(format: DatasetFormat, bytes: Readable): AsyncGenerator<TableItem> {
@@ -118,9 +119,9 @@ export async function ingestDataset(store: ArtifactStore, input: IngestDatasetIn
   const prefix = datasetVersionPrefix(input.name, slot.version);
   try {
     const counted = { rows: 0 };
-    const rows = await store.putImmutable(`${prefix}/rows.jsonl`, normalizedRows(store, input, found, opts, counted));
+    const rows = await store.putImmutable(`${prefix}/${DATA_FILES[0]}`, normalizedRows(store, input, found, opts, counted));
     if (counted.rows !== found.rows) throw new Error(`the staged upload changed between passes (${found.rows} rows, then ${counted.rows})`);
-    const schema = await store.putJsonImmutable(`${prefix}/schema.json`, found.schema);
+    const schema = await store.putJsonImmutable(`${prefix}/${DATA_FILES[1]}`, found.schema);
     const meta: DatasetMeta = { kind: 'dataset', name: input.name, version: slot.version, rows: found.rows, schema: found.schema, format: input.format, ingestId: opts.ingestId };
     await store.writeManifest(prefix, [slot.claim, rows, schema], meta);
     return resultOf(meta);

@@ -7,6 +7,13 @@ import { ObjectExistsError, datasetPrefix, datasetVersionPrefix, parseVersionSeg
 import { datasetMetaSchema, type DatasetMeta } from './spec.ts';
 
 export const CLAIM_FILE = 'ingest.json';
+/** The files an ingest writes after its claim (the manifest aside). */
+export const DATA_FILES = ['rows.jsonl', 'schema.json'] as const;
+
+/** Aborts what a failed attempt left of multipart uploads in a slot (listed by exact key, see store). */
+async function abortUnfinishedUploads(store: ArtifactStore, name: string, version: number): Promise<void> {
+  for (const file of DATA_FILES) await store.abortIncompleteUploads(`${datasetVersionPrefix(name, version)}/${file}`);
+}
 const claimSchema = z.object({ ingestId: z.string(), claimedAt: z.string() });
 
 /** Every version slot of a dataset, committed or not, ascending. */
@@ -90,6 +97,7 @@ export async function findOwnWork(store: ArtifactStore, name: string, ingestId: 
 
 /** Removes everything an unfinished slot holds except its claim, so the slot can be written afresh. */
 export async function clearSlot(store: ArtifactStore, name: string, slot: Slot): Promise<void> {
+  await abortUnfinishedUploads(store, name, slot.version);
   for (const { key } of await store.listObjects(datasetVersionPrefix(name, slot.version))) {
     if (key !== slot.claim.key) await store.delete(key);
   }
@@ -102,6 +110,7 @@ export async function discardUncommitted(store: ArtifactStore, name: string, ing
     if (await readVersionManifest(store, name, version)) continue;
     const claim = await readClaim(store, name, version);
     if (claim?.ingestId !== ingestId) continue;
+    await abortUnfinishedUploads(store, name, version);
     await store.deletePrefix(datasetVersionPrefix(name, version));
     discarded++;
   }

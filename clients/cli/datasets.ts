@@ -14,6 +14,21 @@ function workflowUrl(workflowId: string): string {
   return `${temporalUiAddress(cfg)}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+const NO_WORKER_HINT_AFTER_MS = 5_000;
+
+/** An ingest nobody picks up waits forever: say why, once, instead of hanging silently. */
+async function warnIfNoWorker(client: VeilClient, workflowId: string): Promise<void> {
+  try {
+    const d = await client.temporal.workflow.getHandle(workflowId).describe();
+    // Only the start events are in the history: no worker has run the workflow yet.
+    if (d.status.name === 'RUNNING' && d.historyLength <= 2) {
+      process.stderr.write(`veil: still waiting for a worker on task queue "${client.taskQueue}": is \`veil worker\` running?\n`);
+    }
+  } catch {
+    // The hint is best effort.
+  }
+}
+
 async function withClient<T>(fn: (client: VeilClient) => Promise<T>): Promise<T> {
   const client = await VeilClient.connect();
   try {
@@ -40,12 +55,16 @@ export function registerDatasetsCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (name: string, file: string, opts: { format?: DatasetFormat; json?: boolean }) => {
       await withClient(async (client) => {
-        const r = await client.addDataset(name, file, {
-          format: opts.format,
-          onStarted: (id) => {
-            if (!opts.json) console.log(`uploaded ${file}; ingesting in workflow ${id}\n  ${workflowUrl(id)}`);
-          },
-        });
+        let hint: NodeJS.Timeout | undefined;
+        const r = await client
+          .addDataset(name, file, {
+            format: opts.format,
+            onStarted: (id) => {
+              if (!opts.json) console.log(`uploaded ${file}; ingesting in workflow ${id}\n  ${workflowUrl(id)}`);
+              hint = setTimeout(() => void warnIfNoWorker(client, id), NO_WORKER_HINT_AFTER_MS);
+            },
+          })
+          .finally(() => clearTimeout(hint));
         if (opts.json) {
           console.log(JSON.stringify(r));
           return;

@@ -149,13 +149,32 @@ export class ArtifactStore {
   }
 
   /**
-   * Deletes every object under `prefix`; returns how many. For uncommitted work only: committed
-   * artifacts are immutable and referenced by manifests, ledgers and audit trails.
+   * Deletes every object under `prefix` (and, where the server can list them by prefix, the
+   * parts of unfinished uploads there); returns how many objects. For uncommitted work only:
+   * committed artifacts are immutable and referenced by manifests, ledgers and audit trails.
    */
   async deletePrefix(prefix: string): Promise<number> {
+    await this.abortIncompleteUploads(`${normalizePrefix(prefix)}/`);
     const keys = (await this.listObjects(prefix)).map((o) => o.key);
     for (let i = 0; i < keys.length; i += 1000) await this.client.removeObjects(this.bucket, keys.slice(i, i + 1000));
     return keys.length;
+  }
+
+  /**
+   * Aborts the multipart uploads of `keyOrPrefix` that never completed (their writer died, or the
+   * server was unreachable when it tried to abort): their parts use space but are no object.
+   * MinIO lists unfinished uploads only by exact key, AWS S3 by prefix too: pass the key.
+   */
+  async abortIncompleteUploads(keyOrPrefix: string): Promise<number> {
+    const uploads: { key: string; uploadId: string }[] = [];
+    for await (const u of this.client.listIncompleteUploads(this.bucket, keyOrPrefix, true)) uploads.push(u);
+    // By id: a key can have several unfinished uploads (one per failed attempt).
+    for (const u of uploads) {
+      await this.client.abortMultipartUpload(this.bucket, u.key, u.uploadId).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+    return uploads.length;
   }
 
   // ── manifests: the commit point of a prefix ────────────────────────────────────────────────

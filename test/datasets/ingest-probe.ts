@@ -20,13 +20,18 @@ const upload = await store.putImmutable(uploadKey(randomUUID()), createReadStrea
 const heapBefore = liveHeap();
 let heapPeak = heapBefore;
 let samples = 0;
-let progressCalls = 0;
+let nextSample = 0;
+const SAMPLE_EVERY_ROWS = 25_000;
 const { result, peakGrowth } = await measureRssGrowth(async () => {
   try {
     return await ingestDataset(store, { name, format, upload }, {
       ingestId: `probe-${randomUUID()}`,
-      onProgress: () => {
-        if (++progressCalls % 8 !== 0) return;
+      onProgress: ({ rows }) => {
+        if (rows < nextSample) {
+          nextSample = 0; // the second pass starts counting again
+        }
+        if (rows < nextSample + SAMPLE_EVERY_ROWS) return;
+        nextSample = rows;
         samples++;
         heapPeak = Math.max(heapPeak, liveHeap());
       },

@@ -1,8 +1,6 @@
 // Datasets go in through the ingestDataset workflow and come back whole: CSV and JSON Lines rows
 // normalized and typed, a new version for a name that exists, concurrent ingests of one name
 // serialized into distinct versions, and the registry listing what an analyst may see.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,7 +1,5 @@
 // The format readers and the schema, without servers: UTF-8 checked across chunk boundaries,
 // line numbers that survive multi-line records, types inferred without changing any value.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utf8Text } from '../../activities/datasets/utf8.ts';

@@ -1,7 +1,5 @@
 // Bad files are rejected with a clear message that gives line numbers but never a row's content,
 // and leave nothing behind: no version under datasets/<name>/ and no staged raw upload.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,5 @@
 // An ingest survives S3 going away: MinIO is stopped while the rows are being written and started
 // again; the activity's retries carry the workflow through and the stored dataset is whole.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -95,6 +93,11 @@ test('MinIO stopped in the middle of an ingest: the workflow completes once it i
       let n = 0;
       for await (const row of readDatasetRows(base, manifest)) assert.equal(row.id, n++);
       assert.equal(n, rows);
+
+      // The parts the first attempt uploaded before the outage were cleaned up by the retry.
+      let unfinished = 0;
+      for await (const _u of base.client.listIncompleteUploads(base.bucket, `datasets/${name}/v${r.version}/rows.jsonl`, true)) unfinished++;
+      assert.equal(unfinished, 0, 'no unfinished multipart upload is left');
 
       // The outage really hit the activity: it needed more than one attempt.
       const history = await ctx.client.workflow.getHandle(workflowId).fetchHistory();

@@ -1,7 +1,5 @@
 // Ingest streams: while a file is validated and stored, the live JS heap stays flat instead of
 // growing with the rows, so a file of any size (1 GB and more) is never held whole.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,7 +1,5 @@
 // Artifacts are create-only: a second write to a key fails clearly and leaves the first intact,
 // for single-PUT and multipart uploads alike, and when two writers race.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ObjectExistsError, sha256Hex, type ArtifactStore } from '../../infra/storage/index.ts';
@@ -71,6 +69,18 @@ describe('immutable artifacts', () => {
     assert.equal(info.size, 0);
     assert.equal((await store.getVerifiedBuffer(key, info)).length, 0);
     await assert.rejects(store.putImmutable(key, ''), ObjectExistsError);
+  });
+
+  test('abortIncompleteUploads removes every unfinished upload of a key', async () => {
+    const key = `${prefix}/orphan.bin`;
+    // What writers that died mid-upload leave: initiated multipart uploads, one with a part.
+    const first = await store.client.initiateNewMultipartUpload(store.bucket, key, {});
+    await store.client.uploadPart({ bucketName: store.bucket, objectName: key, uploadID: first, partNumber: 1, headers: {} }, Buffer.alloc(5 * MiB, 7));
+    await store.client.initiateNewMultipartUpload(store.bucket, key, {});
+    assert.equal(await incompleteUploads(key), 2);
+    assert.equal(await store.abortIncompleteUploads(key), 2);
+    assert.equal(await incompleteUploads(key), 0);
+    assert.equal(await store.exists(key), false);
   });
 
   test('a body stream that fails aborts the upload: no object and no parts are left', async () => {

@@ -1,7 +1,5 @@
 // Manifests are the commit point of a prefix and the reference every read is checked against:
 // corruption, truncation and extension of an object are all caught with a clear error.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';

@@ -1,7 +1,5 @@
 // Large objects stream both ways: a 200 MB body generated on the fly is uploaded and read back
 // (verified) while the process's memory grows by a fraction of the object's size.
-// node:test registers tests synchronously; the promises test() and describe() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
