@@ -5,6 +5,7 @@
 // LOSS_BOUND / (n · ε_eval) from the CSPRNG. That ε_eval is charged with the training ε.
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { rowLoss } from '../../engine/audit/sequence-loss.ts';
 import { Gpt2Model } from '../../engine/gpt2/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { sharedStore } from '../shared/resources.ts';
@@ -29,24 +30,6 @@ export interface Evaluation {
   rows: number;
   /** The ε this evaluation spent (null: not DP). */
   epsilon: number | null;
-}
-
-/** Mean cross-entropy (nats per predicted token) of one row under the model. */
-export async function rowLoss(model: Gpt2Model, ids: ArrayLike<number>): Promise<number> {
-  const T = ids.length;
-  if (T < 2) return 0;
-  const V = model.config.vocabSize;
-  const logits = await model.sequenceLogits(Array.from(ids));
-  let total = 0;
-  for (let t = 0; t < T - 1; t++) {
-    const row = logits.subarray(t * V, (t + 1) * V);
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) if (row[v] > max) max = row[v];
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(row[v] - max);
-    total += max + Math.log(sum) - row[ids[t + 1]];
-  }
-  return total / (T - 1);
 }
 
 function laplace(stream: SecureStream, scale: number): number {

@@ -1,0 +1,154 @@
+// The audit activity (veil-gpu): loads a registered model and the train/test tokens of the run
+// that made it, runs engine/audit, and commits audits/<modelId>/{audit.json, audit.html} under
+// their own manifest (models/<id>/ is committed and immutable, so the audit cannot go there).
+// Idempotent: a committed audit is returned as is. The manifest's meta holds the summary, the
+// only part an analyst of a DP model may see (see engine/audit/report.ts).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { z } from 'zod';
+import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
+import {
+  SequenceScorer,
+  auditDocument,
+  conditionCanary,
+  renderAuditHtml,
+  runPrivacyAudit,
+  type AuditSummary,
+  type AuditedModel,
+} from '../../engine/audit/index.ts';
+import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
+import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
+import { ObjectExistsError, ObjectNotFoundError, assertSegment, modelPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
+import { modelPrivacySchema } from '../models/registry.ts';
+import { sharedStore } from '../shared/resources.ts';
+import { runDataPrefix } from '../training/prepareData.ts';
+import { downloadTokenizedRows } from '../training/tokenizedRows.ts';
+
+export interface AuditModelInput {
+  modelId: string;
+  /** The run whose data trained the model; default the jobId in the model's veil.json. */
+  jobId?: string;
+  /** Where train.tokens and test.tokens are committed; default runs/<jobId>/data. */
+  dataPrefix?: string;
+  /** Rows scored per side for membership inference (default 500). */
+  maxRowsPerSide?: number;
+  /**
+   * The planted secret to look for, default the demo's ("François Dupont suffers from a severe
+   * form of pancreatic cancer", prompted with "François Dupont suffers"). It travels through
+   * workflow history when given, so pass it only when it is not sensitive.
+   */
+  secret?: { sentence: string; prompt: string };
+}
+
+export interface AuditModelOutput {
+  modelId: string;
+  prefix: string;
+  jsonKey: string;
+  htmlKey: string;
+  /** Aggregate numbers only (what an analyst of a DP model may see). */
+  summary: AuditSummary;
+}
+
+export const AUDIT_NOT_POSSIBLE = 'AuditNotPossible';
+
+export function auditPrefix(modelId: string): string {
+  assertSegment('model id', modelId);
+  return `audits/${modelId}`;
+}
+
+const auditMetaSchema = z.object({ modelId: z.string(), createdAt: z.string(), summary: z.record(z.string(), z.unknown()) });
+
+function outputOf(manifest: Manifest<z.output<typeof auditMetaSchema>>): AuditModelOutput {
+  return {
+    modelId: manifest.meta.modelId,
+    prefix: manifest.prefix,
+    jsonKey: `${manifest.prefix}/audit.json`,
+    htmlKey: `${manifest.prefix}/audit.html`,
+    summary: manifest.meta.summary as AuditSummary,
+  };
+}
+
+export async function auditModel(input: AuditModelInput): Promise<AuditModelOutput> {
+  const store = await sharedStore();
+  const prefix = auditPrefix(input.modelId);
+  const existing = await store.tryReadManifest(prefix, auditMetaSchema);
+  if (existing) return outputOf(existing);
+
+  const modelManifest = await store.tryReadManifest(modelPrefix(input.modelId), modelPrivacySchema);
+  if (!modelManifest) throw ApplicationFailure.nonRetryable(`model "${input.modelId}" is not registered`, 'ModelNotFound');
+  const privacy = modelManifest.meta;
+  const dataPrefix = input.dataPrefix ?? runDataPrefix(input.jobId ?? privacy.jobId);
+  const secret = input.secret ?? { sentence: PLANTED_SECRET, prompt: SECRET_PREFIX };
+  let canary;
+  try {
+    canary = conditionCanary(secret.sentence);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), AUDIT_NOT_POSSIBLE);
+  }
+  const [trainRows, testRows] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens')]);
+
+  const ctx = Context.current();
+  const dir = await mkdtemp(join(tmpdir(), 'veil-audit-'));
+  try {
+    for (const file of ['config.json', 'model.safetensors']) await writeFile(join(dir, file), await readAll(await store.getEntry(modelManifest, file)));
+    const checkpoint = await loadCheckpoint(dir);
+    const session = sessionConfigFromEnv();
+    const generator = await Gpt2Model.create(checkpoint, { session });
+    const scorer = await SequenceScorer.create(checkpoint, { session });
+    try {
+      const audit = await runPrivacyAudit(
+        { generator, scorer },
+        {
+          extraction: { prefix: secret.prompt, secret: secret.sentence },
+          canary,
+          trainRows,
+          testRows,
+          maxRowsPerSide: input.maxRowsPerSide,
+          // Heartbeats are throttled by the SDK; only counts leave the activity.
+          onProgress: (phase, done, total) => ctx.heartbeat({ phase, done, total }),
+        },
+      );
+      const model: AuditedModel = {
+        modelId: input.modelId,
+        epsilon: privacy.epsilon,
+        delta: privacy.delta,
+        base: privacy.base,
+        dataset: privacy.dataset,
+        trainRows: privacy.trainRows,
+      };
+      const doc = auditDocument(model, audit);
+      await store.deletePrefix(prefix); // objects of an attempt that died before committing
+      const json = await store.putImmutable(`${prefix}/audit.json`, Buffer.from(JSON.stringify(doc, null, 1) + '\n'), { contentType: 'application/json' });
+      const html = await store.putImmutable(`${prefix}/audit.html`, Buffer.from(renderAuditHtml(doc)), { contentType: 'text/html; charset=utf-8' });
+      try {
+        return outputOf(await store.writeManifest(prefix, [json, html], { modelId: input.modelId, createdAt: doc.createdAt, summary: doc.summary }));
+      } catch (err) {
+        // Another attempt committed first: its audit stands.
+        if (err instanceof ObjectExistsError) return outputOf(await store.readManifest(prefix, auditMetaSchema));
+        throw err;
+      }
+    } finally {
+      await generator.release();
+      await scorer.release();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function rowsOf(store: ArtifactStore, prefix: string, file: string): Promise<Int32Array[]> {
+  try {
+    return await downloadTokenizedRows(store, prefix, file);
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw ApplicationFailure.nonRetryable(`no committed ${file} under ${prefix}/ (${err.message})`, AUDIT_NOT_POSSIBLE);
+    throw err;
+  }
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}

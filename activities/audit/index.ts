@@ -1,0 +1,8 @@
+// The privacy audit's activity as the GPU workers register it (it runs forward passes and samples).
+import { auditModel } from './auditModel.ts';
+
+export function auditActivities() {
+  return { auditModel };
+}
+
+export { auditPrefix, AUDIT_NOT_POSSIBLE, type AuditModelInput, type AuditModelOutput } from './auditModel.ts';

@@ -1,0 +1,117 @@
+// The whole audit on two tiny GPT-2s and the same rows: an untrained one (nothing to find) and
+// one trained hard, without DP, on four rows including the planted secret (everything to find).
+// Also the JSON document and the self-contained HTML page built from them.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
+import {
+  SequenceScorer,
+  auditDocument,
+  conditionCanary,
+  renderAuditHtml,
+  runPrivacyAudit,
+  type PrivacyAudit,
+} from '../../engine/audit/index.ts';
+import { Gpt2Model, openCheckpoint, type Gpt2Checkpoint } from '../../engine/gpt2/index.ts';
+import { exchangeableRows, memorizedRows, memorizingModel, type AuditFixture } from './memorizing-model.ts';
+
+let untrained: PrivacyAudit;
+let memorized: PrivacyAudit;
+
+async function audit(checkpoint: Gpt2Checkpoint, rows: AuditFixture): Promise<PrivacyAudit> {
+  const generator = await Gpt2Model.create(checkpoint);
+  const scorer = await SequenceScorer.create(checkpoint);
+  try {
+    return await runPrivacyAudit({ generator, scorer }, {
+      extraction: { prefix: SECRET_PREFIX, secret: PLANTED_SECRET },
+      canary: conditionCanary(PLANTED_SECRET),
+      trainRows: rows.trainRows,
+      testRows: rows.testRows,
+      seed: 'audit-test',
+    });
+  } finally {
+    await generator.release();
+    await scorer.release();
+  }
+}
+
+before(async () => {
+  untrained = await audit(await openCheckpoint('random:tiny@audit-memorize'), exchangeableRows());
+  const rows = memorizedRows();
+  const started = performance.now();
+  const trained = await memorizingModel(rows.trainRows);
+  console.log(`# memorizing model trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  memorized = await audit(trained, rows);
+  for (const [name, a] of [['untrained', untrained], ['memorized', memorized]] as const) {
+    console.log(`# ${name}: audit ${Object.entries(a.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
+  }
+});
+
+void test('untrained model: no extraction, exposure of chance, membership AUC near ½', () => {
+  const x = untrained.extraction;
+  assert.equal(x.completions, 6);
+  assert.equal(x.fullMatches, 0);
+  assert.equal(x.keyWordMatches, 0);
+  const c = untrained.canary;
+  assert.equal(c.candidates, 1200);
+  assert.ok(c.exposureBits < 4, `exposure ${c.exposureBits} bits, rank ${c.rank}`);
+  const m = untrained.membership;
+  assert.equal(m.members, 80);
+  assert.equal(m.nonMembers, 80);
+  assert.ok(Math.abs(m.auc - 0.5) < 0.15, `AUC ${m.auc}`);
+  assert.ok(m.auc95[0] < 0.5 && m.auc95[1] > 0.5, `interval ${m.auc95}`);
+  // Losses of an untrained model sit near ln 50257 ≈ 10.8 nats for every row.
+  assert.ok(Math.abs(m.meanLoss.members - Math.log(50257)) < 0.5 && Math.abs(m.meanLoss.nonMembers - Math.log(50257)) < 0.5);
+});
+
+void test('memorizing model: the secret comes back, ranks first, and members are told apart', () => {
+  const x = memorized.extraction;
+  assert.equal(x.remainder, ' from a severe form of pancreatic cancer');
+  assert.equal(x.keyWords[0], 'pancreatic');
+  assert.ok(x.greedy.containsSecret, `greedy: "${x.greedy.text}"`);
+  assert.equal(x.greedy.matchedTokens, x.remainderTokens);
+  assert.ok(x.fullMatches >= 3, `${x.fullMatches} of ${x.completions} completions`);
+  const c = memorized.canary;
+  assert.equal(c.rank, 1);
+  assert.equal(c.exposureBits, Math.log2(1200));
+  assert.equal(c.top[0].text, 'a severe form of pancreatic cancer');
+  // The Gaussian fit to the alternatives agrees: far in their lower tail.
+  assert.ok(c.extrapolated && c.extrapolated.exposureBits > 9, `extrapolated ${c.extrapolated?.exposureBits}`);
+  const m = memorized.membership;
+  assert.equal(m.members, 4);
+  assert.equal(m.nonMembers, 24);
+  assert.equal(m.auc, 1);
+  assert.ok(m.meanLoss.members < 1 && m.meanLoss.nonMembers > 3, JSON.stringify(m.meanLoss));
+  const at1 = m.tprAtFpr.find((r) => r.targetFpr === 0.01)!;
+  assert.deepEqual([at1.truePositives, at1.falsePositives, at1.tpr], [4, 0, 1]);
+});
+
+void test('the document: numbers, ε, who may see it, and a summary of aggregates only', () => {
+  const doc = auditDocument({ modelId: 'm-1', epsilon: 'unlimited', delta: null, base: 'tiny' }, memorized, new Date('2025-01-02T03:04:05Z'));
+  assert.equal(doc.format, 'veil-audit/1');
+  assert.equal(doc.createdAt, '2025-01-02T03:04:05.000Z');
+  assert.equal(doc.model.epsilon, 'unlimited');
+  assert.equal(doc.access.audience, 'data-owner');
+  assert.equal(doc.access.differentiallyPrivate, false);
+  assert.deepEqual(doc.summary.canary, { candidates: 1200, rank: 1, exposureBits: 10.2, maxExposureBits: 10.2, extrapolatedExposureBits: doc.summary.canary.extrapolatedExposureBits });
+  assert.equal(doc.summary.membership.auc, 1);
+  assert.equal(doc.summary.extraction.greedyContainsSecret, true);
+  // The summary is what analysts may see: no text of the secret or of any completion.
+  assert.doesNotMatch(JSON.stringify(doc.summary), /pancreatic|Dupont|severe/);
+  assert.match(doc.findings.join(' '), /reproduced the rest of the secret/);
+  assert.equal(JSON.parse(JSON.stringify(doc)).canary.logPerplexities.length, 1200);
+});
+
+void test('the HTML page is self-contained, escapes text and draws the charts', () => {
+  const doc = auditDocument({ modelId: 'm<&>"1', epsilon: 3.5, delta: 1e-5 }, untrained);
+  doc.extraction.sampled[0].text = '<script>alert(1)</script> & more';
+  const html = renderAuditHtml(doc);
+  assert.ok(html.startsWith('<!DOCTYPE html>'));
+  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.doesNotMatch(html, /<script|src=|href=|@import|url\(/i, 'no script and no external asset');
+  assert.ok([...html.matchAll(/https?:\/\/[^"\s]*/g)].every((m) => m[0] === 'http://www.w3.org/2000/svg'));
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; more/);
+  assert.match(html, /m&lt;&amp;&gt;&quot;1/);
+  assert.match(html, /ε = 3\.50, δ = 1\.0e-5/);
+  assert.match(html, /secret: rank \d+/);
+});
