@@ -20,5 +20,5 @@ export function trainingGpuActivities() {
 }
 
 export type { PreparedData } from './prepareData.ts';
-export type { TrainOutput, TrainProgress } from './train.ts';
+export type { TrainCancellation, TrainOutput, TrainProgress } from './train.ts';
 export type { Evaluation } from './evaluate.ts';

@@ -6,7 +6,8 @@
 import { RunKey } from '../../engine/dp/index.ts';
 import { ObjectExistsError, type ArtifactStore } from '../../infra/storage/index.ts';
 
-function runKeyKey(jobId: string): string {
+/** Where a run's key lives (tests pin two jobs to one key through it to compare them bit for bit). */
+export function runKeyKey(jobId: string): string {
   return `secrets/runs/${jobId}/run-key`;
 }
 

@@ -1,0 +1,228 @@
+// Fault tests of the fineTune pipeline against the real Temporal and MinIO servers, with real
+// `veil worker` processes polling this file's own queues: workers SIGKILLed mid-training, the
+// Temporal server restarted mid-run, MinIO down while a checkpoint is written, a cancelled job.
+// The servers are restored in `finally` blocks whatever happens: the next test files use them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TrainCancellation } from '../../activities/training/index.ts';
+import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
+import { config } from '../../infra/config.ts';
+import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/servers/index.ts';
+import { checkpointPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import { uniqueName } from '../helpers/names.ts';
+import { testStore } from '../helpers/storage.ts';
+import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import {
+  activityAttempts,
+  addNotesDataset,
+  checkpointAtLeast,
+  committedCheckpointSteps,
+  faultSpec,
+  modelWeightsSha256,
+  pendingTrain,
+  pinRunKey,
+  verifyCheckpoints,
+  waitFor,
+} from './harness.ts';
+import { spawnWorker, type WorkerProcess } from './workerProcess.ts';
+
+let env: TestWorkflowEnvironment;
+let store: ArtifactStore;
+const dataset = uniqueName('faults-notes');
+/** The queue this file's worker processes poll (and `<queue>-gpu`). */
+const queue = uniqueName('faults');
+/** Live worker processes on `queue`: two, so that one can die while the other takes over. */
+let pool: WorkerProcess[] = [];
+const t0 = Date.now();
+const log = (what: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
+
+before(async () => {
+  env = await connectTestEnvironment();
+  store = await testStore();
+  pool = [spawnWorker(queue), spawnWorker(queue)];
+  await addNotesDataset(env, store, dataset);
+  await Promise.all(pool.map((w) => w.polling()));
+  log('dataset added, two workers polling');
+});
+
+after(async () => {
+  await Promise.all(pool.map((w) => w.stop()));
+  await env?.teardown();
+});
+
+/** The pool's worker process that runs the job's train activity now (attempt ≥ `attempt`). */
+async function trainingWorker(handle: WorkflowHandle, attempt: number): Promise<WorkerProcess> {
+  const identity = await waitFor(`train attempt ${attempt} to start`, async () => {
+    const train = await pendingTrain(handle);
+    return train?.started && train.attempt >= attempt ? train.workerIdentity : undefined;
+  }, 60_000);
+  const worker = pool.find((w) => identity.startsWith(`${w.pid}@`));
+  if (!worker) throw new Error(`train runs on ${identity}, not on one of this test's workers (${pool.map((w) => w.pid).join(', ')})`);
+  return worker;
+}
+
+/** SIGKILLs a worker and starts its replacement (which polls a few seconds later). */
+async function killAndReplace(worker: WorkerProcess): Promise<void> {
+  await worker.kill();
+  pool = [...pool.filter((w) => w !== worker), spawnWorker(queue)];
+}
+
+async function grant(analyst: string, taskQueue = queue): Promise<void> {
+  await grantBudget(env.client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
+}
+
+/** The job charged exactly once, exactly `epsilon`: one reservation, committed at that amount. */
+async function assertChargedOnce(analyst: string, jobId: string, epsilon: number): Promise<void> {
+  const b = await balance(env.client, { dataset, analyst });
+  assert.deepEqual(b.reservations, { total: 1, reserved: 0, committed: 1, released: 0 });
+  assert.equal((await getReservation(env.client, { dataset, analyst, jobId }))?.epsilonSpent, epsilon);
+  assert.ok(Math.abs(b.committed.epsilon - epsilon) < 1e-9, `ledger committed ε=${b.committed.epsilon}, the job spent ${epsilon}`);
+}
+
+test('a worker SIGKILLed twice mid-training: the job completes bit-identical to an uninterrupted run, ε charged once', { timeout: 180_000 }, async () => {
+  const analyst = uniqueName('kill');
+  const jobId = uniqueName('ft-killed');
+  const referenceAnalyst = uniqueName('kill-ref');
+  const referenceId = uniqueName('ft-ref');
+  // Both jobs get the same run key: same batches, same noise, so the same weights unless the
+  // restarts lose or repeat something.
+  const key = randomBytes(32);
+  await pinRunKey(store, jobId, key);
+  await pinRunKey(store, referenceId, key);
+  await grant(analyst);
+
+  // The uninterrupted run trains at the same time, with in-process workers on a queue of its own.
+  const referenceRun = withWorker(async ({ client, taskQueue }) => {
+    await grant(referenceAnalyst, taskQueue);
+    return client.workflow.execute('fineTune', { taskQueue, workflowId: referenceId, args: [faultSpec(dataset, referenceAnalyst, referenceId)] }) as Promise<FineTuneResult>;
+  }, { env });
+  referenceRun.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
+
+  let result: FineTuneResult;
+  let first: number;
+  let second: number;
+  try {
+    const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+    first = await checkpointAtLeast(store, jobId, 1);
+    await killAndReplace(await trainingWorker(handle, 1)); // mid-step, past checkpoint `first`
+    log(`killed after checkpoint ${first}`);
+    const worker2 = await trainingWorker(handle, 2);
+    second = await checkpointAtLeast(store, jobId, first + 1);
+    await killAndReplace(worker2);
+    log(`killed after checkpoint ${second}`);
+    result = await handle.result();
+    log(`killed run: ${result.message}`);
+  } finally {
+    await referenceRun.catch(() => {}); // its in-process workers stop before the next test
+  }
+  const reference = await referenceRun;
+  log(`reference run: ${reference.message}`);
+
+  assert.equal(result.status, 'completed', result.message);
+  assert.equal(reference.status, 'completed', reference.message);
+  const attempts = await activityAttempts(env.client, jobId, 'train');
+  assert.ok(Math.max(...attempts) >= 3, `train attempts ${attempts.join(',')}`);
+  assert.deepEqual(await activityAttempts(env.client, referenceId, 'train'), [1], 'the reference run was not interrupted');
+  const steps = await verifyCheckpoints(store, jobId);
+  assert.ok(steps.includes(first) && steps.includes(second), `checkpoints ${steps.join(',')}`);
+  assert.equal(result.steps, reference.steps);
+  assert.equal(result.epsilon, reference.epsilon);
+  assert.equal(await modelWeightsSha256(store, jobId), await modelWeightsSha256(store, referenceId), 'the same weights, bit for bit');
+  await assertChargedOnce(analyst, jobId, result.epsilon as number);
+});
+
+test('the Temporal server restarted mid-training: the workers reconnect and the job completes', { timeout: 150_000 }, async () => {
+  const cfg = config();
+  const analyst = uniqueName('restart');
+  const jobId = uniqueName('ft-restart');
+  await grant(analyst);
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  const before = await checkpointAtLeast(store, jobId, 1);
+  try {
+    assert.equal(await stopTemporal(cfg), true, 'the Temporal server was running and is stopped');
+    log(`Temporal stopped after checkpoint ${before}`);
+    await sleep(2_000);
+  } finally {
+    await startTemporal(cfg);
+    log('Temporal started again');
+  }
+  // Training went on meanwhile: the worker never noticed it was alone.
+  const result: FineTuneResult = await handle.result();
+  log(`restarted run: ${result.message}`);
+  assert.equal(result.status, 'completed', result.message);
+  assert.ok(pool.every((w) => w.output().includes('veil worker polling')), 'the workers stayed up');
+  await verifyCheckpoints(store, jobId);
+  await assertChargedOnce(analyst, jobId, result.epsilon as number);
+  log(`train attempts ${(await activityAttempts(env.client, jobId, 'train')).join(',')}`);
+});
+
+test('MinIO down while a checkpoint is written: training retries, then completes with every checkpoint whole', { timeout: 150_000 }, async () => {
+  const cfg = config();
+  const analyst = uniqueName('s3-outage');
+  const jobId = uniqueName('ft-s3');
+  await grant(analyst);
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  const first = await checkpointAtLeast(store, jobId, 1);
+  let failure: string | undefined;
+  try {
+    assert.equal(await stopMinio(cfg), true, 'MinIO was running and is stopped');
+    log(`MinIO stopped after checkpoint ${first}`);
+    // Down long enough for the next checkpoint (a few steps away) to meet a dead server.
+    failure = await waitFor('the train activity to fail against the dead S3', async () => (await pendingTrain(handle))?.lastFailure, 30_000, 250);
+    log(`train failed: ${failure}`);
+    await sleep(3_000);
+  } finally {
+    await startMinio(cfg);
+    log('MinIO started again');
+  }
+  const result: FineTuneResult = await handle.result();
+  log(`S3 outage run: ${result.message}`);
+  assert.equal(result.status, 'completed', result.message);
+  const attempts = await activityAttempts(env.client, jobId, 'train');
+  assert.ok(Math.max(...attempts) >= 2, `train attempts ${attempts.join(',')}`);
+  const steps = await verifyCheckpoints(store, jobId);
+  assert.ok(steps.length >= 3 && steps.includes(result.steps), `checkpoints ${steps.join(',')}`);
+  await assertChargedOnce(analyst, jobId, result.epsilon as number);
+});
+
+test('a cancelled job stops within one step, keeps its checkpoint and is charged what it spent', { timeout: 120_000 }, async () => {
+  const analyst = uniqueName('cancel');
+  const jobId = uniqueName('ft-cancel');
+  await grant(analyst);
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  const first = await checkpointAtLeast(store, jobId, 1);
+  const state = await pendingTrain(handle);
+  await handle.cancel();
+  const cancelledAt = Date.now();
+  const result: FineTuneResult = await handle.result();
+  log(`cancelled after checkpoint ${first} (heartbeat step ${state?.progress?.step}): ${result.message} in ${Date.now() - cancelledAt} ms`);
+
+  assert.equal(result.status, 'cancelled', result.message);
+  assert.equal(result.modelId, '');
+  const details = await trainCancellation(handle);
+  assert.ok(details.stoppedAfterStep - details.cancelRequestedAfterStep <= 1, `cancelled during step ${details.cancelRequestedAfterStep + 1}, stopped after step ${details.stoppedAfterStep}`);
+  assert.equal(details.checkpointStep, details.stoppedAfterStep);
+  assert.equal(result.steps, details.stoppedAfterStep);
+  const steps = await committedCheckpointSteps(store, jobId);
+  assert.equal(steps.at(-1), result.steps, `the checkpoint of the step it stopped at is kept (checkpoints ${steps.join(',')})`);
+  const manifest = await store.readManifest(checkpointPrefix(jobId, result.steps));
+  await store.verifyManifest(manifest);
+  assert.equal(manifest.meta.epsilon, result.epsilon);
+  assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0 && result.epsilon < 8);
+  await assertChargedOnce(analyst, jobId, result.epsilon);
+});
+
+/** The train activity's cancellation details, from the ActivityTaskCanceled event of the history. */
+async function trainCancellation(handle: WorkflowHandle): Promise<TrainCancellation> {
+  const history = await handle.fetchHistory();
+  const event = history.events?.find((e) => e.activityTaskCanceledEventAttributes);
+  const payload = event?.activityTaskCanceledEventAttributes?.details?.payloads?.[0];
+  assert.ok(payload, 'the train activity reported its cancellation with details');
+  return defaultPayloadConverter.fromPayload<TrainCancellation>(payload);
+}

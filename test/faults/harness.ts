@@ -1,0 +1,153 @@
+// Shared pieces of the pipeline fault tests: the dataset and spec (as in test/pipeline), and the
+// probes a test uses to decide when to strike (committed checkpoints in S3, the train activity's
+// last heartbeat) and to judge the outcome (weights' sha256, the ledger's reservation).
+import { createHash } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TrainProgress } from '../../activities/training/index.ts';
+import { checkpointsRoot } from '../../activities/training/checkpoints.ts';
+import { runKeyKey } from '../../activities/training/runSecrets.ts';
+import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { addDataset } from '../../clients/sdk/datasets.ts';
+import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
+import { withWorker } from '../helpers/temporal.ts';
+
+/** Generates the 80 demo notes and ingests them as a dataset (in-process workers, light queue only). */
+export async function addNotesDataset(env: TestWorkflowEnvironment, store: ArtifactStore, name: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'veil-faults-'));
+  const file = join(dir, 'notes.jsonl');
+  await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'faults' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, name, file), { env, gpu: false });
+}
+
+/**
+ * A DP fine-tune of the tiny GPT-2 long enough to strike in the middle: 72 training rows,
+ * batches of 12 → 12 steps, a checkpoint every 3. The train activity's heartbeat timeout is short so that a
+ * killed worker costs seconds, not the production default of 30 s.
+ */
+export function faultSpec(dataset: string, analyst: string, jobId: string, training: Partial<FineTuneInput['training']> = {}): FineTuneInput {
+  return {
+    jobId,
+    analyst,
+    dataset: { name: dataset },
+    textColumn: 'note',
+    split: { kind: 'ratio', testFraction: 0.1 },
+    model: { base: 'tiny', seed: 'faults', maxSeqLen: 24 },
+    training: { targetEpsilon: 8, batchSize: 12, epochs: 2, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 3, ...training },
+    trainHeartbeatTimeoutSeconds: 6,
+  };
+}
+
+/**
+ * Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs`.
+ * A probe that throws counts as "not yet": these tests take servers away on purpose.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** The steps of a run's committed checkpoints (those with a manifest), ascending. */
+export async function committedCheckpointSteps(store: ArtifactStore, jobId: string): Promise<number[]> {
+  const steps: number[] = [];
+  for (const name of await store.listPrefixes(checkpointsRoot(jobId))) {
+    const step = Number(/^step-(\d+)$/.exec(name)?.[1] ?? NaN);
+    if (Number.isInteger(step) && (await store.tryReadManifest(checkpointPrefix(jobId, step)))) steps.push(step);
+  }
+  return steps.sort((a, b) => a - b);
+}
+
+/** Waits until a checkpoint at `minStep` or later is committed; returns the highest committed step. */
+export async function checkpointAtLeast(store: ArtifactStore, jobId: string, minStep: number, timeoutMs = 90_000): Promise<number> {
+  return waitFor(`a checkpoint of ${jobId} at step ≥ ${minStep}`, async () => {
+    const steps = await committedCheckpointSteps(store, jobId);
+    const last = steps.at(-1);
+    return last !== undefined && last >= minStep ? last : undefined;
+  }, timeoutMs, 100);
+}
+
+/** Reads and re-verifies (sha256 and size of every object) each committed checkpoint of a run. */
+export async function verifyCheckpoints(store: ArtifactStore, jobId: string): Promise<number[]> {
+  const steps = await committedCheckpointSteps(store, jobId);
+  for (const step of steps) await store.verifyManifest(await store.readManifest(checkpointPrefix(jobId, step)));
+  return steps;
+}
+
+export interface TrainActivityState {
+  attempt: number;
+  /** A worker runs this attempt now (not merely scheduled, waiting for a retry or a worker). */
+  started: boolean;
+  /** The worker that ran the latest started attempt: "<pid>@<host>". */
+  workerIdentity?: string;
+  /** The last heartbeat the server received (throttled to one per 0.8 × heartbeat timeout). */
+  progress?: TrainProgress;
+  lastFailure?: string;
+}
+
+/** The train activity as the server sees it now, if it is pending. */
+export async function pendingTrain(handle: WorkflowHandle): Promise<TrainActivityState | undefined> {
+  const { raw } = await handle.describe();
+  const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'train');
+  if (!pending) return undefined;
+  const payload = pending.heartbeatDetails?.payloads?.[0];
+  return {
+    attempt: pending.attempt ?? 1,
+    started: pending.state === proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    workerIdentity: pending.lastWorkerIdentity ?? undefined,
+    progress: payload ? defaultPayloadConverter.fromPayload<TrainProgress>(payload) : undefined,
+    lastFailure: pending.lastFailure?.message ?? undefined,
+  };
+}
+
+/** The attempts the server started for an activity type, from the workflow's history. */
+export async function activityAttempts(client: Client, workflowId: string, activityType: string): Promise<number[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<number, string>();
+  const attempts: number[] = [];
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) scheduled.set(Number(e.eventId), s.activityType?.name ?? '');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && scheduled.get(Number(started.scheduledEventId)) === activityType) attempts.push(started.attempt ?? 1);
+  }
+  return attempts;
+}
+
+/** The sha256 of a registered model's weights, as its manifest recorded them. */
+export async function modelWeightsSha256(store: ArtifactStore, modelId: string): Promise<string> {
+  const manifest = await store.readManifest(modelPrefix(modelId));
+  const entry = manifest.entries['model.safetensors'];
+  if (!entry) throw new Error(`model ${modelId} has no model.safetensors`);
+  return entry.sha256;
+}
+
+/** sha256 of bytes, hex. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Gives a job a run key chosen by the test (secrets/runs/<jobId>/run-key is create-only and read
+ * by every attempt). Two jobs with the same key, spec and data add the same noise and sample the
+ * same batches: the only way to compare two DP runs bit for bit without weakening production.
+ */
+export async function pinRunKey(store: ArtifactStore, jobId: string, key: Uint8Array): Promise<void> {
+  await store.putImmutable(runKeyKey(jobId), key);
+}
