@@ -2,12 +2,13 @@
 // and leave nothing behind: no version under datasets/<name>/ and no staged raw upload.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetIngestError, type VeilClient } from '../../clients/sdk/client.ts';
 import type { IngestDatasetInput } from '../../activities/datasets/spec.ts';
+import { uploadKey } from '../../infra/storage/index.ts';
 import { testStore } from '../helpers/storage.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { connectTestEnvironment, withWorker, type WorkerContext } from '../helpers/temporal.ts';
@@ -152,6 +153,28 @@ describe('rejected files', () => {
         }
         await assert.rejects(veil.addDataset(datasetName('fmt'), localFile('data.txt', 'id\n1\n')), /cannot tell the format/);
         assert.ok((await veil.store.listObjects('uploads')).length <= uploadsBefore);
+      },
+      { env, gpu: false },
+    );
+  });
+
+  test('a staged upload damaged in transit is refused at once (no retries) and deleted', async () => {
+    await withWorker(
+      async (ctx) => {
+        const veil = await clientFor(ctx);
+        const upload = await veil.store.putImmutable(uploadKey(randomUUID()), 'id\n1\n');
+        const input = { name: datasetName('damaged'), format: 'csv', upload: { ...upload, sha256: '1'.repeat(64) } };
+        const err = await ctx.client.workflow.execute('ingestDataset', { taskQueue: ctx.taskQueue, workflowId: uniqueName('damaged'), args: [input] }).then(
+          () => assert.fail('accepted'),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof WorkflowFailedError);
+        const cause = err.cause?.cause;
+        assert.ok(cause instanceof ApplicationFailure, String(cause));
+        assert.equal(cause.type, 'UploadIntegrityError');
+        assert.match(cause.message, /damaged between the client and the server/);
+        assert.equal(await veil.store.exists(upload.key), false);
+        assert.deepEqual(await datasetKeys(veil.store, input.name), []);
       },
       { env, gpu: false },
     );
