@@ -65,9 +65,13 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     }
   }
 
+  // Training and evaluation touch the data. If either is cancelled or fails, the reservation is
+  // settled at what the last checkpoint spent (after training, that is the final checkpoint).
   let trained;
+  let evaluation;
   try {
     trained = await train({ jobId, data, model: spec.model, training: spec.training });
+    evaluation = await gpu.evaluateModel({ jobId, checkpointStep: trained.checkpoint.step, base: spec.model, dataPrefix: data.prefix, evaluationEpsilon: dp ? EVALUATION_EPSILON : null });
   } catch (err) {
     // Cancelled or failed after touching the data: charge what the last checkpoint spent.
     const spent = await CancellationScope.nonCancellable(async () => {
@@ -82,9 +86,10 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   }
 
   const ckpt = trained.checkpoint;
-  const evaluation = await gpu.evaluateModel({ jobId, checkpointStep: ckpt.step, base: spec.model, dataPrefix: data.prefix, evaluationEpsilon: dp ? EVALUATION_EPSILON : null });
   const epsilon = typeof ckpt.epsilon === 'number' ? ckpt.epsilon + EVALUATION_EPSILON : 'unlimited';
-  if (typeof epsilon === 'number') await light.commitBudget({ ...budgetKey, epsilonSpent: epsilon });
+  // The evaluation's noisy loss is in the history now, so its ε is spent too: a cancellation that
+  // arrives here must not leave the reservation unsettled (a cancelled scope refuses new activities).
+  if (typeof epsilon === 'number') await CancellationScope.nonCancellable(() => light.commitBudget({ ...budgetKey, epsilonSpent: epsilon }));
 
   await light.registerModel({
     jobId,

@@ -1,0 +1,119 @@
+// Whatever ends a fine-tune after its training touched the data, the ledger reservation is
+// settled at what was spent: a cancellation that arrives during the evaluation, or just as it
+// completes, must not leave the job's ε "reserved" forever. The evaluation activity is replaced
+// by one that waits for the test, so the cancellation lands exactly there; training is real.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Evaluation } from '../../activities/training/index.ts';
+import type { EvaluateInput } from '../../activities/training/evaluate.ts';
+import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
+import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { EVALUATION_EPSILON } from '../../workflows/fineTune/workflow.ts';
+import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import { uniqueName } from '../helpers/names.ts';
+import { testStore } from '../helpers/storage.ts';
+import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { addNotesDataset, committedCheckpointSteps, faultSpec, waitFor } from './harness.ts';
+
+let env: TestWorkflowEnvironment;
+let store: ArtifactStore;
+const dataset = uniqueName('settle-notes');
+
+before(async () => {
+  env = await connectTestEnvironment();
+  store = await testStore();
+  await addNotesDataset(env, store, dataset);
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+/** An evaluation that starts, then waits for the test; `outcome` decides how it ends. */
+function heldEvaluation(outcome: 'await-cancellation' | 'complete') {
+  let entered!: () => void;
+  let release!: () => void;
+  const started = new Promise<void>((resolve) => (entered = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
+    entered();
+    await released;
+    if (outcome === 'await-cancellation') {
+      const ctx = Context.current();
+      // Its first heartbeat goes out at once, and the server's answer carries the cancellation.
+      ctx.heartbeat();
+      await ctx.cancelled;
+    }
+    return { testLoss: 3, perplexity: Math.exp(3), rows: 8, epsilon: input.evaluationEpsilon };
+  }
+  return { started, release, evaluateModel };
+}
+
+/** Waits until the workflow asked the server to cancel its pending evaluation. */
+async function evaluationCancelRequested(handle: WorkflowHandle): Promise<void> {
+  await waitFor('the evaluation activity to be asked to cancel', async () => {
+    const history = await handle.fetchHistory();
+    return history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes) ?? false;
+  }, 30_000);
+}
+
+interface HeldJob {
+  outcome: { result: FineTuneResult } | { error: unknown };
+  analyst: string;
+  jobId: string;
+  /** ε and step of the run's final checkpoint. */
+  trainingEpsilon: number;
+  finalStep: number;
+  client: Client;
+}
+
+/** Runs a short real fine-tune whose evaluation is held, cancels it there, then calls `check` (workers still up: the ledger answers queries). */
+async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (job: HeldJob) => Promise<void>): Promise<void> {
+  const held = heldEvaluation(outcome);
+  await withWorker(async ({ client, taskQueue }) => {
+    const analyst = uniqueName('settle');
+    const jobId = uniqueName('ft-settle');
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
+    const spec = faultSpec(dataset, analyst, jobId, { epochs: 0.5, checkpointEvery: 2 });
+    const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [spec] });
+    await held.started; // training is over, its final checkpoint committed
+    await handle.cancel();
+    await evaluationCancelRequested(handle);
+    held.release();
+    const ended = await handle.result().then((result: FineTuneResult) => ({ result }), (error: unknown) => ({ error }));
+    const steps = await committedCheckpointSteps(store, jobId);
+    const final = await store.readManifest(checkpointPrefix(jobId, steps.at(-1)!));
+    await check({ outcome: ended, analyst, jobId, trainingEpsilon: final.meta.epsilon as number, finalStep: final.meta.step as number, client });
+  }, { env, gpuActivities: { evaluateModel: held.evaluateModel } });
+}
+
+async function assertSettled(job: HeldJob, epsilonSpent: number): Promise<void> {
+  const reservation = await getReservation(job.client, { dataset, analyst: job.analyst, jobId: job.jobId });
+  assert.equal(reservation?.state, 'committed', 'the reservation is settled, not left reserved');
+  assert.equal(reservation?.epsilonSpent, epsilonSpent);
+  assert.equal((await balance(job.client, { dataset, analyst: job.analyst })).reserved.epsilon, 0);
+  assert.equal(await store.tryReadManifest(modelPrefix(job.jobId)), undefined, 'no model is registered');
+}
+
+test('cancelled during the evaluation: the job ends cancelled and is charged its training ε only', { timeout: 120_000 }, async () => {
+  await runHeldJob('await-cancellation', async (job) => {
+    assert.ok('result' in job.outcome, `the workflow returns its cancelled result (got ${String('error' in job.outcome && job.outcome.error)})`);
+    const { result } = job.outcome;
+    assert.equal(result.status, 'cancelled', result.message);
+    assert.equal(result.epsilon, job.trainingEpsilon);
+    assert.equal(result.steps, job.finalStep);
+    await assertSettled(job, job.trainingEpsilon); // no evaluation ε: its noisy loss was never released
+  });
+});
+
+test('cancelled as the evaluation completes: the released test loss is charged with the training ε', { timeout: 120_000 }, async () => {
+  await runHeldJob('complete', async (job) => {
+    const error = 'error' in job.outcome ? job.outcome.error : undefined;
+    assert.ok(error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure, `the workflow ends cancelled (got ${String(error)})`);
+    await assertSettled(job, job.trainingEpsilon + EVALUATION_EPSILON);
+  });
+});
