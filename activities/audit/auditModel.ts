@@ -3,9 +3,11 @@
 // their own manifest (models/<id>/ is committed and immutable, so the audit cannot go there).
 // Idempotent: a committed audit is returned as is. The manifest's meta holds the summary, the
 // only part an analyst of a DP model may see (see engine/audit/report.ts).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
@@ -87,17 +89,25 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
   } catch (err) {
     throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), AUDIT_NOT_POSSIBLE);
   }
-  const [trainRows, testRows] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens')]);
-
+  // The heartbeat timeout runs from the activity's start: beat between the slow steps before the
+  // audit's own progress reports (downloads, parsing, session builds).
   const ctx = Context.current();
+  const [trainRows, testRows] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens')]);
+  ctx.heartbeat({ phase: 'loading' });
+
   const dir = await mkdtemp(join(tmpdir(), 'veil-audit-'));
   try {
-    for (const file of ['config.json', 'model.safetensors']) await writeFile(join(dir, file), await readAll(await store.getEntry(modelManifest, file)));
+    for (const file of ['config.json', 'model.safetensors']) {
+      await pipeline(await store.getEntry(modelManifest, file), createWriteStream(join(dir, file)));
+      ctx.heartbeat({ phase: 'loading' });
+    }
     const checkpoint = await loadCheckpoint(dir);
     const session = sessionConfigFromEnv();
     const generator = await Gpt2Model.create(checkpoint, { session });
-    const scorer = await SequenceScorer.create(checkpoint, { session });
+    ctx.heartbeat({ phase: 'loading' });
+    let scorer: SequenceScorer | undefined;
     try {
+      scorer = await SequenceScorer.create(checkpoint, { session });
       const audit = await runPrivacyAudit(
         { generator, scorer },
         {
@@ -131,7 +141,7 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
       }
     } finally {
       await generator.release();
-      await scorer.release();
+      await scorer?.release();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -145,10 +155,4 @@ async function rowsOf(store: ArtifactStore, prefix: string, file: string): Promi
     if (err instanceof ObjectNotFoundError) throw ApplicationFailure.nonRetryable(`no committed ${file} under ${prefix}/ (${err.message})`, AUDIT_NOT_POSSIBLE);
     throw err;
   }
-}
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
 }
