@@ -38,7 +38,9 @@ const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActi
 });
 
 function jobIdOf(explicit: string | undefined): string {
-  const id = explicit ?? workflowInfo().workflowId;
+  // A Schedule names its runs `<workflow id>-<RFC 3339 time>`, whose ':' a job id (an S3 path
+  // part) may not hold: the default id replaces such characters by '-'.
+  const id = explicit ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9._@-]/g, '-');
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(id)) {
     throw ApplicationFailure.nonRetryable(`job id "${id}" must be letters, digits, . _ @ - (pass jobId, or start the workflow with such an id)`, 'InvalidInput');
   }
