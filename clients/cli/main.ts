@@ -1,9 +1,13 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerDatasetsCommands } from './datasets.ts';
+import { registerFinetuneCommands } from './finetune.ts';
 import { registerGenerateCommands } from './generate.ts';
 import { registerInfraCommands } from './infra.ts';
+import { registerJobsCommands } from './jobs.ts';
 import { registerPrivacyCommands } from './privacy.ts';
+import { registerSampleCommands } from './sample.ts';
+import { registerScheduleCommands } from './schedule.ts';
 import { registerWorkerCommands } from './worker.ts';
 
 const program = new Command()
@@ -16,8 +20,12 @@ registerInfraCommands(program);
 registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
 registerDatasetsCommands(program);
+registerFinetuneCommands(program);
 registerGenerateCommands(program);
+registerJobsCommands(program);
 registerPrivacyCommands(program);
+registerSampleCommands(program);
+registerScheduleCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

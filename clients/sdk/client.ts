@@ -2,11 +2,15 @@
 // the connections (Temporal, S3); each area of Veil adds its methods here and keeps its logic in
 // its own module next to this one (datasets.ts, ledger.ts, …).
 import type { Client } from '@temporalio/client';
-import { TASK_QUEUE, config, type VeilConfig } from '../../infra/config.ts';
+import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { listDatasets, type DatasetSummary } from '../../activities/datasets/registry.ts';
 import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './datasets.ts';
+import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
+import * as jobs from './jobs.ts';
+import * as schedules from './schedules.ts';
 
 export interface VeilClientOptions {
   /** Addresses and credentials (default: from the environment, see `veil infra config`). */
@@ -30,7 +34,7 @@ export class VeilClient {
     const cfg = options.config ?? config();
     const store = await ArtifactStore.fromConfig(cfg);
     const temporal = options.temporal ?? (await temporalClient(cfg));
-    return new VeilClient(temporal, store, options.taskQueue ?? TASK_QUEUE, options.temporal === undefined);
+    return new VeilClient(temporal, store, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined);
   }
 
   /** Every dataset with its latest version, row count and schema (never its rows). */
@@ -49,6 +53,65 @@ export class VeilClient {
 
   async close(): Promise<void> {
     if (this.ownsTemporal) await this.temporal.connection.close();
+  }
+
+  // ---- Jobs and schedules (logic in jobs.ts and schedules.ts) ----
+
+  /** Starts a fine-tune (workflow `finetune-<jobId>`); input errors reject with JobInputError (exitCode 2). */
+  startFineTune(input: FineTuneInput): Promise<jobs.StartedJob> {
+    return jobs.startFineTune(this.temporal, input, { taskQueue: this.taskQueue });
+  }
+
+  /** Follows a fine-tune until it ends (onUpdate sees its training progress); never rejects for a failed job. */
+  watchFineTune(workflowId: string, options?: jobs.WatchOptions): Promise<jobs.JobOutcome<FineTuneResult>> {
+    return jobs.watchFineTune(this.temporal, workflowId, options);
+  }
+
+  /** Starts a sample job (workflow `sample-<id>`) and waits for its samples, or the refusal. */
+  sample(input: SampleInput, options: { sampleId?: string } = {}): Promise<{ job: jobs.StartedJob; outcome: jobs.JobOutcome<SampleResult> }> {
+    return jobs.runSample(this.temporal, input, { taskQueue: this.taskQueue, ...options });
+  }
+
+  listJobs(options: { limit?: number; kinds?: jobs.JobKind[] } = {}): Promise<jobs.JobSummary[]> {
+    return jobs.listJobs(this.temporal, { taskQueue: this.taskQueue, ...options });
+  }
+
+  /** A job by job id or workflow id: status, input summary (never data), progress, result. */
+  showJob(id: string): Promise<jobs.JobDetails> {
+    return jobs.showJob(this.temporal, id);
+  }
+
+  cancelJob(id: string, options?: { wait?: boolean }): ReturnType<typeof jobs.cancelJob> {
+    return jobs.cancelJob(this.temporal, id, options);
+  }
+
+  createSchedule(options: Omit<schedules.FineTuneScheduleOptions, 'taskQueue'>): Promise<schedules.FineTuneScheduleInfo> {
+    return schedules.createFineTuneSchedule(this.temporal, { ...options, taskQueue: this.taskQueue });
+  }
+
+  listSchedules(): Promise<schedules.FineTuneScheduleInfo[]> {
+    return schedules.listFineTuneSchedules(this.temporal, { taskQueue: this.taskQueue });
+  }
+
+  describeSchedule(name: string): Promise<schedules.FineTuneScheduleInfo> {
+    return schedules.describeFineTuneSchedule(this.temporal, name);
+  }
+
+  pauseSchedule(name: string, note?: string): Promise<void> {
+    return schedules.pauseSchedule(this.temporal, name, note);
+  }
+
+  unpauseSchedule(name: string, note?: string): Promise<void> {
+    return schedules.unpauseSchedule(this.temporal, name, note);
+  }
+
+  deleteSchedule(name: string): Promise<void> {
+    return schedules.deleteSchedule(this.temporal, name);
+  }
+
+  /** Starts a run of the schedule now; resolves with its workflow id. */
+  triggerSchedule(name: string): Promise<{ workflowId: string | null }> {
+    return schedules.triggerSchedule(this.temporal, name);
   }
 }
 

@@ -1,0 +1,277 @@
+// `veil finetune`: start a DP fine-tune from flags and follow it live. The flags become the
+// fineTune workflow's input, checked first with the workflow's own schema so a mistake exits with
+// code 2 naming the flag. The progress bar reads the train activity's heartbeat from Temporal
+// (step/total, loss, ε so far, ETA). Exit codes: 0 completed, 1 failed, 2 bad flags,
+// 3 budget exhausted, 4 cancelled. The flags are shared with `veil schedule create`.
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import { JobInputError, validateFineTuneInput, type JobActivity, type JobOutcome, type StartedJob } from '../sdk/jobs.ts';
+import type { VeilClient } from '../sdk/client.ts';
+import {
+  UsageError,
+  describeActivity,
+  describeFineTuneResult,
+  epsilonFlag,
+  formatDuration,
+  formatEpsilon,
+  formatProgress,
+  numberFlag,
+  requireFlags,
+  usageErrorsExit2,
+  withClient,
+  workflowUrl,
+} from './jobs.ts';
+
+export const EXIT = { completed: 0, failed: 1, 'budget-exhausted': 3, cancelled: 4 } as const;
+
+export interface FineTuneFlags {
+  dataset?: string;
+  analyst?: string;
+  textColumn?: string;
+  model?: string;
+  seed?: string;
+  maxSeqLen?: string;
+  targetEpsilon?: string;
+  delta?: string;
+  batchSize?: string;
+  epochs?: string;
+  maxGradNorm?: string;
+  lr?: string;
+  testFraction?: string;
+  testFrom?: string;
+  checkpointEvery?: string;
+  jobId?: string;
+}
+
+/** The flag behind each input field, to name it in errors. */
+const FLAG_OF: Record<string, string> = {
+  jobId: '--job-id',
+  analyst: '--analyst',
+  dataset: '--dataset',
+  'dataset.name': '--dataset',
+  'dataset.version': '--dataset',
+  textColumn: '--text-column',
+  'model.base': '--model',
+  'model.seed': '--seed',
+  'model.maxSeqLen': '--max-seq-len',
+  'training.targetEpsilon': '--target-epsilon',
+  'training.delta': '--delta',
+  'training.batchSize': '--batch-size',
+  'training.epochs': '--epochs',
+  'training.maxGradNorm': '--max-grad-norm',
+  'training.lr': '--lr',
+  'training.checkpointEvery': '--checkpoint-every',
+  'split.testFraction': '--test-fraction',
+  'split.testFrom': '--test-from',
+};
+
+/** JobInputError → UsageError whose lines start with the flag at fault. */
+export function asFlagError(err: unknown, extra: Record<string, string> = {}): unknown {
+  if (!(err instanceof JobInputError)) return err;
+  const lines = err.issues.map((i) => `${extra[i.path] ?? FLAG_OF[i.path] ?? i.path}: ${i.message}`);
+  return new UsageError(lines.length === 1 ? lines[0] : `invalid flags:\n  ${lines.join('\n  ')}`);
+}
+
+/** Runs a client-side check, turning its JobInputError into a usage error naming the flags. */
+export function checkFlags(check: () => unknown, extra?: Record<string, string>): void {
+  try {
+    check();
+  } catch (err) {
+    throw asFlagError(err, extra);
+  }
+}
+
+export function addFineTuneFlags(command: Command, options: { jobId: boolean }): Command {
+  command
+    .option('--dataset <name[@version]>', 'dataset to train on, latest version unless @VERSION (required)')
+    .option('--analyst <id>', 'the analyst whose privacy budget pays (required)')
+    .option('--text-column <col>', 'the text column the model learns from (required)')
+    .option('--model <base>', 'starting model: gpt2, gpt2-medium, …, tiny, or a Veil model id models/<id> (required)')
+    .option('--seed <s>', 'seed of the starting weights when they are initialised (default veil)')
+    .option('--max-seq-len <n>', 'tokens per row, end-of-text included (default 64)')
+    .option('--target-epsilon <e>', "ε to stay within, or 'unlimited' (no DP, privileged analysts only) (required)")
+    .option('--delta <d>', 'δ (default 1/N^1.1 of the training rows)')
+    .option('--batch-size <b>', 'expected logical batch size (Poisson sampling) (required)')
+    .option('--epochs <x>', 'passes over the training rows, fractions allowed (required)')
+    .option('--max-grad-norm <c>', 'per-example clipping norm (default 1)')
+    .option('--lr <lr>', 'learning rate (default 5e-4)')
+    .option('--test-fraction <f>', 'hold out this fraction of rows for evaluation, shuffled (default 0.1)')
+    .option('--test-from <n>', 'hold out rows N.. (dataset order) instead of a fraction')
+    .option('--checkpoint-every <k>', 'steps between S3 checkpoints (default 20)');
+  if (options.jobId) command.option('--job-id <id>', 'job id: the model id and privacy-charge key (default: a random id)');
+  return command;
+}
+
+function datasetFlag(raw: string): FineTuneInput['dataset'] {
+  const at = raw.lastIndexOf('@');
+  if (at < 0) return { name: raw };
+  const version = Number(raw.slice(at + 1));
+  if (!Number.isInteger(version) || version < 1) throw new UsageError(`--dataset: "${raw}": the version after @ must be a positive integer`);
+  return { name: raw.slice(0, at), version };
+}
+
+/** The fineTune input the flags describe (only syntax is checked here; the schema checks the rest). */
+export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
+  requireFlags({ ...o }, { dataset: '--dataset', analyst: '--analyst', textColumn: '--text-column', model: '--model', targetEpsilon: '--target-epsilon', batchSize: '--batch-size', epochs: '--epochs' });
+  if (o.testFraction !== undefined && o.testFrom !== undefined) throw new UsageError('--test-fraction and --test-from: give one of them, not both');
+  const testFrom = numberFlag('--test-from', o.testFrom);
+  const testFraction = numberFlag('--test-fraction', o.testFraction);
+  const defined = <T extends object>(x: T): T => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
+  return {
+    ...(o.jobId !== undefined ? { jobId: o.jobId } : {}),
+    analyst: o.analyst!,
+    dataset: datasetFlag(o.dataset!),
+    textColumn: o.textColumn!,
+    ...(testFrom !== undefined ? { split: { kind: 'index', testFrom } } : testFraction !== undefined ? { split: { kind: 'ratio', testFraction } } : {}),
+    model: defined({ base: o.model!, seed: o.seed, maxSeqLen: numberFlag('--max-seq-len', o.maxSeqLen) }),
+    training: defined({
+      targetEpsilon: epsilonFlag('--target-epsilon', o.targetEpsilon)!,
+      delta: numberFlag('--delta', o.delta),
+      batchSize: numberFlag('--batch-size', o.batchSize)!,
+      epochs: numberFlag('--epochs', o.epochs)!,
+      maxGradNorm: numberFlag('--max-grad-norm', o.maxGradNorm),
+      lr: numberFlag('--lr', o.lr),
+      checkpointEvery: numberFlag('--checkpoint-every', o.checkpointEvery),
+    }),
+  };
+}
+
+/** Live progress: a bar on a terminal, one line per change (at most every 10 s) otherwise. */
+class ProgressView {
+  private bar: cliProgress.SingleBar | undefined;
+  private lastText = '';
+  private lastLineAt = 0;
+  /** First step seen and when: the ETA is measured from here (a resumed run starts above 0). */
+  private origin: { step: number; at: number } | undefined;
+
+  constructor(private readonly tty: boolean) {}
+
+  update(activity: JobActivity | null): void {
+    const p = activity?.activity === 'train' ? activity.progress : null;
+    if (p && p.totalSteps > 0) return this.training(p);
+    const text = describeActivity(activity);
+    if (text === this.lastText) return;
+    this.lastText = text;
+    if (this.bar) return; // evaluation and registration follow training: the bar stays until stop()
+    this.line(`… ${text}`);
+  }
+
+  private eta(p: TrainProgress): string {
+    const now = Date.now();
+    if (!this.origin || p.step < this.origin.step) this.origin = { step: p.step, at: now };
+    const done = p.step - this.origin.step;
+    return done > 0 ? formatDuration(((now - this.origin.at) / done) * (p.totalSteps - p.step)) : '?';
+  }
+
+  private training(p: TrainProgress): void {
+    const values = { loss: p.loss === null ? '–' : p.loss.toFixed(3), epsilon: formatEpsilon(p.epsilon), eta: this.eta(p) };
+    if (this.tty) {
+      if (!this.bar) {
+        this.bar = new cliProgress.SingleBar(
+          { format: 'training {bar} {value}/{total} steps | loss {loss} | ε {epsilon} | ETA {eta}', stream: process.stdout, hideCursor: true, fps: 5 },
+          cliProgress.Presets.shades_classic,
+        );
+        this.bar.start(p.totalSteps, p.step, values);
+      } else {
+        this.bar.setTotal(p.totalSteps);
+        this.bar.update(p.step, values);
+      }
+      return;
+    }
+    const text = `training: ${formatProgress(p)}, ETA ${values.eta}`;
+    if (text !== this.lastText && (Date.now() - this.lastLineAt >= 10_000 || p.step === p.totalSteps)) {
+      this.lastText = text;
+      this.line(text);
+    }
+  }
+
+  private line(text: string): void {
+    if (this.bar) return;
+    this.lastLineAt = Date.now();
+    console.log(text);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+type TrainProgress = NonNullable<JobActivity['progress']>;
+
+const NO_WORKER_HINT_AFTER_MS = 5_000;
+
+/** Follows the job; Ctrl-C stops watching (the job runs on) with exit code 130. */
+async function follow(client: VeilClient, job: StartedJob, json: boolean): Promise<JobOutcome<FineTuneResult>> {
+  const view = json ? undefined : new ProgressView(Boolean(process.stdout.isTTY));
+  const stop = new AbortController();
+  const onSigint = (): void => stop.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const startedAt = Date.now();
+  let hinted = false;
+  try {
+    return await client.watchFineTune(job.workflowId, {
+      signal: stop.signal,
+      onUpdate: ({ status, activity, historyLength }) => {
+        view?.update(activity);
+        // Only the start events in the history: no worker has picked the workflow up yet.
+        if (!hinted && status === 'running' && historyLength <= 2 && Date.now() - startedAt > NO_WORKER_HINT_AFTER_MS) {
+          hinted = true;
+          process.stderr.write(`veil: still waiting for a worker on task queue "${client.taskQueue}": is \`veil worker\` running?\n`);
+        }
+      },
+    });
+  } catch (err) {
+    if (!stop.signal.aborted) throw err;
+    view?.stop();
+    process.stderr.write(`\nstopped watching; job ${job.jobId} keeps running (veil jobs show ${job.jobId}, veil jobs cancel ${job.jobId})\n`);
+    return process.exit(130);
+  } finally {
+    view?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function reportFineTune(outcome: JobOutcome<FineTuneResult>, json: boolean): number {
+  if (outcome.status !== 'completed') {
+    if (json) console.log(JSON.stringify(outcome));
+    else console.error(`veil: fine-tune ${outcome.status}: ${outcome.message}`);
+    return outcome.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+  }
+  const r = outcome.result;
+  console.log(json ? JSON.stringify(r) : describeFineTuneResult(r));
+  return EXIT[r.status];
+}
+
+export function registerFinetuneCommands(program: Command): void {
+  const command = usageErrorsExit2(
+    program
+      .command('finetune')
+      .summary('start a differentially-private fine-tune and follow its progress')
+      .description(
+        'Start a DP fine-tune (the fineTune workflow, id finetune-<job id>) on the GPU workers and follow it: ' +
+          'a progress bar with step, loss, ε so far and ETA, then the DP evaluation and the model id. ' +
+          'Exit codes: 0 completed, 1 failed, 2 bad flags, 3 budget exhausted, 4 cancelled.',
+      ),
+  );
+  addFineTuneFlags(command, { jobId: true })
+    .option('--detach', 'print the job id and return once started')
+    .option('--json', 'no progress bar; print the final result as one JSON line')
+    .action(async (opts: FineTuneFlags & { detach?: boolean; json?: boolean }) => {
+      const input = fineTuneInputFromFlags(opts);
+      checkFlags(() => validateFineTuneInput({ ...input, jobId: input.jobId ?? 'not-yet-chosen' }));
+      await withClient(async (client) => {
+        const job = await client.startFineTune(input).catch((err: unknown) => {
+          throw asFlagError(err);
+        });
+        const url = workflowUrl(job.workflowId);
+        if (opts.json && opts.detach) return console.log(JSON.stringify({ ...job, url }));
+        // With --json, stdout carries only the result line.
+        const say = opts.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
+        say(`started fine-tune ${job.jobId} (workflow ${job.workflowId})\n  ${url}`);
+        if (opts.detach) return;
+        process.exitCode = reportFineTune(await follow(client, job, Boolean(opts.json)), Boolean(opts.json));
+      });
+    });
+}

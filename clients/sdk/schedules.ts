@@ -1,0 +1,207 @@
+// Scheduled fine-tunes: a Temporal Schedule that starts the fineTune workflow every interval (or
+// on a cron calendar). Temporal names each run `finetune-<name>-<scheduled time>`; the input leaves
+// jobId unset, so every run's job id (privacy charge, checkpoints, model id) is derived from that
+// unique workflow id. A run that cannot reserve budget completes with status 'budget-exhausted':
+// the schedule stays healthy. A run that fails pauses the schedule (pauseOnFailure), because a
+// failing job that touched data keeps its charge and must not repeat unattended.
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleSummary,
+} from '@temporalio/client';
+import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs.ts';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** A whole number of seconds, minutes, hours, days or weeks (`30m`, `12h`, `1d`, `2w`). */
+const EVERY = /^[1-9]\d*(s|m|h|d|w)$/;
+const MEMO_KEY = 'veil';
+
+/** What Veil records on its schedules (memo), to find them again and show their spec as typed. */
+interface ScheduleMemo {
+  kind: typeof FINE_TUNE_WORKFLOW;
+  taskQueue: string;
+  every: string | null;
+  cron: string | null;
+}
+
+export const scheduleIdOf = (name: string): string => fineTuneWorkflowId(name);
+const nameOf = (scheduleId: string): string => scheduleId.replace(/^finetune-/, '');
+
+export interface FineTuneScheduleOptions {
+  name: string;
+  /** Interval between runs: `30m`, `12h`, `1d`, `1w`, … */
+  every?: string;
+  /** A cron expression (`0 3 * * *`); with `every`, runs happen at the times of both. */
+  cron?: string;
+  paused?: boolean;
+  note?: string;
+  /** The fine-tune every run starts (jobId must be unset: each run gets its own). */
+  input: FineTuneInput;
+  taskQueue: string;
+}
+
+/** Checks the options without connecting; JobInputError names what is wrong (name, every, cron, or an input field). */
+export function validateScheduleOptions(options: Omit<FineTuneScheduleOptions, 'taskQueue'>): FineTuneSpec {
+  const issues = [];
+  if (!NAME.test(options.name)) issues.push({ path: 'name', message: 'letters, digits, . _ -, at most 63 characters' });
+  if (options.every === undefined && options.cron === undefined) issues.push({ path: 'every', message: 'give an interval (every) or a cron expression (cron)' });
+  if (options.every !== undefined && !EVERY.test(options.every)) issues.push({ path: 'every', message: `"${options.every}" is not an interval like 30m, 12h, 1d or 1w` });
+  if (options.input.jobId !== undefined) issues.push({ path: 'jobId', message: "a schedule's runs each get their own job id: leave it unset" });
+  if (issues.length) throw new JobInputError(issues);
+  return validateFineTuneInput(options.input);
+}
+
+/** Creates the schedule (the server checks cron expressions: a bad one is a JobInputError too). */
+export async function createFineTuneSchedule(client: Client, options: FineTuneScheduleOptions): Promise<FineTuneScheduleInfo> {
+  const spec = validateScheduleOptions(options);
+  const scheduleId = scheduleIdOf(options.name);
+  const memo: ScheduleMemo = { kind: FINE_TUNE_WORKFLOW, taskQueue: options.taskQueue, every: options.every ?? null, cron: options.cron ?? null };
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: {
+        intervals: options.every ? [{ every: options.every as `${number}d` }] : undefined,
+        cronExpressions: options.cron ? [options.cron] : undefined,
+      },
+      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [spec] },
+      // One run at a time: a run still training when the next is due makes that one skip.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: true },
+      memo: { [MEMO_KEY]: memo },
+      state: { paused: options.paused ?? false, note: options.note },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new JobInputError([{ path: 'name', message: `a schedule named "${options.name}" already exists` }]);
+    // The server parses cron expressions; the SDK turns its "Invalid schedule spec" into a TypeError.
+    if (err instanceof TypeError) throw new JobInputError([{ path: options.cron ? 'cron' : 'every', message: err.message }]);
+    throw err;
+  }
+  return describeFineTuneSchedule(client, options.name);
+}
+
+export interface ScheduledRun {
+  workflowId: string;
+  scheduledAt: Date;
+  startedAt: Date;
+  status: JobStatus;
+  /** The fine-tune's result status when the run completed (completed, budget-exhausted, cancelled). */
+  resultStatus: FineTuneResult['status'] | null;
+}
+
+export interface FineTuneScheduleInfo {
+  name: string;
+  scheduleId: string;
+  paused: boolean;
+  note: string | null;
+  every: string | null;
+  cron: string | null;
+  nextRuns: Date[];
+  /** The most recent runs, oldest first. */
+  recentRuns: ScheduledRun[];
+  /** Recent runs that failed, were terminated or timed out (a failure pauses the schedule). */
+  failedRuns: number;
+}
+
+async function runOf(client: Client, action: ScheduleSummary['info']['recentActions'][number]): Promise<ScheduledRun> {
+  const { workflowId, firstExecutionRunId } = action.action.workflow;
+  const handle = client.workflow.getHandle(workflowId, firstExecutionRunId);
+  let status: JobStatus = 'unknown';
+  let resultStatus: ScheduledRun['resultStatus'] = null;
+  try {
+    const d = await handle.describe();
+    status = d.status.name.toLowerCase().replace(/_/g, '-') as JobStatus;
+    if (status === 'completed') resultStatus = ((await handle.result()) as FineTuneResult).status;
+  } catch (err) {
+    // A run older than the namespace's retention is gone from Temporal: status unknown.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return { workflowId, scheduledAt: action.scheduledAt, startedAt: action.takenAt, status, resultStatus };
+}
+
+function memoOf(memo: Record<string, unknown> | undefined): ScheduleMemo | null {
+  const m = memo?.[MEMO_KEY] as Partial<ScheduleMemo> | undefined;
+  return m?.kind === FINE_TUNE_WORKFLOW && typeof m.taskQueue === 'string' ? (m as ScheduleMemo) : null;
+}
+
+const FAILED: JobStatus[] = ['failed', 'terminated', 'timed-out'];
+
+async function infoOf(client: Client, s: ScheduleSummary | ScheduleDescription, memo: ScheduleMemo): Promise<FineTuneScheduleInfo> {
+  const recentRuns = await Promise.all(s.info.recentActions.map((a) => runOf(client, a)));
+  return {
+    name: nameOf(s.scheduleId),
+    scheduleId: s.scheduleId,
+    paused: s.state.paused,
+    note: s.state.note || null,
+    every: memo.every,
+    cron: memo.cron,
+    nextRuns: s.info.nextActionTimes,
+    recentRuns,
+    failedRuns: recentRuns.filter((r) => FAILED.includes(r.status)).length,
+  };
+}
+
+/** Veil's fine-tune schedules on `taskQueue`. */
+export async function listFineTuneSchedules(client: Client, options: { taskQueue: string }): Promise<FineTuneScheduleInfo[]> {
+  const out: FineTuneScheduleInfo[] = [];
+  for await (const s of client.schedule.list()) {
+    const memo = memoOf(s.memo);
+    if (memo?.taskQueue === options.taskQueue && s.action?.workflowType === FINE_TUNE_WORKFLOW) out.push(await infoOf(client, s, memo));
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function describeRaw(client: Client, name: string): Promise<ScheduleDescription> {
+  try {
+    return await client.schedule.getHandle(scheduleIdOf(name)).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new ScheduleMissingError(`no schedule named "${name}"`);
+    throw err;
+  }
+}
+
+export class ScheduleMissingError extends Error {
+  override name = 'ScheduleMissingError';
+  readonly exitCode = 2;
+}
+
+export async function describeFineTuneSchedule(client: Client, name: string): Promise<FineTuneScheduleInfo> {
+  const d = await describeRaw(client, name);
+  const memo = memoOf(d.memo) ?? { kind: FINE_TUNE_WORKFLOW, taskQueue: d.action.taskQueue, every: null, cron: null };
+  return infoOf(client, d, memo);
+}
+
+export async function pauseSchedule(client: Client, name: string, note?: string): Promise<void> {
+  await describeRaw(client, name);
+  await client.schedule.getHandle(scheduleIdOf(name)).pause(note ?? 'paused from veil');
+}
+
+export async function unpauseSchedule(client: Client, name: string, note?: string): Promise<void> {
+  await describeRaw(client, name);
+  await client.schedule.getHandle(scheduleIdOf(name)).unpause(note ?? 'unpaused from veil');
+}
+
+/** Deletes the schedule; runs it already started go on. */
+export async function deleteSchedule(client: Client, name: string): Promise<void> {
+  await describeRaw(client, name);
+  await client.schedule.getHandle(scheduleIdOf(name)).delete();
+}
+
+/**
+ * Starts a run now (even when paused, even while another run trains: the analyst asked for it)
+ * and returns its workflow id once the schedule reports it (within `timeoutMs`, else null).
+ */
+export async function triggerSchedule(client: Client, name: string, options: { timeoutMs?: number } = {}): Promise<{ workflowId: string | null }> {
+  const before = new Set((await describeRaw(client, name)).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await client.schedule.getHandle(scheduleIdOf(name)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  while (Date.now() < deadline) {
+    const fresh = (await describeRaw(client, name)).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    if (fresh) return { workflowId: fresh.action.workflow.workflowId };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { workflowId: null };
+}
