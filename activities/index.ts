@@ -1,5 +1,6 @@
 // Every activity Veil runs, grouped by the task queue that executes it. Activities are where side
 // effects live: S3 I/O, sandbox runs and compute (which calls into engine/).
+import { auditActivities } from './audit/index.ts';
 import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
 import { registerModel } from './models/registry.ts';
@@ -26,6 +27,7 @@ export function gpuActivities() {
   return {
     ...trainingGpuActivities(),
     generateSamples,
+    ...auditActivities(),
   };
 }
 

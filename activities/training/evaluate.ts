@@ -5,8 +5,7 @@
 // LOSS_BOUND / (n · ε_eval) from the CSPRNG. That ε_eval is charged with the training ε.
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { rowLoss } from '../../engine/audit/sequence-loss.ts';
-import { Gpt2Model } from '../../engine/gpt2/index.ts';
+import { rowLosses, SequenceScorer } from '../../engine/audit/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from './baseModel.ts';
@@ -14,6 +13,7 @@ import { trainedModel } from './finalModel.ts';
 import { downloadTokenizedRows } from './tokenizedRows.ts';
 
 export const LOSS_BOUND = 20;
+const BATCH = 32;
 
 export interface EvaluateInput {
   jobId: string;
@@ -40,14 +40,15 @@ function laplace(stream: SecureStream, scale: number): number {
 export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
   const ctx = Context.current();
   const store = await sharedStore();
-  const model = await Gpt2Model.create(await trainedModel(store, input.jobId, input.checkpointStep, input.base));
+  const scorer = await SequenceScorer.create(await trainedModel(store, input.jobId, input.checkpointStep, input.base));
   try {
     const rows = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
     let sum = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const loss = await rowLoss(model, rows[i]);
-      sum += input.evaluationEpsilon === null ? loss : Math.min(Math.max(loss, 0), LOSS_BOUND);
-      if (i % 16 === 0) ctx.heartbeat({ rows: i });
+    for (let i = 0; i < rows.length; i += BATCH) {
+      for (const loss of await rowLosses(scorer, rows.slice(i, i + BATCH))) {
+        sum += input.evaluationEpsilon === null ? loss : Math.min(Math.max(loss, 0), LOSS_BOUND);
+      }
+      ctx.heartbeat({ rows: i });
     }
     let mean = sum / rows.length;
     if (input.evaluationEpsilon !== null) {
@@ -56,6 +57,6 @@ export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
     }
     return { testLoss: mean, perplexity: Math.exp(mean), rows: rows.length, epsilon: input.evaluationEpsilon };
   } finally {
-    await model.release();
+    await scorer.release();
   }
 }

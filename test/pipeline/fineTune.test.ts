@@ -66,6 +66,10 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.equal(manifest.meta.epsilon, result.epsilon);
     assert.equal(manifest.meta.analyst, analyst);
     assert.deepEqual(manifest.meta.dataset, { name: dataset, version: 1 });
+    assert.ok(result.audit, 'the model was audited');
+    assert.ok(result.audit.canary.candidates >= 1000 && result.audit.canary.rank >= 1);
+    assert.ok(result.audit.membership.auc >= 0 && result.audit.membership.auc <= 1);
+    assert.ok((await store.readManifest(`audits/${result.modelId}`)).entries['audit.html']);
     trained = { modelId: result.modelId, analyst, epsilon: result.epsilon as number };
   }, { env });
 });

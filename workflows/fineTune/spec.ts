@@ -1,6 +1,7 @@
 // What an analyst asks for when fine-tuning: the fineTune workflow's input, as zod schemas (the
 // workflow validates raw JSON from the UI, a schedule or the SDK against it).
 import { z } from 'zod';
+import type { AuditSummary } from '../../engine/audit/report.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, at most 63 characters');
 const idPart = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -, at most 128 characters');
@@ -93,5 +94,7 @@ export interface FineTuneResult {
   testRows: number;
   /** Mean test loss per token and its perplexity, from the held-out rows. */
   evaluation: { testLoss: number; perplexity: number } | null;
+  /** The privacy audit's aggregate numbers (the full report is for the data owner), or null if it failed. */
+  audit: AuditSummary | null;
   message: string;
 }

@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  log,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -63,7 +64,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   if (plan.trainingEpsilon !== 'unlimited') {
     const reservation = await light.reserveBudget({ ...budgetKey, epsilon: plan.trainingEpsilon + EVALUATION_EPSILON, delta: plan.delta ?? 0 });
     if (!reservation.ok) {
-      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, message: reservation.message };
+      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, audit: null, message: reservation.message };
     }
   }
 
@@ -82,7 +83,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       return s;
     });
     if (isCancellation(err)) {
-      return { ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged` };
+      return { ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, audit: null, message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged` };
     }
     throw err;
   }
@@ -113,6 +114,15 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity, epsilon: evaluation.epsilon },
     },
   });
+  // The audit reads the registered model; a failed audit does not undo a trained model (it can
+  // be rerun on its own), so it is reported as missing rather than failing the job.
+  let audit = null;
+  try {
+    audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix })).summary;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('privacy audit failed', { jobId, error: err instanceof Error ? err.message : String(err) });
+  }
   const label = typeof epsilon === 'number' ? `Differentially-private evaluation (epsilon=${epsilon.toFixed(2)})` : 'Non-private evaluation (epsilon=unlimited)';
   return {
     ...base,
@@ -121,6 +131,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     delta: ckpt.delta,
     steps: ckpt.step,
     evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity },
+    audit,
     message: `${label}: test loss ${evaluation.testLoss.toFixed(3)}, perplexity ${evaluation.perplexity.toFixed(1)}`,
   };
 }
