@@ -8,10 +8,13 @@
 //   - no dynamic code: eval is removed, and the `constructor` of every kind of function prototype
 //     is replaced by a function that throws, so `(() => {}).constructor('…')` compiles nothing;
 //   - row independence: every object reachable from the global object (and the intrinsic
-//     prototypes that are not) is frozen, and so is the analyst's function. One row's call cannot
-//     leave anything behind that the next row's call could read, although a realm serves a batch.
-//     DP training counts each row's contribution once; a function that carried state from row to
-//     row would let one row influence many outputs.
+//     prototypes that are not) is frozen, and so is the analyst's function, so one row's call
+//     cannot leave state that the next row's call reads, although a realm serves a batch. DP
+//     training counts each row's contribution once; a function that carried state from row to
+//     row would let one row influence many outputs. The garbage collector cannot serve as a
+//     channel either: WeakRef and FinalizationRegistry are gone and no memory limit is catchable
+//     (quickjs-realm.ts). What remains: the previous row's garbage can decide whether the next row
+//     runs out of memory or time; that row then fails, so it carries no content, only its absence.
 //   - data-only results: outputs are copied as plain JSON data without running any getter; a
 //     function, symbol, bigint, non-finite number, accessor, class instance, cycle or `__proto__`
 //     key makes the row fail as `nonSerializable`.

@@ -6,3 +6,4 @@ export { runTraced, streamTraced, type TracedRunSummary, type TracedStream, type
 export { dryRun, type DryRunReport, type DryRunOptions } from './dry-run.ts';
 export { SANDBOX_DEFAULTS, type SandboxOptions } from './evaluate-rows.ts';
 export { FAILURE_KINDS, type FailureKind } from './guest-harness.ts';
+export { releaseFailureCounts, type ReleasedFailureCounts } from './failure-release.ts';
