@@ -73,59 +73,71 @@ export function trainConfigOf(trainRows: number, t: FineTuneSpec['training']): T
 
 export async function train(input: TrainInput): Promise<TrainOutput> {
   const ctx = Context.current();
-  const store = await sharedStore();
-  const baseModel = await materializeBaseModel(store, input.model, input.jobId);
-  const rows = await downloadTokenizedRows(store, input.data.prefix, 'train.tokens');
-  const runKey = await runKeyFor(store, input.jobId);
-  const resumeMeta = await latestCheckpoint(store, input.jobId);
-  const resumeFrom = resumeMeta ? await downloadCheckpoint(store, input.jobId, resumeMeta.step) : undefined;
-  if (resumeMeta && resumeMeta.step >= resumeMeta.totalSteps) return { status: 'completed', checkpoint: resumeMeta, baseModel };
-
-  let progress: TrainProgress = { step: resumeMeta?.step ?? 0, totalSteps: resumeMeta?.totalSteps ?? 0, loss: null, epsilon: resumeMeta?.epsilon ?? 0, checkpointStep: resumeMeta?.step ?? null };
-  let lastCheckpoint = resumeMeta;
+  // Heartbeat from the start, not from the first step: fetching a large base model and checkpoint
+  // can outlast the heartbeat timeout, and an attempt that never heartbeats in time is timed out
+  // and retried, again and again, without ever resuming.
+  let progress: TrainProgress = { step: 0, totalSteps: 0, loss: null, epsilon: 0, checkpointStep: null };
   const beat = (): void => ctx.heartbeat(progress);
   beat();
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
-
-  const isPrivate = input.training.targetEpsilon !== 'unlimited';
-  const options: Gpt2WorkerModelOptions = { model: baseModel, rows: rows.map((r) => Array.from(r)), seqLen: input.model.maxSeqLen };
-  const handle = runTrainingInWorker(
-    { model: { module: WORKER_MODEL, exportName: 'createGradientComputer', options }, config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
-    {
-      onProgress(e: ProgressEvent) {
-        progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: isPrivate ? null : e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };
-      },
-      async onCheckpoint(ckpt) {
-        lastCheckpoint = await uploadCheckpoint(store, input.jobId, ckpt);
-        progress = { ...progress, checkpointStep: ckpt.step };
-        beat();
-      },
-    },
-  );
-  // The step under way when the cancellation arrived: the run stops once it is done (reported in
-  // the cancellation's details, so "stops within one step" can be checked from the history).
-  let cancelRequestedAfterStep: number | undefined;
-  const onCancel = (): void => {
-    cancelRequestedAfterStep ??= progress.step;
-    handle.cancel();
-  };
-  ctx.cancellationSignal.addEventListener('abort', onCancel);
-  // A cancellation (or worker shutdown) that came while the model and data were loading has
-  // already fired its 'abort' event: without this the run would go on to the end.
-  if (ctx.cancellationSignal.aborted) onCancel();
   try {
-    const result = await handle.done;
-    if (!lastCheckpoint) throw new Error('training ended without a checkpoint');
-    if (result.status === 'cancelled') {
-      const details: TrainCancellation = { cancelRequestedAfterStep: cancelRequestedAfterStep ?? result.step, stoppedAfterStep: result.step, checkpointStep: lastCheckpoint.step };
-      throw new CancelledFailure(`cancelled after step ${result.step}; checkpoint step-${lastCheckpoint.step} kept`, [details]);
+    const store = await sharedStore();
+    const resumeMeta = await latestCheckpoint(store, input.jobId);
+    // An earlier attempt committed the final checkpoint but died before reporting it.
+    if (resumeMeta && resumeMeta.step >= resumeMeta.totalSteps) return { status: 'completed', checkpoint: resumeMeta, baseModel: input.model.base };
+    if (resumeMeta) progress = { ...progress, step: resumeMeta.step, totalSteps: resumeMeta.totalSteps, epsilon: resumeMeta.epsilon, checkpointStep: resumeMeta.step };
+    const baseModel = await materializeBaseModel(store, input.model, input.jobId);
+    const rows = await downloadTokenizedRows(store, input.data.prefix, 'train.tokens');
+    const runKey = await runKeyFor(store, input.jobId);
+    const resumeFrom = resumeMeta ? await downloadCheckpoint(store, input.jobId, resumeMeta.step) : undefined;
+    let lastCheckpoint = resumeMeta;
+
+    const isPrivate = input.training.targetEpsilon !== 'unlimited';
+    const options: Gpt2WorkerModelOptions = { model: baseModel, rows: rows.map((r) => Array.from(r)), seqLen: input.model.maxSeqLen };
+    const handle = runTrainingInWorker(
+      { model: { module: WORKER_MODEL, exportName: 'createGradientComputer', options }, config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
+      {
+        onProgress(e: ProgressEvent) {
+          progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: isPrivate ? null : e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };
+        },
+        async onCheckpoint(ckpt) {
+          try {
+            lastCheckpoint = await uploadCheckpoint(store, input.jobId, ckpt);
+          } catch (err) {
+            // Say what failed: a bare "connect ECONNREFUSED" in the UI does not (the retry resumes from the last one).
+            throw new Error(`checkpoint step-${ckpt.step} could not be written to S3: ${(err as Error).message}`, { cause: err });
+          }
+          progress = { ...progress, checkpointStep: ckpt.step };
+          beat();
+        },
+      },
+    );
+    // The step under way when the cancellation arrived: the run stops once it is done (reported in
+    // the cancellation's details, so "stops within one step" can be checked from the history).
+    let cancelRequestedAfterStep: number | undefined;
+    const onCancel = (): void => {
+      cancelRequestedAfterStep ??= progress.step;
+      handle.cancel();
+    };
+    ctx.cancellationSignal.addEventListener('abort', onCancel);
+    // A cancellation (or worker shutdown) that came while the model and data were loading has
+    // already fired its 'abort' event: without this the run would go on to the end.
+    if (ctx.cancellationSignal.aborted) onCancel();
+    try {
+      const result = await handle.done;
+      if (!lastCheckpoint) throw new Error('training ended without a checkpoint');
+      if (result.status === 'cancelled') {
+        const details: TrainCancellation = { cancelRequestedAfterStep: cancelRequestedAfterStep ?? result.step, stoppedAfterStep: result.step, checkpointStep: lastCheckpoint.step };
+        throw new CancelledFailure(`cancelled after step ${result.step}; checkpoint step-${lastCheckpoint.step} kept`, [details]);
+      }
+      return { status: result.status, checkpoint: lastCheckpoint, baseModel: input.model.base };
+    } finally {
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }
-    return { status: result.status, checkpoint: lastCheckpoint, baseModel: input.model.base };
   } catch (err) {
     if (err instanceof Error && err.name === TrainConfigError.name) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTrainingConfig');
     throw err;
   } finally {
     clearInterval(timer);
-    ctx.cancellationSignal.removeEventListener('abort', onCancel);
   }
 }
