@@ -2,8 +2,9 @@
 // name uses the checkpoint in the local Hugging Face cache when there is one (Veil never
 // downloads) and otherwise a seeded random initialisation of that size; `models/<id>` is a model
 // Veil registered before, fetched from S3 (verified against its manifest).
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -15,6 +16,27 @@ export interface BaseModelSpec {
   seed: string;
 }
 
+/**
+ * Writes a folder under a private name and renames it to `dir` once complete, so `dir` either
+ * does not exist or is whole: a worker SIGKILLed mid-write (or two attempts of one job on one
+ * machine) must not leave a half-written model.safetensors that every later attempt would trust.
+ */
+async function writeFolderAtomically(dir: string, fill: (partial: string) => Promise<void>): Promise<string> {
+  const partial = `${dir}.partial-${randomUUID()}`;
+  try {
+    await fill(partial);
+    try {
+      await rename(partial, dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err; // else another attempt finished first: same content
+    }
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 /** A local folder (config.json + model.safetensors) holding the starting weights. */
 export async function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
   const dir = join(tmpdir(), 'veil', 'base-models', jobId);
@@ -23,13 +45,14 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
     const prefix = modelPrefix(spec.base.slice('models/'.length));
     const manifest = await store.tryReadManifest(prefix);
     if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${spec.base}`, 'ModelNotFound');
-    await mkdir(dir, { recursive: true });
-    for (const path of Object.keys(manifest.entries)) {
-      const parts: Buffer[] = [];
-      for await (const chunk of await store.getEntry(manifest, path)) parts.push(chunk as Buffer);
-      await writeFile(join(dir, path), Buffer.concat(parts));
-    }
-    return dir;
+    return writeFolderAtomically(dir, async (partial) => {
+      await mkdir(partial, { recursive: true });
+      for (const path of Object.keys(manifest.entries)) {
+        const parts: Buffer[] = [];
+        for await (const chunk of await store.getEntry(manifest, path)) parts.push(chunk as Buffer);
+        await writeFile(join(partial, path), Buffer.concat(parts));
+      }
+    });
   }
   if (!(spec.base in gpt2Presets)) {
     throw ApplicationFailure.nonRetryable(`unknown base model "${spec.base}" (a GPT-2 size: ${Object.keys(gpt2Presets).join(', ')}; or models/<id>)`, 'ModelNotFound');
@@ -40,6 +63,5 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
     if (!(err instanceof ModelNotFoundError)) throw err;
   }
   const config = presetConfig(spec.base);
-  await saveCheckpoint(dir, { config, weights: randomWeights(config, spec.seed) });
-  return dir;
+  return writeFolderAtomically(dir, (partial) => saveCheckpoint(partial, { config, weights: randomWeights(config, spec.seed) }));
 }
