@@ -27,6 +27,7 @@ import {
   modelWeightsSha256,
   pendingTrain,
   pinRunKey,
+  pollers,
   verifyCheckpoints,
   waitFor,
 } from './harness.ts';
@@ -156,7 +157,12 @@ test('the Temporal server restarted mid-training: the workers reconnect and the 
   const result: FineTuneResult = await handle.result();
   log(`restarted run: ${result.message}`);
   assert.equal(result.status, 'completed', result.message);
-  assert.ok(pool.every((w) => w.output().includes('veil worker polling')), 'the workers stayed up');
+  // The server forgot its pollers when it stopped: those it lists polled again after the restart.
+  const polling = [...(await pollers(env.client, queue, 'workflow')), ...(await pollers(env.client, `${queue}-gpu`, 'activity'))];
+  for (const w of pool) {
+    assert.ok(w.alive(), `worker ${w.pid} is still running`);
+    assert.ok(polling.some((identity) => identity.startsWith(`${w.pid}@`)), `worker ${w.pid} polls again (pollers: ${polling.join(', ')})`);
+  }
   await verifyCheckpoints(store, jobId);
   await assertChargedOnce(analyst, jobId, result.epsilon as number);
   log(`train attempts ${(await activityAttempts(env.client, jobId, 'train')).join(',')}`);
@@ -169,13 +175,13 @@ test('MinIO down while a checkpoint is written: training retries, then completes
   await grant(analyst);
   const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
   const first = await checkpointAtLeast(store, jobId, 1);
-  let failure: string | undefined;
   try {
     assert.equal(await stopMinio(cfg), true, 'MinIO was running and is stopped');
     log(`MinIO stopped after checkpoint ${first}`);
     // Down long enough for the next checkpoint (a few steps away) to meet a dead server.
-    failure = await waitFor('the train activity to fail against the dead S3', async () => (await pendingTrain(handle))?.lastFailure, 30_000, 250);
+    const failure = await waitFor('the train activity to fail against the dead S3', async () => (await pendingTrain(handle))?.lastFailure, 30_000, 250);
     log(`train failed: ${failure}`);
+    assert.match(failure, /^checkpoint step-\d+ could not be written to S3/);
     await sleep(3_000);
   } finally {
     await startMinio(cfg);

@@ -151,3 +151,14 @@ export function sha256(bytes: Uint8Array): string {
 export async function pinRunKey(store: ArtifactStore, jobId: string, key: Uint8Array): Promise<void> {
   await store.putImmutable(runKeyKey(jobId), key);
 }
+
+/** The identities ("<pid>@<host>") of the workers the server saw polling a task queue lately. */
+export async function pollers(client: Client, taskQueue: string, kind: 'workflow' | 'activity'): Promise<string[]> {
+  const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: kind === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return (res.pollers ?? []).map((p) => p.identity ?? '');
+}

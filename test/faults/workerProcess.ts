@@ -15,6 +15,8 @@ export interface WorkerProcess {
   readonly pid: number;
   /** Settles when the process has exited (by itself or killed). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Whether the process is still running. */
+  alive(): boolean;
   /** The last lines it wrote (stdout and stderr interleaved), for failure messages. */
   output(): string;
   /** Resolves once it printed "veil worker polling …" (its Temporal workers are created). */
@@ -70,6 +72,7 @@ export function spawnWorker(queue: string, env: NodeJS.ProcessEnv = {}): WorkerP
     queue,
     pid,
     exited,
+    alive: () => isRunning(child),
     output: () => log,
     async polling(timeoutMs = 90_000) {
       if (announced) return;
