@@ -26,7 +26,7 @@ export interface GradientSink {
   /** The LM-head use of the tied token table (logits = h·Wᵀ); see TiedHead. */
   tokenHead(name: string, head: TiedHead): void;
   /** The input use of the tied token table: x = W[ids]; ids [B, T] int64, e [N, D] the gradient at x. */
-  tokenInput(name: string, ids: Tensor, e: Tensor, vocabSize: number): void;
+  tokenInput(name: string, ids: Tensor, e: Tensor): void;
   /** Gradient tensors by parameter name (shapes equal the parameters'), plus per-example norms when clipping. */
   finish(): { grads: Map<string, Tensor>; exampleNorms?: Tensor };
 }

@@ -84,7 +84,7 @@ export function buildTrainStepGraph(config: Gpt2Config, options: TrainStepGraphO
     dx = g.scope(`h${l}_grad`, () => blockBackward(dy, saved[l], dims, sink));
   }
   sink.positions('wpe.weight', dx, config.nPositions);
-  sink.tokenInput('wte.weight', ids, dx, config.vocabSize);
+  sink.tokenInput('wte.weight', ids, dx);
 
   const { grads, exampleNorms } = g.scope('clip', () => sink.finish());
   for (const [name] of parameterShapes(config)) {
