@@ -34,6 +34,15 @@ function isNode(value: unknown): value is AnyNode {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
+/** The property name of a computed key written as a constant: `x['a']`, `x[`a`]`. */
+function staticKey(key: AnyNode): string | undefined {
+  if (key.type === 'Literal' && typeof key.value === 'string') return key.value;
+  if (key.type === 'TemplateLiteral' && (key.expressions as unknown[]).length === 0) {
+    return ((key.quasis as AnyNode[])[0].value as { cooked?: string }).cooked;
+  }
+  return undefined;
+}
+
 /** Names bound by a binding pattern (`a`, `{ a, b: [c] }`, `...d`, `e = 1`). */
 function patternNames(pattern: AnyNode, out: string[]): string[] {
   switch (pattern.type) {
@@ -161,7 +170,8 @@ class Walker {
     const key = prop.key as AnyNode;
     if (prop.computed) {
       this.expr(key, scope, thisBound);
-      if (key.type === 'Literal' && typeof key.value === 'string') this.v.propertyName(key.value, objectNode, key);
+      const name = staticKey(key);
+      if (name !== undefined) this.v.propertyName(name, objectNode, key);
     } else if (key.type === 'Identifier') {
       this.v.propertyName(key.name as string, objectNode, key);
     } else if (key.type === 'Literal') {
@@ -265,7 +275,8 @@ class Walker {
         const property = e.property as AnyNode;
         if (e.computed) {
           this.expr(property, scope, thisBound);
-          if (property.type === 'Literal' && typeof property.value === 'string') this.v.propertyName(property.value, object, property);
+          const name = staticKey(property);
+          if (name !== undefined) this.v.propertyName(name, object, property);
         } else if (property.type === 'Identifier') {
           this.v.propertyName(property.name as string, object, property);
         }

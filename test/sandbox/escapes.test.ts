@@ -66,6 +66,7 @@ void test('escape 1: polluting Object.prototype fails inside and leaves the host
 
 void test('escape 2: this.constructor.constructor("return process")() is refused statically and at run time', async () => {
   assert.deepEqual(refusedSubjects('(x) => this.constructor.constructor("return process")()'), ['this', 'constructor', 'constructor']);
+  assert.deepEqual(refusedSubjects('(x) => x["constructor"][`constructor`]("return process")()'), ['constructor', 'constructor']);
   await assertRefusedAtRunTime('(x) => { const k = "constr" + "uctor"; return (function () {})[k]("return process")(); }', 'error', /dynamic code is refused/);
 });
 
@@ -220,4 +221,8 @@ void test('escape 26: clocks, randomness and the symbol registry are absent at r
     await realmValue('(x) => [typeof Date, typeof Math.random, typeof Symbol.for, typeof performance, typeof WeakRef, typeof FinalizationRegistry, typeof Promise]'),
     ['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined'],
   );
+});
+
+void test('escape 27: catastrophic regular-expression backtracking is stopped at the time limit', async () => {
+  await assertRefusedAtRunTime("(x) => /(a+)+$/.test('a'.repeat(40) + 'b')", 'timeout', undefined, { timeLimitMs: 150 });
 });
