@@ -10,7 +10,8 @@
 // Prints DP ÷ non-DP step time and peak memory, Veil DP ÷ Opacus tokens/s, and GFLOP/s.
 //
 //   node --import tsx bench/train/dp-step.ts [--batch 8] [--seq 128] [--layers 12] [--steps 2]
-//        [--threads 2] [--skip-torch] [--profile]
+//        [--micro-batches 1] [--threads 2] [--skip-torch] [--profile]
+// The logical batch is --micro-batches × --batch rows (Veil; Opacus runs one physical batch).
 // VEIL_PYTHON names a Python with torch, transformers, opacus, numpy (default /tmp/veil-py/bin/python).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     seq: { type: 'string', default: '128' },
     layers: { type: 'string', default: '12' },
     steps: { type: 'string', default: '2' },
+    'micro-batches': { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     'skip-torch': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -53,7 +55,7 @@ function run(label: string, cmd: string, args: string[]): Record<string, unknown
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${label} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   return JSON.parse(line) as Record<string, unknown>;
 }
-const veil = (mode: string, extra: string[] = []) => run(`veil ${mode}`, process.execPath, ['--import', 'tsx', here('./veil-step.ts'), mode, idsPath, steps, String(layers), ...extra]);
+const veil = (mode: string, extra: string[] = [values['micro-batches']]) => run(`veil ${mode}`, process.execPath, ['--import', 'tsx', here('./veil-step.ts'), mode, idsPath, steps, String(layers), ...extra]);
 const torch = (mode: string) => run(mode, python, [here('./torch_step.py'), mode, '--ids', idsPath, '--steps', steps, '--threads', threads, '--n-layer', String(layers)]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -65,6 +67,7 @@ const V = 50257;
 const forwardFlops = B * T * 2 * (12 * layers * D * D + V * D) + B * layers * 2 * 2 * T * T * D;
 const stepFlops = 3 * forwardFlops;
 const tokens = B * T;
+const k = Number(values['micro-batches']); // Veil's steps process k × tokens
 
 try {
   const sgemmBefore = torch('sgemm');
@@ -79,15 +82,15 @@ try {
   const sgemmAfter = torch('sgemm');
 
   const fmt = (x: number, d = 2) => x.toFixed(d);
-  const row = (name: string, r: Record<string, unknown>) => {
+  const row = (name: string, r: Record<string, unknown>, micro = 1) => {
     const s = stepOf(r);
-    console.log(`${name.padEnd(22)} step ${fmt(s)} s   ${fmt(tokens / s, 0).padStart(5)} tokens/s   peak RSS ${fmt(r.peak_rss_mb as number, 0)} MB   model ${fmt(stepFlops / s / 1e9, 1)} GFLOP/s`);
-    return s;
+    console.log(`${name.padEnd(22)} step ${fmt(s)} s   ${fmt((micro * tokens) / s, 0).padStart(5)} tokens/s   peak RSS ${fmt(r.peak_rss_mb as number, 0)} MB   model ${fmt((micro * stepFlops) / s / 1e9, 1)} GFLOP/s`);
+    return s / micro; // seconds per micro-batch of tokens
   };
-  console.log(`GPT-2-small shape: ${layers} layers, width ${D}, vocab ${V}; batch ${B} × ${T} tokens; ${threads} threads; median of ${steps} steps after a warm-up`);
+  console.log(`GPT-2-small shape: ${layers} layers, width ${D}, vocab ${V}; batch ${B} × ${T} tokens (Veil: logical batch ${k} × ${B} rows); ${threads} threads; median of ${steps} steps after a warm-up`);
   console.log(`numpy sgemm [1024,768]×[768,3072]: ${fmt(sgemmBefore.gflops as number, 1)} GFLOP/s before, ${fmt(sgemmAfter.gflops as number, 1)} after`);
-  const tPlain = row('Veil non-private', plain);
-  const tDp = row('Veil DP (book-keeping)', dp);
+  const tPlain = row('Veil non-private', plain, k);
+  const tDp = row('Veil DP (book-keeping)', dp, k);
   const tOpacus = row('Opacus DP (ghost)', opacus);
   if (pytorch) row('PyTorch non-private', pytorch);
   const split = (r: Record<string, unknown>) => `gradients ${fmt(stepOf(r, 'gradients_s'))} s, noise ${fmt(stepOf(r, 'noise_s'))} s, AdamW ${fmt(stepOf(r, 'optimizer_s'))} s`;
@@ -102,7 +105,7 @@ try {
   console.log(`Veil DP ÷ non-DP step time:        ${fmt(stepOf(pairDp) / stepOf(pairPlain), 3)}  (goal ≤ 1.15; gradient graph alone ${fmt(gradRatio, 3)}; separate processes ${fmt(tDp / tPlain, 3)})`);
   console.log(`Veil DP ÷ non-DP peak memory:      ${fmt((dp.peak_rss_mb as number) / (plain.peak_rss_mb as number), 3)}  (goal ≤ 1.2; above the weights/optimizer baseline: ${fmt(workDp / workPlain, 3)})`);
   console.log(`Veil DP ÷ Opacus tokens/s:         ${fmt(tOpacus / tDp, 3)}  (goal ≥ 1.5)`);
-  const graphGflops = (r: Record<string, unknown>) => fmt(stepFlops / stepOf(r, 'gradients_s') / 1e9, 1);
+  const graphGflops = (r: Record<string, unknown>) => fmt((k * stepFlops) / stepOf(r, 'gradients_s') / 1e9, 1);
   console.log(`Veil gradient graph, GFLOP/s:  non-DP ${graphGflops(pairPlain)}, DP ${graphGflops(pairDp)} (model FLOPs ${fmt(stepFlops / 1e9, 0)} G/step, alternating run) vs numpy sgemm ${fmt(((sgemmBefore.gflops as number) + (sgemmAfter.gflops as number)) / 2, 1)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

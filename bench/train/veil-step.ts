@@ -3,7 +3,7 @@
 // the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise,
 // then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
 // same load on a shared machine (its memory is not either mode's). Prints one JSON line.
-//   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [--profile]
+//   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [MICRO_BATCHES | --profile]
 import { readFileSync } from 'node:fs';
 import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
@@ -20,6 +20,8 @@ const steps = Number(stepsArg ?? 2);
 const config = { ...presetConfig('gpt2'), nLayer: Number(layersArg ?? 12) };
 const seqLen = rows[0].length;
 const batch = rows.map((_, i) => i);
+// Micro-batches per logical batch (all the same rows): noise and AdamW are paid once per step.
+const microBatches = flag !== undefined && flag !== '--profile' ? Number(flag) : 1;
 const runKey = RunKey.generate();
 
 const weights = randomWeights(config, 'veil-bench');
@@ -44,10 +46,11 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
   async function step(k: number): Promise<StepTimes> {
     const t0 = performance.now();
     for (const g of gradSum) g.fill(0);
-    await computer.computeMicroBatch(params, batch, mode, gradSum);
+    for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum);
     const t1 = performance.now();
-    if (isPrivate) privatizeGradientSum(runKey, k, gradSum, 1.0, rows.length);
-    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= rows.length;
+    const logicalBatch = rows.length * microBatches;
+    if (isPrivate) privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
+    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= logicalBatch;
     const t2 = performance.now();
     optimizer.step(params, gradSum, 1e-4);
     const t3 = performance.now();
