@@ -4,26 +4,9 @@
 // (step/total, loss, ε so far, ETA). Exit codes: 0 completed, 1 failed, 2 bad flags,
 // 3 budget exhausted, 4 cancelled. The flags are shared with `veil schedule create`.
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
-import { JobInputError, validateFineTuneInput, type JobActivity, type JobOutcome, type StartedJob } from '../sdk/jobs.ts';
-import type { VeilClient } from '../sdk/client.ts';
-import {
-  UsageError,
-  describeActivity,
-  describeFineTuneResult,
-  epsilonFlag,
-  formatDuration,
-  formatEpsilon,
-  formatProgress,
-  numberFlag,
-  requireFlags,
-  usageErrorsExit2,
-  withClient,
-  workflowUrl,
-} from './jobs.ts';
-
-export const EXIT = { completed: 0, failed: 1, 'budget-exhausted': 3, cancelled: 4 } as const;
+import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
+import { JobInputError, startFineTune, validateFineTuneInput } from '../sdk/jobs.ts';
+import { UsageError, epsilonFlag, followFineTune, numberFlag, reportFineTune, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
 
 export interface FineTuneFlags {
   dataset?: string;
@@ -137,113 +120,6 @@ export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
   };
 }
 
-/** Live progress: a bar on a terminal, one line per change (at most every 10 s) otherwise. */
-class ProgressView {
-  private bar: cliProgress.SingleBar | undefined;
-  private lastText = '';
-  private lastLineAt = 0;
-  /** First step seen and when: the ETA is measured from here (a resumed run starts above 0). */
-  private origin: { step: number; at: number } | undefined;
-
-  constructor(private readonly tty: boolean) {}
-
-  update(activity: JobActivity | null): void {
-    const p = activity?.activity === 'train' ? activity.progress : null;
-    if (p && p.totalSteps > 0) return this.training(p);
-    const text = describeActivity(activity);
-    if (text === this.lastText) return;
-    this.lastText = text;
-    if (this.bar) return; // evaluation and registration follow training: the bar stays until stop()
-    this.line(`… ${text}`);
-  }
-
-  private eta(p: TrainProgress): string {
-    const now = Date.now();
-    if (!this.origin || p.step < this.origin.step) this.origin = { step: p.step, at: now };
-    const done = p.step - this.origin.step;
-    return done > 0 ? formatDuration(((now - this.origin.at) / done) * (p.totalSteps - p.step)) : '?';
-  }
-
-  private training(p: TrainProgress): void {
-    const values = { loss: p.loss === null ? '–' : p.loss.toFixed(3), epsilon: formatEpsilon(p.epsilon), eta: this.eta(p) };
-    if (this.tty) {
-      if (!this.bar) {
-        this.bar = new cliProgress.SingleBar(
-          { format: 'training {bar} {value}/{total} steps | loss {loss} | ε {epsilon} | ETA {eta}', stream: process.stdout, hideCursor: true, fps: 5 },
-          cliProgress.Presets.shades_classic,
-        );
-        this.bar.start(p.totalSteps, p.step, values);
-      } else {
-        this.bar.setTotal(p.totalSteps);
-        this.bar.update(p.step, values);
-      }
-      return;
-    }
-    const text = `training: ${formatProgress(p)}, ETA ${values.eta}`;
-    if (text !== this.lastText && (Date.now() - this.lastLineAt >= 10_000 || p.step === p.totalSteps)) {
-      this.lastText = text;
-      this.line(text);
-    }
-  }
-
-  private line(text: string): void {
-    if (this.bar) return;
-    this.lastLineAt = Date.now();
-    console.log(text);
-  }
-
-  stop(): void {
-    this.bar?.stop();
-    this.bar = undefined;
-  }
-}
-
-type TrainProgress = NonNullable<JobActivity['progress']>;
-
-const NO_WORKER_HINT_AFTER_MS = 5_000;
-
-/** Follows the job; Ctrl-C stops watching (the job runs on) with exit code 130. */
-async function follow(client: VeilClient, job: StartedJob, json: boolean): Promise<JobOutcome<FineTuneResult>> {
-  const view = json ? undefined : new ProgressView(Boolean(process.stdout.isTTY));
-  const stop = new AbortController();
-  const onSigint = (): void => stop.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
-  const startedAt = Date.now();
-  let hinted = false;
-  try {
-    return await client.watchFineTune(job.workflowId, {
-      signal: stop.signal,
-      onUpdate: ({ status, activity, historyLength }) => {
-        view?.update(activity);
-        // Only the start events in the history: no worker has picked the workflow up yet.
-        if (!hinted && status === 'running' && historyLength <= 2 && Date.now() - startedAt > NO_WORKER_HINT_AFTER_MS) {
-          hinted = true;
-          process.stderr.write(`veil: still waiting for a worker on task queue "${client.taskQueue}": is \`veil worker\` running?\n`);
-        }
-      },
-    });
-  } catch (err) {
-    if (!stop.signal.aborted) throw err;
-    view?.stop();
-    process.stderr.write(`\nstopped watching; job ${job.jobId} keeps running (veil jobs show ${job.jobId}, veil jobs cancel ${job.jobId})\n`);
-    return process.exit(130);
-  } finally {
-    view?.stop();
-    process.off('SIGINT', onSigint);
-  }
-}
-
-export function reportFineTune(outcome: JobOutcome<FineTuneResult>, json: boolean): number {
-  if (outcome.status !== 'completed') {
-    if (json) console.log(JSON.stringify(outcome));
-    else console.error(`veil: fine-tune ${outcome.status}: ${outcome.message}`);
-    return outcome.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
-  }
-  const r = outcome.result;
-  console.log(json ? JSON.stringify(r) : describeFineTuneResult(r));
-  return EXIT[r.status];
-}
-
 export function registerFinetuneCommands(program: Command): void {
   const command = usageErrorsExit2(
     program
@@ -261,8 +137,8 @@ export function registerFinetuneCommands(program: Command): void {
     .action(async (opts: FineTuneFlags & { detach?: boolean; json?: boolean }) => {
       const input = fineTuneInputFromFlags(opts);
       checkFlags(() => validateFineTuneInput({ ...input, jobId: input.jobId ?? 'not-yet-chosen' }));
-      await withClient(async (client) => {
-        const job = await client.startFineTune(input).catch((err: unknown) => {
+      await withTemporal(async (client, taskQueue) => {
+        const job = await startFineTune(client, input, { taskQueue }).catch((err: unknown) => {
           throw asFlagError(err);
         });
         const url = workflowUrl(job.workflowId);
@@ -271,7 +147,7 @@ export function registerFinetuneCommands(program: Command): void {
         const say = opts.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
         say(`started fine-tune ${job.jobId} (workflow ${job.workflowId})\n  ${url}`);
         if (opts.detach) return;
-        process.exitCode = reportFineTune(await follow(client, job, Boolean(opts.json)), Boolean(opts.json));
+        process.exitCode = reportFineTune(await followFineTune(client, taskQueue, job, Boolean(opts.json)), Boolean(opts.json));
       });
     });
 }

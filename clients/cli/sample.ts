@@ -3,8 +3,8 @@
 // refusal. Exit codes: 0 released, 1 failed, 2 bad flags, 3 refused.
 import { Command } from 'commander';
 import type { SampleInput } from '../../workflows/sample/spec.ts';
-import { UsageError, epsilonFlag, formatEpsilon, numberFlag, requireFlags, usageErrorsExit2, withClient, workflowUrl } from './jobs.ts';
-import { validateSampleInput } from '../sdk/jobs.ts';
+import { UsageError, epsilonFlag, formatEpsilon, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
+import { runSample, validateSampleInput } from '../sdk/jobs.ts';
 import { asFlagError, checkFlags } from './finetune.ts';
 
 interface SampleFlags {
@@ -74,8 +74,8 @@ export function registerSampleCommands(program: Command): void {
     .action(async (opts: SampleFlags) => {
       const input = sampleInputFromFlags(opts);
       checkFlags(() => validateSampleInput(input), FLAG_OF);
-      await withClient(async (client) => {
-        const { job, outcome } = await client.sample(input).catch((err: unknown) => {
+      await withTemporal(async (client, taskQueue) => {
+        const { job, outcome } = await runSample(client, input, { taskQueue }).catch((err: unknown) => {
           throw asFlagError(err, FLAG_OF);
         });
         if (outcome.status !== 'completed') {

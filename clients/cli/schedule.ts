@@ -3,9 +3,19 @@
 // the run's workflow id; a run the budget cannot cover ends 'budget-exhausted' and the schedule
 // goes on; a run that fails pauses the schedule (a failing job keeps its privacy charge).
 import { Command } from 'commander';
-import { validateScheduleOptions, type FineTuneScheduleInfo } from '../sdk/schedules.ts';
+import {
+  createFineTuneSchedule,
+  deleteSchedule,
+  describeFineTuneSchedule,
+  listFineTuneSchedules,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+  validateScheduleOptions,
+  type FineTuneScheduleInfo,
+} from '../sdk/schedules.ts';
 import { asFlagError, addFineTuneFlags, checkFlags, fineTuneInputFromFlags, type FineTuneFlags } from './finetune.ts';
-import { usageErrorsExit2, withClient, workflowUrl } from './jobs.ts';
+import { usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
 
 const SCHEDULE_FLAGS = { name: 'NAME', every: '--every', cron: '--cron' };
 
@@ -48,8 +58,8 @@ export function registerScheduleCommands(program: Command): void {
   ).action(async (name: string, opts: FineTuneFlags & { every?: string; cron?: string; paused?: boolean; note?: string; json?: boolean }) => {
     const options = { name, every: opts.every, cron: opts.cron, paused: opts.paused, note: opts.note, input: fineTuneInputFromFlags(opts) };
     checkFlags(() => validateScheduleOptions(options), SCHEDULE_FLAGS);
-    const info = await withClient((client) =>
-      client.createSchedule(options).catch((err: unknown) => {
+    const info = await withTemporal((client, taskQueue) =>
+      createFineTuneSchedule(client, { ...options, taskQueue }).catch((err: unknown) => {
         throw asFlagError(err, SCHEDULE_FLAGS);
       }),
     );
@@ -63,7 +73,7 @@ export function registerScheduleCommands(program: Command): void {
     .description("List Veil's fine-tune schedules: state, spec, next and last run")
     .option('--json', 'print a JSON array')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withClient((client) => client.listSchedules());
+      const list = await withTemporal((client, taskQueue) => listFineTuneSchedules(client, { taskQueue }));
       if (opts.json) return console.log(JSON.stringify(list));
       if (list.length === 0) return console.log('no schedules (create one with `veil schedule create NAME --every 1d …`)');
       const rows = [['NAME', 'STATE', 'SPEC', 'NEXT RUN', 'LAST RUN'], ...list.map((s) => [s.name, s.paused ? 'paused' : 'active', specOf(s), s.paused || !s.nextRuns[0] ? '-' : iso(s.nextRuns[0]), lastRunOf(s)])];
@@ -77,7 +87,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<name>')
     .option('--json', 'print as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const info = await withClient((client) => client.describeSchedule(name));
+      const info = await withTemporal((client) => describeFineTuneSchedule(client, name));
       if (opts.json) return console.log(JSON.stringify(info));
       printSchedule(info);
     });
@@ -88,7 +98,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<name>')
     .option('--note <text>', 'why (shown with the schedule)')
     .action(async (name: string, opts: { note?: string }) => {
-      await withClient((client) => client.pauseSchedule(name, opts.note));
+      await withTemporal((client) => pauseSchedule(client, name, opts.note));
       console.log(`paused schedule ${name}`);
     });
 
@@ -98,7 +108,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<name>')
     .option('--note <text>', 'a note (shown with the schedule)')
     .action(async (name: string, opts: { note?: string }) => {
-      await withClient((client) => client.unpauseSchedule(name, opts.note));
+      await withTemporal((client) => unpauseSchedule(client, name, opts.note));
       console.log(`unpaused schedule ${name}`);
     });
 
@@ -107,7 +117,7 @@ export function registerScheduleCommands(program: Command): void {
     .description('Delete a schedule (runs it started go on)')
     .argument('<name>')
     .action(async (name: string) => {
-      await withClient((client) => client.deleteSchedule(name));
+      await withTemporal((client) => deleteSchedule(client, name));
       console.log(`deleted schedule ${name}`);
     });
 
@@ -117,7 +127,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<name>')
     .option('--json', 'print {"workflowId": …} as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const { workflowId } = await withClient((client) => client.triggerSchedule(name));
+      const { workflowId } = await withTemporal((client) => triggerSchedule(client, name));
       if (opts.json) return console.log(JSON.stringify({ workflowId }));
       if (!workflowId) return console.log(`triggered schedule ${name} (its run has not shown up yet: see veil schedule show ${name})`);
       console.log(`triggered schedule ${name}: run ${workflowId}\n  ${workflowUrl(workflowId)}`);

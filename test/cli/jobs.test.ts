@@ -1,0 +1,159 @@
+// The job commands end to end on the real servers: `veil finetune`, `veil sample` and
+// `veil jobs list|show|cancel` run as child processes on this test's task queue, served by
+// in-process workers. A tiny GPT-2 (maxSeqLen 24) on 80 generated notes trains in seconds.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { cancelJob, listJobs, showJob, startFineTune, type JobDetails, type JobSummary } from '../../clients/sdk/jobs.ts';
+import type { ArtifactStore } from '../../infra/storage/index.ts';
+import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { SampleResult } from '../../workflows/sample/spec.ts';
+import { uniqueName } from '../helpers/names.ts';
+import { testStore } from '../helpers/storage.ts';
+import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { addNotesDataset, describeRun, eventually, jsonOf, runVeil } from './harness.ts';
+
+let env: TestWorkflowEnvironment;
+let store: ArtifactStore;
+const dataset = uniqueName('cli-notes');
+
+before(async () => {
+  env = await connectTestEnvironment();
+  store = await testStore();
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+const trainingFlags = (analyst: string, extra: string[] = []): string[] => [
+  '--dataset', dataset, '--analyst', analyst, '--text-column', 'note', '--model', 'tiny', '--seed', 'cli-test', '--max-seq-len', '24',
+  '--target-epsilon', '8', '--batch-size', '12', '--epochs', '0.5', '--lr', '1e-3', '--checkpoint-every', '2', '--test-fraction', '0.1', ...extra,
+];
+
+test('finetune, sample and jobs commands on a tiny model', async (t) => {
+  await withWorker(async ({ client, taskQueue }) => {
+    await addNotesDataset(client, store, taskQueue, dataset);
+    const veil = (args: string[]) => runVeil(args, { taskQueue });
+    const alice = uniqueName('alice');
+    await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 0.1 }, { taskQueue });
+    let trained: FineTuneResult | undefined;
+
+    await t.test('veil finetune --json trains, evaluates with DP and prints the result as one JSON line', async () => {
+      const run = await veil(['finetune', ...trainingFlags(alice), '--job-id', uniqueName('ft'), '--json']);
+      assert.equal(run.code, 0, describeRun(run));
+      assert.equal(run.stdout.trim().split('\n').length, 1, 'stdout holds the result line only');
+      const result = jsonOf<FineTuneResult>(run);
+      assert.equal(result.status, 'completed', result.message);
+      assert.match(result.message, /^Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
+      assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0 && result.epsilon <= 8.1 + 1e-9);
+      assert.match(run.stderr, new RegExp(`workflows/finetune-${result.jobId}`), 'the Temporal UI link goes to stderr with --json');
+      const b = await balance(client, { dataset, analyst: alice });
+      assert.ok(Math.abs(b.committed.epsilon - result.epsilon) < 1e-9, 'the ledger charged what the CLI reports');
+      trained = result;
+    });
+
+    await t.test('veil finetune without --json prints the evaluation line and the model id', async () => {
+      // A budget that cannot cover ε=8: exit code 3 and the refusal, nothing trained.
+      const bob = uniqueName('bob');
+      await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 0.1 }, { taskQueue });
+      const run = await veil(['finetune', ...trainingFlags(bob)]);
+      assert.equal(run.code, 3, describeRun(run));
+      assert.match(run.stdout, /started fine-tune [0-9a-f]{8} \(workflow finetune-[0-9a-f]{8}\)\n {2}http:\/\/127\.0\.0\.1:\d+\/namespaces\/[^/]+\/workflows\/finetune-/);
+      assert.match(run.stdout, /budget exhausted: .*only ε=1 remains/);
+    });
+
+    await t.test('veil sample prints samples with the model ε and δ, and refuses above the accepted ε', async () => {
+      assert.ok(trained, 'needs the fine-tune of the first subtest');
+      const ok = await veil(['sample', '--model', trained.modelId, '--analyst', alice, '--max-epsilon', '10', '--prompt', 'François Dupont suffers', '--unconditional', '1', '--max-new-tokens', '6', '--seed', 's', '--json']);
+      assert.equal(ok.code, 0, describeRun(ok));
+      const r = jsonOf<SampleResult>(ok);
+      assert.equal(r.samples.length, 2);
+      assert.ok(r.samples[0].text.startsWith('François Dupont suffers'));
+      assert.equal(r.epsilon, trained.epsilon);
+
+      const refused = await veil(['sample', '--model', trained.modelId, '--analyst', alice, '--max-epsilon', '0.5', '--unconditional', '1']);
+      assert.equal(refused.code, 3, describeRun(refused));
+      assert.match(refused.stderr, /refused: model .* spent ε=\d+\.\d+, above the accepted ε=0\.5/);
+    });
+
+    await t.test('veil jobs list and show: status, input summary without data, result', async () => {
+      assert.ok(trained);
+      const jobId = trained.jobId;
+      const listed = await eventually(async () => {
+        const list = jsonOf<JobSummary[]>(await veil(['jobs', 'list', '--json']));
+        return list.some((j) => j.kind === 'sample') && list.some((j) => j.workflowId === `finetune-${jobId}`) ? list : undefined;
+      }, 'the jobs in the visibility list');
+      const ft = listed.find((j) => j.workflowId === `finetune-${jobId}`)!;
+      assert.equal(ft.status, 'completed');
+      assert.equal(ft.resultStatus, 'completed');
+      assert.ok(listed.some((j) => j.resultStatus === 'budget-exhausted'), "bob's fine-tune is listed as budget-exhausted");
+      assert.ok(listed.every((j) => j.kind === 'fineTune' || j.kind === 'sample'), 'the ledger and ingest workflows are not jobs');
+
+      const show = await veil(['jobs', 'show', jobId, '--json']);
+      assert.equal(show.code, 0, describeRun(show));
+      const d = jsonOf<JobDetails>(show);
+      assert.equal(d.workflowId, `finetune-${jobId}`);
+      assert.deepEqual(
+        { analyst: d.input.analyst, dataset: d.input.dataset, textColumn: d.input.textColumn, batchSize: (d.input.training as { batchSize: number }).batchSize },
+        { analyst: alice, dataset, textColumn: 'note', batchSize: 12 },
+      );
+      assert.ok(d.outcome?.status === 'completed' && (d.outcome.result as FineTuneResult).modelId === trained.modelId);
+      assert.doesNotMatch(show.stdout, /"rows"|Dupont/, 'no rows in what jobs show prints');
+
+      const human = await veil(['jobs', 'show', `finetune-${jobId}`]);
+      assert.match(human.stdout, new RegExp(`finetune job finetune-${jobId}: completed`));
+      assert.match(human.stdout, /result: Differentially-private evaluation/);
+      await assert.rejects(showJob(client, 'no-such-job'), (err: Error & { exitCode?: number }) => err.exitCode === 2 && /no fine-tune or sample job "no-such-job"/.test(err.message));
+    });
+
+    await t.test('veil jobs cancel stops a training run within a step, keeps its checkpoint and charges what it spent', async () => {
+      const carol = uniqueName('carol');
+      await grantBudget(client, { dataset, analyst: carol, epsilon: 100, delta: 0.1 }, { taskQueue });
+      const long: FineTuneInput = {
+        analyst: carol,
+        dataset: { name: dataset },
+        textColumn: 'note',
+        model: { base: 'tiny', seed: 'cli-test', maxSeqLen: 24 },
+        training: { targetEpsilon: 50, batchSize: 12, epochs: 20, lr: 1e-3, checkpointEvery: 2 },
+        // Heartbeats reach the server every 0.8 × this: progress and the cancellation travel on them.
+        trainHeartbeatTimeoutSeconds: 5,
+      };
+      const job = await startFineTune(client, long, { taskQueue });
+      // A failed assertion must not leave a fine-tune waiting forever for this test's workers.
+      t.after(() => client.workflow.getHandle(job.workflowId).terminate('test cleanup').catch(() => undefined));
+      // Training has made progress: the running job shows it in `jobs list` and `jobs show`.
+      const running = await eventually(async () => {
+        const j = (await listJobs(client, { taskQueue })).find((x) => x.workflowId === job.workflowId);
+        return j?.activity?.progress && j.activity.progress.step > 0 ? j : undefined;
+      }, 'training progress in the job list', 60_000);
+      assert.equal(running.status, 'running');
+      assert.equal(running.activity?.activity, 'train');
+      const totalSteps = running.activity!.progress!.totalSteps;
+      assert.ok(totalSteps >= 100, `totalSteps=${totalSteps}`);
+      const shown = await veil(['jobs', 'show', job.jobId]);
+      assert.match(shown.stdout, /now: training: step \d+\/\d+, (loss \d+\.\d+, )?ε \d+\.\d\d/, describeRun(shown));
+
+      const requestedAt = Date.now();
+      const cancel = await veil(['jobs', 'cancel', job.jobId, '--json']);
+      assert.equal(cancel.code, 0, describeRun(cancel));
+      const c = jsonOf<{ wasRunning: boolean; outcome: { status: string; result: FineTuneResult } }>(cancel);
+      assert.ok(c.wasRunning);
+      assert.equal(c.outcome.status, 'completed');
+      const result = c.outcome.result;
+      assert.equal(result.status, 'cancelled', result.message);
+      assert.match(result.message, /^cancelled after step \d+; its checkpoint is kept and ε=[\d.]+ was charged/);
+      assert.ok(result.steps > 0 && result.steps < totalSteps);
+      assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0);
+      const b = await balance(client, { dataset, analyst: carol });
+      assert.ok(Math.abs(b.committed.epsilon - result.epsilon) < 1e-9, 'the ledger charged the ε the cancelled run spent');
+      assert.equal(b.reserved.epsilon, 0);
+      t.diagnostic(`cancelled after step ${result.steps}, ${Date.now() - requestedAt} ms after the request (CLI start included)`);
+
+      const again = await cancelJob(client, job.jobId);
+      assert.equal(again.wasRunning, false);
+      assert.deepEqual(again.outcome, c.outcome, 'cancelling an ended job reports how it ended');
+    });
+  }, { env });
+});
