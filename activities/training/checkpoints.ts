@@ -4,7 +4,8 @@
 import { checkpointChunks, decodeCheckpoint, type Checkpoint } from '../../engine/train/index.ts';
 import { checkpointPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 
-const FILE = 'checkpoint.veil';
+/** The one object of a checkpoint prefix (its manifest aside). */
+export const CHECKPOINT_FILE = 'checkpoint.veil';
 
 export interface CheckpointMeta extends Record<string, unknown> {
   jobId: string;
@@ -31,11 +32,14 @@ export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt
     noiseMultiplier: ckpt.plan.noiseMultiplier,
   };
   if (await store.tryReadManifest(prefix)) return meta; // a resumed run redoes identical steps
-  await store.deletePrefix(prefix); // leftovers of an attempt that died before committing
+  // Leftovers of an attempt that died before committing. A worker killed mid-upload also leaves
+  // the parts of its multipart upload, which MinIO lists by exact key only (not by prefix).
+  await store.abortIncompleteUploads(`${prefix}/${CHECKPOINT_FILE}`);
+  await store.deletePrefix(prefix);
   async function* chunks() {
     for (const chunk of checkpointChunks(ckpt)) yield chunk;
   }
-  const obj = await store.putImmutable(`${prefix}/${FILE}`, chunks());
+  const obj = await store.putImmutable(`${prefix}/${CHECKPOINT_FILE}`, chunks());
   await store.writeManifest(prefix, [obj], meta);
   return meta;
 }
@@ -58,7 +62,7 @@ export async function downloadCheckpoint(store: ArtifactStore, jobId: string, st
   const prefix = checkpointPrefix(jobId, step);
   const manifest = await store.readManifest(prefix);
   const parts: Buffer[] = [];
-  for await (const chunk of await store.getEntry(manifest, FILE)) parts.push(chunk as Buffer);
+  for await (const chunk of await store.getEntry(manifest, CHECKPOINT_FILE)) parts.push(chunk as Buffer);
   return decodeCheckpoint(Buffer.concat(parts));
 }
 

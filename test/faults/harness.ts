@@ -11,7 +11,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainProgress } from '../../activities/training/index.ts';
-import { checkpointsRoot } from '../../activities/training/checkpoints.ts';
+import { CHECKPOINT_FILE, checkpointsRoot } from '../../activities/training/checkpoints.ts';
 import { runKeyKey } from '../../activities/training/runSecrets.ts';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
@@ -27,6 +27,9 @@ export async function addNotesDataset(env: TestWorkflowEnvironment, store: Artif
   await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, name, file), { env, gpu: false });
 }
 
+/** Steps between the checkpoints of faultSpec's runs. */
+export const FAULT_CHECKPOINT_EVERY = 3;
+
 /**
  * A DP fine-tune of the tiny GPT-2 long enough to strike in the middle: 72 training rows,
  * batches of 12 → 12 steps, a checkpoint every 3. The train activity's heartbeat timeout is short so that a
@@ -40,7 +43,7 @@ export function faultSpec(dataset: string, analyst: string, jobId: string, train
     textColumn: 'note',
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: 'tiny', seed: 'faults', maxSeqLen: 24 },
-    training: { targetEpsilon: 8, batchSize: 12, epochs: 2, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 3, ...training },
+    training: { targetEpsilon: 8, batchSize: 12, epochs: 2, maxGradNorm: 1, lr: 1e-3, checkpointEvery: FAULT_CHECKPOINT_EVERY, ...training },
     trainHeartbeatTimeoutSeconds: 6,
   };
 }
@@ -81,6 +84,19 @@ export async function checkpointAtLeast(store: ArtifactStore, jobId: string, min
     const last = steps.at(-1);
     return last !== undefined && last >= minStep ? last : undefined;
   }, timeoutMs, 100);
+}
+
+/** The S3 key of a checkpoint's data object. */
+export function checkpointKey(jobId: string, step: number): string {
+  return `${checkpointPrefix(jobId, step)}/${CHECKPOINT_FILE}`;
+}
+
+/** How many multipart uploads of `key` were started and neither completed nor aborted. */
+export async function unfinishedUploads(store: ArtifactStore, key: string): Promise<number> {
+  let n = 0;
+  // MinIO lists unfinished uploads by exact key only.
+  for await (const _upload of store.client.listIncompleteUploads(store.bucket, key, true)) n++;
+  return n;
 }
 
 /** Reads and re-verifies (sha256 and size of every object) each committed checkpoint of a run. */

@@ -1,6 +1,10 @@
 // Real `veil worker` processes for fault tests: each one polls a test's own queue (VEIL_TASK_QUEUE
 // and <queue>-gpu) and runs in its own process group, so SIGKILL takes down the process and its
 // training worker thread at once, exactly like a machine that loses power.
+//
+// A small sh wrapper leads the group: it forwards SIGTERM, reports the worker's pid, and kills
+// the worker if the test process disappears (a crashed or interrupted test run leaves no orphan
+// polling forever). SIGKILL to the group takes the wrapper and the worker down together.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,12 +14,27 @@ const VEIL_BIN = fileURLToPath(new URL('../../bin/veil.js', import.meta.url));
 /** Enough of a worker's output to explain a failure, without keeping a chatty log forever. */
 const KEPT_OUTPUT_CHARS = 20_000;
 
+const WRAPPER = `
+"$VEIL_NODE" "$VEIL_BIN" worker & worker=$!
+echo "veil-worker-pid $worker"
+trap 'kill -TERM $worker 2>/dev/null' TERM INT
+while kill -0 $worker 2>/dev/null; do
+  kill -0 $VEIL_TEST_PID 2>/dev/null || kill -KILL $worker
+  sleep 1 & wait $!
+done
+wait $worker
+`;
+
 export interface WorkerProcess {
   readonly queue: string;
-  readonly pid: number;
-  /** Settles when the process has exited (by itself or killed). */
+  /** The process group (the wrapper's pid). */
+  readonly group: number;
+  /** Settles when the wrapper has exited, i.e. after the worker itself exited (or was killed). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Whether the process is still running. */
+  /** The worker's own pid, once it is polling: Temporal names it "<pid>@<host>". */
+  workerPid(): number | undefined;
+  /** Whether the worker runs the activity or poll of this Temporal worker identity. */
+  hasIdentity(identity: string): boolean;
   alive(): boolean;
   /** The last lines it wrote (stdout and stderr interleaved), for failure messages. */
   output(): string;
@@ -33,19 +52,29 @@ function isRunning(child: ChildProcess): boolean {
 
 /** Starts `node bin/veil.js worker` on `queue` (and `<queue>-gpu`). */
 export function spawnWorker(queue: string, env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, [VEIL_BIN, 'worker'], {
+  const child = spawn('sh', ['-c', WRAPPER], {
     cwd: projectRoot,
-    env: { ...process.env, ...env, VEIL_TASK_QUEUE: queue, VEIL_TASK_QUEUES: 'veil,veil-gpu' },
-    detached: true, // its own process group: kill(-pid) reaches everything it started
+    env: {
+      ...process.env,
+      ...env,
+      VEIL_TASK_QUEUE: queue,
+      VEIL_TASK_QUEUES: 'veil,veil-gpu',
+      VEIL_NODE: process.execPath,
+      VEIL_BIN,
+      VEIL_TEST_PID: String(process.pid),
+    },
+    detached: true, // its own process group: kill(-group) reaches everything in it
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('could not spawn a veil worker');
-  const pid = child.pid;
+  const group = child.pid;
   let log = '';
+  let pid: number | undefined;
   let announced = false;
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer): void => {
     log = (log + chunk.toString('utf8')).slice(-KEPT_OUTPUT_CHARS);
+    pid ??= Number(/veil-worker-pid (\d+)/.exec(log)?.[1]) || undefined;
     if (!announced && log.includes('veil worker polling')) {
       announced = true;
       for (const l of listeners) l();
@@ -62,7 +91,7 @@ export function spawnWorker(queue: string, env: NodeJS.ProcessEnv = {}): WorkerP
 
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
-      process.kill(-pid, signal);
+      process.kill(-group, signal);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // already gone
     }
@@ -70,8 +99,10 @@ export function spawnWorker(queue: string, env: NodeJS.ProcessEnv = {}): WorkerP
 
   return {
     queue,
-    pid,
+    group,
     exited,
+    workerPid: () => pid,
+    hasIdentity: (identity) => pid !== undefined && identity.startsWith(`${pid}@`),
     alive: () => isRunning(child),
     output: () => log,
     async polling(timeoutMs = 90_000) {
