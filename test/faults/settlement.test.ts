@@ -10,6 +10,7 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Evaluation } from '../../activities/training/index.ts';
 import type { EvaluateInput } from '../../activities/training/evaluate.ts';
+import { reserveBudget } from '../../activities/budget/budget.ts';
 import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { EVALUATION_EPSILON } from '../../workflows/fineTune/workflow.ts';
@@ -116,4 +117,50 @@ test('cancelled as the evaluation completes: the released test loss is charged w
     assert.ok(error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure, `the workflow ends cancelled (got ${String(error)})`);
     await assertSettled(job, job.trainingEpsilon + EVALUATION_EPSILON);
   });
+});
+
+/** Waits until the workflow has processed its cancellation (a workflow task completed after it). */
+async function cancellationProcessed(handle: WorkflowHandle): Promise<void> {
+  await waitFor('the workflow to process its cancellation', async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
+  }, 30_000);
+}
+
+test('cancelled while the ledger records the reservation: the job ends cancelled and nothing stays reserved', { timeout: 60_000 }, async () => {
+  let entered!: () => void;
+  let release!: () => void;
+  let recorded!: () => void;
+  const started = new Promise<void>((resolve) => (entered = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const finished = new Promise<void>((resolve) => (recorded = resolve));
+  async function heldReserve(req: Parameters<typeof reserveBudget>[0]): ReturnType<typeof reserveBudget> {
+    entered();
+    await released;
+    try {
+      return await reserveBudget(req);
+    } finally {
+      recorded();
+    }
+  }
+  await withWorker(async ({ client, taskQueue }) => {
+    const analyst = uniqueName('settle-reserve');
+    const jobId = uniqueName('ft-settle-reserve');
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
+    const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+    await started;
+    await handle.cancel();
+    await cancellationProcessed(handle);
+    release();
+    await finished; // the reservation is in the ledger now
+    const ended = await handle.result().then((result: FineTuneResult) => ({ result }), (error: unknown) => ({ error }));
+    const reservation = await getReservation(client, { dataset, analyst, jobId });
+    assert.notEqual(reservation?.state, 'reserved', 'the reservation is settled, not left reserved');
+    assert.equal(reservation?.epsilonSpent ?? 0, 0, 'no step ran: nothing is charged');
+    assert.equal((await balance(client, { dataset, analyst })).reserved.epsilon, 0);
+    assert.ok('result' in ended, `the workflow returns its cancelled result (got ${String('error' in ended && ended.error)})`);
+    assert.equal(ended.result.status, 'cancelled', ended.result.message);
+    assert.equal(ended.result.epsilon, 0);
+  }, { env, activities: { reserveBudget: heldReserve } });
 });

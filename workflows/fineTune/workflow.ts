@@ -62,7 +62,10 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 
   if (plan.trainingEpsilon !== 'unlimited') {
-    const reservation = await light.reserveBudget({ ...budgetKey, epsilon: plan.trainingEpsilon + EVALUATION_EPSILON, delta: plan.delta ?? 0 });
+    // Not cancellable: a cancellation that arrived while the ledger records the reservation would
+    // leave it held forever. It takes effect just after: train is refused and the job settles at ε=0.
+    const request = { ...budgetKey, epsilon: plan.trainingEpsilon + EVALUATION_EPSILON, delta: plan.delta ?? 0 };
+    const reservation = await CancellationScope.nonCancellable(() => light.reserveBudget(request));
     if (!reservation.ok) {
       return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, audit: null, message: reservation.message };
     }
