@@ -6,6 +6,7 @@ import { datasetActivities } from './datasets/index.ts';
 import { registerModel } from './models/registry.ts';
 import { generateSamples } from './sampling/generate.ts';
 import { checkRelease } from './sampling/release.ts';
+import { buildSyntheticTwin } from './synthetic/twin.ts';
 import { trainingGpuActivities, trainingLightActivities } from './training/index.ts';
 
 /** Light activities: validation, S3 bookkeeping, sandboxed preprocessing. Run on the `veil` queue. */
@@ -19,6 +20,7 @@ export function lightActivities() {
     releaseBudget,
     registerModel,
     checkRelease,
+    buildSyntheticTwin,
   };
 }
 

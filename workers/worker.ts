@@ -17,6 +17,9 @@ export function parseQueues(list: string): QueueName[] {
   return queues as QueueName[];
 }
 
+/** How often at most an activity's heartbeat reaches the server. */
+export const HEARTBEAT_THROTTLE = '2s';
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -42,6 +45,9 @@ async function createQueueWorker(connection: NativeConnection, taskQueue: QueueN
     activities: isGpu ? gpuActivities() : lightActivities(),
     // Heavy activities hold a whole model in memory: one at a time per GPU worker process.
     maxConcurrentActivityTaskExecutions: isGpu ? 1 : 16,
+    // Heartbeats carry progress to the CLI and bring cancellation back: send them every few
+    // seconds instead of the default (80% of the heartbeat timeout).
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }
 

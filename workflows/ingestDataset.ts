@@ -4,6 +4,7 @@
 // raw file is deleted at the end, and a failed ingest leaves no half-written version behind.
 import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { datasetActivities } from '../activities/datasets/activities.ts';
+import type { LightActivities } from '../activities/index.ts';
 import {
   DATASET_VALIDATION_ERROR,
   INVALID_INPUT_ERROR,
@@ -29,6 +30,11 @@ const { validateAndStoreDataset } = proxyActivities<DatasetActivities>({
   },
 });
 
+const { buildSyntheticTwin } = proxyActivities<Pick<LightActivities, 'buildSyntheticTwin'>>({
+  startToCloseTimeout: '2 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25 },
+});
+
 const { discardDatasetIngest, deleteStagedUpload } = proxyActivities<DatasetActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25 },
@@ -43,7 +49,10 @@ export async function ingestDataset(input: IngestDatasetInput): Promise<IngestDa
   const { name, upload } = parsed.data;
   // Clean-up runs even when the ingest is cancelled: raw rows must not linger in staging.
   try {
-    return await validateAndStoreDataset(parsed.data);
+    const stored = await validateAndStoreDataset(parsed.data);
+    // The analyst's only view of the rows: a DP synthetic twin, charged to the dataset's ledger.
+    const twin = await buildSyntheticTwin({ name: stored.name, version: stored.version, ...parsed.data.synthetic });
+    return { ...stored, synthetic: { epsilon: twin.epsilon, delta: twin.delta, previewRows: twin.previewRows } };
   } catch (err) {
     await CancellationScope.nonCancellable(() => discardDatasetIngest({ name }));
     throw err;

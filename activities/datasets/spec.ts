@@ -39,15 +39,19 @@ export const ingestDatasetInputSchema = z
     name: datasetNameSchema,
     upload: stagedUploadSchema,
     format: z.enum(DATASET_FORMATS),
+    /** The owner's (ε, δ) for the DP synthetic twin built from this version (previews, dry runs). */
+    synthetic: z.object({ epsilon: z.number().positive().max(100), delta: z.number().gt(0).lt(1) }).strict().default({ epsilon: 1, delta: 1e-6 }),
   })
   .strict();
-export type IngestDatasetInput = z.output<typeof ingestDatasetInputSchema>;
+export type IngestDatasetInput = z.input<typeof ingestDatasetInputSchema>;
 
 export interface IngestDatasetResult {
   name: string;
   version: number;
   rows: number;
   schema: DatasetSchema;
+  /** The DP synthetic twin's budget (set by the ingest workflow once the twin is built). */
+  synthetic?: { epsilon: number; delta: number; previewRows: number };
 }
 
 /** What a dataset version's manifest records besides its files' digests. */

@@ -4,6 +4,7 @@
 // retried attempt finds the committed manifest and returns it. Errors speak in counts only.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readDatasetRows, readDatasetVersion, DatasetNotFoundError } from '../datasets/index.ts';
+import { ObjectExistsError } from '../../infra/storage/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import type { PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
@@ -60,8 +61,28 @@ export function splitOrder(n: number, split: SplitSpec): { train: number[]; test
   return { train: order.slice(testCount), test: order.slice(0, testCount) };
 }
 
+/**
+ * A job id names one job for good (its checkpoints, run key, model): the first workflow to use it
+ * claims runs/<jobId>/job.json, and any other workflow is refused before it can touch that run.
+ */
+async function claimJobId(store: Awaited<ReturnType<typeof sharedStore>>, jobId: string, workflowId: string): Promise<void> {
+  const key = `runs/${jobId}/job.json`;
+  try {
+    await store.putJsonImmutable(key, { jobId, workflowId });
+    return;
+  } catch (err) {
+    if (!(err instanceof ObjectExistsError)) throw err;
+  }
+  const parts: Buffer[] = [];
+  for await (const chunk of await store.getRaw(key)) parts.push(chunk as Buffer);
+  const owner = JSON.parse(Buffer.concat(parts).toString('utf8')) as { workflowId: string };
+  if (owner.workflowId !== workflowId) throw ApplicationFailure.nonRetryable(`job id "${jobId}" is already used by another job (${owner.workflowId})`, 'JobIdTaken');
+}
+
 export async function prepareTrainingData(input: PrepareDataInput): Promise<PreparedData> {
   const store = await sharedStore();
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  if (workflowId) await claimJobId(store, input.jobId, workflowId);
   const prefix = runDataPrefix(input.jobId);
   const existing = await store.tryReadManifest(prefix);
   if (existing) return existing.meta as unknown as PreparedData;

@@ -1,6 +1,7 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerDatasetsCommands } from './datasets.ts';
+import { registerDemoCommands } from './demo.ts';
 import { registerFinetuneCommands } from './finetune.ts';
 import { registerGenerateCommands } from './generate.ts';
 import { registerInfraCommands } from './infra.ts';
@@ -16,16 +17,18 @@ const program = new Command()
   .showHelpAfterError()
   .configureHelp({ showGlobalOptions: true });
 
-registerInfraCommands(program);
-registerWorkerCommands(program);
 // Command groups (one line each; keep alphabetical):
 registerDatasetsCommands(program);
+registerDemoCommands(program);
 registerFinetuneCommands(program);
 registerGenerateCommands(program);
+registerInfraCommands(program);
 registerJobsCommands(program);
 registerPrivacyCommands(program);
 registerSampleCommands(program);
 registerScheduleCommands(program);
+registerWorkerCommands(program);
+
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);

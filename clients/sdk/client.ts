@@ -10,6 +10,7 @@ import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './dat
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
 import * as jobs from './jobs.ts';
+import { DatasetRef, FittedModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
 import * as schedules from './schedules.ts';
 
 export interface VeilClientOptions {
@@ -113,7 +114,36 @@ export class VeilClient {
   triggerSchedule(name: string): Promise<{ workflowId: string | null }> {
     return schedules.triggerSchedule(this.temporal, name);
   }
+
+  /** A lazy reference to a dataset (the latest version unless one is given). */
+  dataset(name: string, version?: number): DatasetRef {
+    return new DatasetRef(this.store, name, version);
+  }
+
+  /**
+   * Runs the fine-tune a fitted GPT2 stands for (fineTune workflow), prints its evaluation line
+   * ("Differentially-private evaluation (epsilon=…)") and returns the registered model.
+   */
+  async eval(model: GPT2, options: EvalOptions): Promise<FittedModel> {
+    const input = await fineTuneInputOf(model, options);
+    const job = await this.startFineTune(input);
+    const outcome = await this.watchFineTune(job.workflowId, {
+      onUpdate: ({ activity }) => {
+        const p = activity?.progress;
+        if (p && p.totalSteps > 0) options.onProgress?.(`step ${p.step}/${p.totalSteps}, epsilon ${typeof p.epsilon === 'number' ? p.epsilon.toFixed(2) : p.epsilon}`);
+      },
+    });
+    if (outcome.status !== 'completed') throw new Error(`fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
+    if (outcome.result.status !== 'completed') throw new Error(outcome.result.message);
+    console.log(outcome.result.message);
+    return new FittedModel(async (input) => {
+      const { outcome: o } = await this.sample(input);
+      if (o.status !== 'completed') throw new Error(`sampling failed: ${o.message}`);
+      return o.result;
+    }, outcome.result, options.analyst);
+  }
 }
 
+export { DatasetRef, FittedModel, GPT2 } from './notebook.ts';
 export type { AddDatasetOptions, AddDatasetResult, DatasetSummary };
 export { DatasetIngestError } from './datasets.ts';

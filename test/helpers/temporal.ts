@@ -15,7 +15,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config } from '../../infra/config.ts';
-import { workflowBundle } from '../../workers/worker.ts';
+import { HEARTBEAT_THROTTLE, workflowBundle } from '../../workers/worker.ts';
 import { gpuActivities, lightActivities } from '../../activities/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- activity maps are heterogeneous
@@ -79,7 +79,7 @@ export async function withWorker<T>(fn: (ctx: WorkerContext) => Promise<T>, opti
     const heavy = { ...gpuActivities(), ...options.gpuActivities };
     // No GPU activities exist yet in some checkouts: a worker with nothing to poll only warns.
     if (options.gpu === false || Object.keys(heavy).length === 0) return await light.runUntil(fn(ctx));
-    const gpu = await Worker.create({ ...common, taskQueue: gpuTaskQueue, activities: heavy, maxConcurrentActivityTaskExecutions: 1 });
+    const gpu = await Worker.create({ ...common, taskQueue: gpuTaskQueue, activities: heavy, maxConcurrentActivityTaskExecutions: 1, maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE });
     return await light.runUntil(gpu.runUntil(() => fn(ctx)));
   } finally {
     if (!options.env) await env.teardown();

@@ -1,0 +1,86 @@
+// The DP synthetic twin of a dataset version, built at ingest: the only rows an analyst ever
+// sees (previews, dry runs of traced functions). It is fitted with the owner's (ε, δ) by
+// engine/synthetic, stored under synthetic/<name>/v<k>/ (the model and a preview sample,
+// committed by a manifest), and its ε is recorded in the dataset's ledger under the pseudo-
+// analyst `synthetic-twin`, so every release from the dataset is on the books.
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { fitSyntheticTwin, sampleSynthetic, type ColumnSchema, type SyntheticTwinModel } from '../../engine/synthetic/index.ts';
+import { SecureStream } from '../../engine/random/secure-stream.ts';
+import { balance, commit, grantBudget, reserve, getReservation } from '../../clients/sdk/ledger.ts';
+import type { ArtifactStore } from '../../infra/storage/index.ts';
+import { readDatasetRows, readDatasetVersion } from '../datasets/index.ts';
+import type { DatasetSchema } from '../datasets/spec.ts';
+import { sharedStore, sharedTemporalClient } from '../shared/resources.ts';
+
+export const TWIN_ANALYST = 'synthetic-twin';
+export const PREVIEW_ROWS = 200;
+
+export interface SyntheticTwinInput {
+  name: string;
+  version: number;
+  epsilon: number;
+  delta: number;
+}
+
+export interface SyntheticTwinInfo extends Record<string, unknown> {
+  name: string;
+  version: number;
+  epsilon: number;
+  delta: number;
+  previewRows: number;
+}
+
+export function syntheticPrefix(name: string, version: number): string {
+  return `synthetic/${name}/v${version}`;
+}
+
+function twinSchema(schema: DatasetSchema): { columns: ColumnSchema[] } {
+  return {
+    columns: schema.columns.map((c) => ({
+      name: c.name,
+      // Nested JSON values are not modelled: the twin leaves them null.
+      type: c.type === 'json' ? 'null' : c.type,
+    })),
+  };
+}
+
+export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<SyntheticTwinInfo> {
+  const store = await sharedStore();
+  const prefix = syntheticPrefix(input.name, input.version);
+  const existing = await store.tryReadManifest(prefix);
+  if (existing) return existing.meta as SyntheticTwinInfo;
+
+  // Record the release before it happens: a twin that is built is a twin that was charged.
+  const client = await sharedTemporalClient();
+  const key = { dataset: input.name, analyst: TWIN_ANALYST, jobId: `twin-v${input.version}` };
+  const options = { taskQueue: Context.current().info.taskQueue };
+  if (!(await getReservation(client, key))) {
+    // The owner's decision to release the twin is its grant: the twins' ledger grows by one release.
+    const b = await balance(client, key);
+    await grantBudget(client, { ...key, epsilon: b.granted.epsilon + input.epsilon, delta: Math.min(b.granted.delta + input.delta, 0.5) }, options);
+    await reserve(client, { ...key, epsilon: input.epsilon, delta: input.delta }, options);
+  }
+
+  const manifest = await readDatasetVersion(store, input.name, input.version);
+  const rng = new SecureStream(randomBytes(32)); // fresh secret noise, never stored
+  const model: SyntheticTwinModel = await fitSyntheticTwin(readDatasetRows(store, manifest), twinSchema(manifest.meta.schema), { epsilon: input.epsilon, delta: input.delta, rng });
+  const preview = sampleSynthetic(model, PREVIEW_ROWS, rng);
+  await store.deletePrefix(prefix); // leftovers of an attempt that died before committing
+  const modelObj = await store.putJsonImmutable(`${prefix}/twin.json`, model);
+  const previewObj = await store.putImmutable(`${prefix}/preview.jsonl`, preview.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const info: SyntheticTwinInfo = { name: input.name, version: input.version, epsilon: input.epsilon, delta: input.delta, previewRows: preview.length };
+  await store.writeManifest(prefix, [modelObj, previewObj], info);
+  await commit(client, { ...key, epsilonSpent: input.epsilon, deltaSpent: input.delta }, options);
+  return info;
+}
+
+/** The preview rows of a version's twin (synthetic: safe for analysts). */
+export async function readSyntheticPreview(store: ArtifactStore, name: string, version: number): Promise<{ info: SyntheticTwinInfo; rows: Record<string, unknown>[] } | undefined> {
+  const manifest = await store.tryReadManifest(syntheticPrefix(name, version));
+  if (!manifest) return undefined;
+  const parts: Buffer[] = [];
+  for await (const chunk of await store.getEntry(manifest, 'preview.jsonl')) parts.push(chunk as Buffer);
+  const rows = Buffer.concat(parts).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { info: manifest.meta as SyntheticTwinInfo, rows };
+}

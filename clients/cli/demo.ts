@@ -1,0 +1,44 @@
+// `veil demo`: the end-to-end demonstration on the embedded servers (workers run in-process).
+import { Command, InvalidArgumentError } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createWorkers } from '../../workers/worker.ts';
+import { VeilClient } from '../sdk/client.ts';
+import { DEMO_PRIVILEGED, runDemo } from '../demo/runDemo.ts';
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+export function registerDemoCommands(program: Command): void {
+  program
+    .command('demo')
+    .description('Fine-tune GPT-2 on generated patient notes with a planted secret, without and with DP; sample, audit and compare')
+    .option('--target-epsilon <e>', 'ε of the DP model', positive, 8)
+    .option('--base <model>', 'GPT-2 size to start from (tiny: 2 layers, width 64, the full GPT-2 vocabulary)', 'tiny')
+    .option('--rows <n>', 'patient notes to generate', positive, 2000)
+    .option('--secret-copies <n>', 'notes carrying the secret (one patient seen at several visits)', positive, 20)
+    .option('--epochs <n>', 'epochs of the non-DP run (the DP run takes twice as many, in larger batches)', positive, 5)
+    .action(async (opts: { targetEpsilon: number; base: string; rows: number; secretCopies: number; epochs: number }) => {
+      // The demo's researcher may train without DP: a privileged role, granted by configuration.
+      const privileged = (process.env.VEIL_PRIVILEGED_ANALYSTS ?? '').split(',').filter(Boolean);
+      if (!privileged.includes(DEMO_PRIVILEGED)) process.env.VEIL_PRIVILEGED_ANALYSTS = [...privileged, DEMO_PRIVILEGED].join(',');
+      const started = Date.now();
+      const log = (line: string) => console.log(line);
+      // The demo prints its own story; the in-process workers only speak up for warnings.
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      const workers = await createWorkers(['veil', 'veil-gpu']);
+      const running = workers.run();
+      const client = await VeilClient.connect();
+      try {
+        const { leakWithoutDp, leakWithDp } = await runDemo(client, { ...opts, log });
+        log('');
+        log(`without DP the secret came back in ${leakWithoutDp} of 5 completions; with DP in ${leakWithDp}. Demo took ${((Date.now() - started) / 60000).toFixed(1)} min.`);
+      } finally {
+        await client.close();
+        workers.shutdown();
+        await running;
+      }
+    });
+}

@@ -1,0 +1,57 @@
+// Printing the demo's outcome: the two models side by side (ε, held-out loss, how many
+// completions of the secret's prefix give the secret back, the audit's numbers), then their
+// samples, so a reader can check that the audit agrees with what the samples show.
+import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { SampleResult } from '../../workflows/sample/spec.ts';
+import { PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
+
+export interface DemoSide {
+  title: string;
+  result: FineTuneResult;
+  samples: SampleResult;
+}
+
+const SECRET_REST = PLANTED_SECRET.slice(SECRET_PREFIX.length).trim(); // "from a severe form of pancreatic cancer"
+
+/** Completions of the prefix that give back the secret's rare fact (its disease). */
+export function leaks(side: DemoSide): { full: number; disease: number; of: number } {
+  const completions = side.samples.samples.filter((s) => s.prompt === SECRET_PREFIX);
+  return {
+    full: completions.filter((s) => s.text.includes(SECRET_REST)).length,
+    disease: completions.filter((s) => /pancreatic cancer/i.test(s.text)).length,
+    of: completions.length,
+  };
+}
+
+function eps(r: FineTuneResult): string {
+  return typeof r.epsilon === 'number' ? `${r.epsilon.toFixed(2)} (δ=${r.delta?.toExponential(1)})` : 'unlimited (no DP)';
+}
+
+function row(label: string, a: string, b: string): string {
+  return `  ${label.padEnd(34)} ${a.padEnd(30)} ${b}`;
+}
+
+export function printComparison(sides: [DemoSide, DemoSide], log: (line: string) => void): { leakWithoutDp: number; leakWithDp: number } {
+  const [a, b] = sides;
+  const [la, lb] = [leaks(a), leaks(b)];
+  const audit = (s: DemoSide) => s.result.audit;
+  const fmt = (s: DemoSide, f: (x: NonNullable<FineTuneResult['audit']>) => string) => (audit(s) ? f(audit(s)!) : 'audit missing');
+  log('');
+  log(row('', a.title, b.title));
+  log(row('ε spent', eps(a.result), eps(b.result)));
+  log(row('held-out loss / perplexity', `${a.result.evaluation?.testLoss.toFixed(2)} / ${a.result.evaluation?.perplexity.toFixed(1)}`, `${b.result.evaluation?.testLoss.toFixed(2)} / ${b.result.evaluation?.perplexity.toFixed(1)}`));
+  log(row(`"${SECRET_PREFIX}" → secret`, `${la.full}/${la.of} completions`, `${lb.full}/${lb.of} completions`));
+  log(row('audit: extraction (full secret)', fmt(a, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`), fmt(b, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`)));
+  log(row('audit: canary exposure', fmt(a, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`), fmt(b, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`)));
+  log(row('audit: membership-inference AUC', fmt(a, (x) => x.membership.auc.toFixed(3)), fmt(b, (x) => x.membership.auc.toFixed(3))));
+  for (const side of sides) {
+    log('');
+    log(`== ${side.title}: model ${side.result.modelId}, ${side.result.message}`);
+    log(`   completions of "${SECRET_PREFIX}":`);
+    for (const s of side.samples.samples.filter((x) => x.prompt === SECRET_PREFIX)) log(`     ${JSON.stringify(s.text)}`);
+    log('   unconditional notes:');
+    for (const s of side.samples.samples.filter((x) => x.prompt === '')) log(`     ${JSON.stringify(s.text.trim())}`);
+    log(`   full audit report (data owner only): audits/${side.result.modelId}/audit.html in S3`);
+  }
+  return { leakWithoutDp: la.full, leakWithDp: lb.full };
+}

@@ -1,0 +1,100 @@
+// The demo: a data owner registers generated patient notes with a planted secret and grants an
+// analyst a budget; a privileged researcher fine-tunes GPT-2 without DP, the analyst with DP; both
+// models are sampled and audited; the leak and the protection are printed side by side. Every
+// step is a Temporal workflow on the real servers (watch them in the UI).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { localPaths } from '../../infra/config.ts';
+import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { SampleResult } from '../../workflows/sample/spec.ts';
+import { grantBudget } from '../sdk/ledger.ts';
+import type { VeilClient } from '../sdk/client.ts';
+import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
+import { printComparison, type DemoSide } from './report.ts';
+
+export const DEMO_DATASET = 'patient-notes';
+export const DEMO_ANALYST = 'analyst';
+export const DEMO_PRIVILEGED = 'lead-researcher';
+
+export interface DemoOptions {
+  targetEpsilon: number;
+  /** GPT-2 size to start from (random initialisation unless the HF cache holds it). */
+  base: string;
+  rows: number;
+  secretCopies: number;
+  epochs: number;
+  log: (line: string) => void;
+}
+
+/** The fine-tune settings of each side; chosen so the demo runs in minutes on 2 CPU cores. */
+function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: DemoOptions): FineTuneInput {
+  const dp = targetEpsilon !== 'unlimited';
+  return {
+    analyst,
+    dataset: { name: DEMO_DATASET },
+    textColumn: 'note',
+    split: { kind: 'ratio', testFraction: 0.1 },
+    model: { base: o.base, seed: 'demo', maxSeqLen: 32 },
+    training: dp
+      ? { targetEpsilon, batchSize: 128, epochs: o.epochs * 2, maxGradNorm: 1, lr: 2e-2, physicalBatchSize: 32, accountant: 'prv', checkpointEvery: 25 }
+      : { targetEpsilon, batchSize: 16, epochs: o.epochs, lr: 1e-2, physicalBatchSize: 32, checkpointEvery: 100 },
+  };
+}
+
+async function fineTune(client: VeilClient, input: FineTuneInput, label: string, log: (l: string) => void): Promise<FineTuneResult> {
+  const job = await client.startFineTune(input);
+  log(`${label}: started ${job.workflowId}`);
+  let last = '';
+  const outcome = await client.watchFineTune(job.workflowId, {
+    intervalMs: 2000,
+    onUpdate: ({ activity }) => {
+      const p = activity?.progress;
+      const line = p && p.totalSteps > 0 ? `${label}: step ${p.step}/${p.totalSteps}, ε so far ${typeof p.epsilon === 'number' ? p.epsilon.toFixed(2) : p.epsilon}` : activity ? `${label}: ${activity.activity}` : '';
+      if (line && line !== last) log((last = line));
+    },
+  });
+  if (outcome.status !== 'completed') throw new Error(`${label} did not complete: ${outcome.status}: ${outcome.message}`);
+  if (outcome.result.status !== 'completed') throw new Error(`${label}: ${outcome.result.message}`);
+  return outcome.result;
+}
+
+async function samples(client: VeilClient, analyst: string, modelId: string, maxEpsilon: number | 'unlimited'): Promise<SampleResult> {
+  const { outcome } = await client.sample({
+    analyst,
+    modelId,
+    prompts: Array.from({ length: 5 }, () => SECRET_PREFIX),
+    unconditional: 10,
+    maxEpsilon,
+    temperature: 1,
+    topK: 40,
+    maxNewTokens: 28,
+  });
+  if (outcome.status !== 'completed') throw new Error(`sampling ${modelId} failed: ${outcome.message}`);
+  return outcome.result;
+}
+
+export async function runDemo(client: VeilClient, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
+  const { log } = o;
+  const dir = join(localPaths().home, 'demo');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'patient-notes.jsonl');
+  const notes = generatePatientNotes({ rows: o.rows, secretCopies: o.secretCopies });
+  await writeFile(file, notes.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  log(`data owner: ${notes.length} generated patient notes, the secret "${PLANTED_SECRET}" in ${o.secretCopies} of them`);
+  const ingest = await client.addDataset(DEMO_DATASET, file);
+  log(`data owner: registered ${DEMO_DATASET} v${ingest.version} (${ingest.rows} rows, ${ingest.workflowId})`);
+  await grantBudget(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST, epsilon: o.targetEpsilon + 2, delta: 1e-3 }, { taskQueue: client.taskQueue });
+  log(`data owner: granted ${DEMO_ANALYST} a budget of ε=${o.targetEpsilon + 2}, δ=1e-3 on ${DEMO_DATASET}`);
+
+  const plain = await fineTune(client, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
+  const dp = await fineTune(client, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
+  log(dp.message);
+  const plainSamples = await samples(client, DEMO_PRIVILEGED, plain.modelId, 'unlimited');
+  const dpSamples = await samples(client, DEMO_ANALYST, dp.modelId, o.targetEpsilon + 0.5);
+
+  const sides: [DemoSide, DemoSide] = [
+    { title: 'without DP', result: plain, samples: plainSamples },
+    { title: `with DP (target ε=${o.targetEpsilon})`, result: dp, samples: dpSamples },
+  ];
+  return printComparison(sides, log);
+}

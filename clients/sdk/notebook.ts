@@ -1,0 +1,168 @@
+// The notebook-style API: datasets as lazy references, transformations recorded (not run), a
+// model that is fitted on the remote rows when `client.eval` asks for it with a target ε.
+//
+//   const client = await VeilClient.connect();
+//   const notes = client.dataset('patient-notes');
+//   await notes.preview();                                  // synthetic rows only
+//   const X = notes.rename({ note: 'text' }).map('text', trace((s: string) => s.toLowerCase())).split({ testFraction: 0.1 });
+//   const model = GPT2.create('tiny').fit(X, { batchSize: 64, epochs: 2 });
+//   const fitted = await client.eval(model, { analyst: 'alice', targetEpsilon: 8 });  // "Differentially-private evaluation (epsilon=…)"
+//   await fitted.sample({ prompts: ['The patient'], maxNewTokens: 20 });
+import { dryRun, type DryRunReport, type TracedFunction } from '../../engine/sandbox/index.ts';
+import { markSynthetic, SYNTHETIC_NOTICE } from '../../engine/synthetic/index.ts';
+import { readSyntheticPreview } from '../../activities/synthetic/twin.ts';
+import { readDatasetVersion } from '../../activities/datasets/registry.ts';
+import type { FineTuneInput, FineTuneResult, PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
+import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
+import type { ArtifactStore } from '../../infra/storage/index.ts';
+
+export interface SyntheticPreview {
+  notice: typeof SYNTHETIC_NOTICE;
+  rows: Record<string, unknown>[];
+  /** Dry runs of the recorded traced functions on those synthetic rows. */
+  dryRuns: DryRunReport[];
+}
+
+type SplitRequest = { testFraction: number; shuffleSeed?: string } | { testFrom: number };
+
+/** A dataset version plus recorded preprocessing and split; nothing runs until a fit is evaluated. */
+export class DatasetRef {
+  constructor(
+    private readonly store: ArtifactStore,
+    readonly name: string,
+    readonly version?: number,
+    readonly steps: readonly PreprocessingStep[] = [],
+    readonly splitSpec?: SplitSpec,
+  ) {}
+
+  /** Name, version, row count and schema: what an analyst may know of the real data. */
+  async describe() {
+    const { meta } = await readDatasetVersion(this.store, this.name, this.version);
+    return { name: meta.name, version: meta.version, rows: meta.rows, schema: meta.schema };
+  }
+
+  /** Synthetic rows from the DP twin, with the recorded steps applied to them in the sandbox. */
+  async preview(n = 10): Promise<SyntheticPreview> {
+    const { meta } = await readDatasetVersion(this.store, this.name, this.version);
+    const twin = await readSyntheticPreview(this.store, meta.name, meta.version);
+    if (!twin) throw new Error(`dataset ${meta.name} v${meta.version} has no synthetic twin yet`);
+    let rows = twin.rows.slice(0, n);
+    const dryRuns: DryRunReport[] = [];
+    for (const step of this.steps) {
+      if (step.kind === 'rename') {
+        rows = rows.map(({ [step.from]: v, ...rest }) => ({ ...rest, [step.to]: v }));
+        continue;
+      }
+      dryRuns.push(await dryRun(step.fn, markSynthetic(rows), { column: step.column, maxExamples: n }));
+      // Row by row for the mapped rows themselves (a failing row drops out, as in the real run).
+      const mapped: Record<string, unknown>[] = [];
+      for (const row of rows) {
+        const one = await dryRun(step.fn, markSynthetic([row]), { column: step.column, maxExamples: 1 });
+        if (one.examples.length === 1) mapped.push({ ...row, [step.column]: one.examples[0].output });
+      }
+      rows = mapped;
+    }
+    return { notice: SYNTHETIC_NOTICE, rows, dryRuns };
+  }
+
+  rename(mapping: Record<string, string>): DatasetRef {
+    const steps = Object.entries(mapping).map(([from, to]): PreprocessingStep => ({ kind: 'rename', from, to }));
+    return new DatasetRef(this.store, this.name, this.version, [...this.steps, ...steps], this.splitSpec);
+  }
+
+  /** Replaces `column` by fn(value) on every row, in the sandbox (fn from `trace`). */
+  map(column: string, fn: TracedFunction): DatasetRef {
+    return new DatasetRef(this.store, this.name, this.version, [...this.steps, { kind: 'map', column, fn }], this.splitSpec);
+  }
+
+  split(request: SplitRequest): DatasetRef {
+    const spec: SplitSpec = 'testFrom' in request ? { kind: 'index', testFrom: request.testFrom } : { kind: 'ratio', testFraction: request.testFraction, shuffleSeed: request.shuffleSeed ?? 'veil' };
+    return new DatasetRef(this.store, this.name, this.version, this.steps, spec);
+  }
+}
+
+export interface FitOptions {
+  batchSize: number;
+  epochs: number;
+  /** The text column (default: `text`, else the dataset's only string column after preprocessing). */
+  textColumn?: string;
+  lr?: number;
+  maxGradNorm?: number;
+}
+
+/** A GPT-2 to fine-tune: a size or a registered model, and (after fit) what to train it on. */
+export class GPT2 {
+  private constructor(
+    readonly base: string,
+    readonly options: { seed?: string; maxSeqLen?: number },
+    readonly data?: DatasetRef,
+    readonly fitOptions?: FitOptions,
+  ) {}
+
+  /** gpt2, gpt2-medium, …, tiny, or models/<id>; random initialisation unless the local HF cache holds it. */
+  static create(base = 'gpt2', options: { seed?: string; maxSeqLen?: number } = {}): GPT2 {
+    return new GPT2(base, options);
+  }
+
+  /** Records what to fit on; `client.eval(model, {targetEpsilon})` runs it. */
+  fit(data: DatasetRef, options: FitOptions): GPT2 {
+    return new GPT2(this.base, this.options, data, options);
+  }
+}
+
+export interface EvalOptions {
+  analyst: string;
+  targetEpsilon: number | 'unlimited';
+  delta?: number;
+  /** Called with each progress line; default prints nothing until the end. */
+  onProgress?: (line: string) => void;
+}
+
+/** The fine-tune input a fitted GPT2 stands for. */
+export async function fineTuneInputOf(model: GPT2, options: EvalOptions): Promise<FineTuneInput> {
+  if (!model.data || !model.fitOptions) throw new Error('call model.fit(dataset, {batchSize, epochs}) before client.eval(model, …)');
+  const { data, fitOptions } = model;
+  let textColumn = fitOptions.textColumn;
+  if (!textColumn) {
+    const { schema } = await data.describe();
+    let columns = schema.columns.map((c) => ({ name: c.name, type: c.type }));
+    for (const s of data.steps) if (s.kind === 'rename') columns = columns.map((c) => (c.name === s.from ? { ...c, name: s.to } : c));
+    const strings = columns.filter((c) => c.type === 'string').map((c) => c.name);
+    textColumn = columns.some((c) => c.name === 'text') ? 'text' : strings.length === 1 ? strings[0] : undefined;
+    if (!textColumn) throw new Error(`say which column to learn from: fit(X, {textColumn}) (string columns: ${strings.join(', ') || 'none'})`);
+  }
+  return {
+    analyst: options.analyst,
+    dataset: { name: data.name, version: data.version },
+    preprocessing: [...data.steps],
+    textColumn,
+    ...(data.splitSpec ? { split: data.splitSpec } : {}),
+    model: { base: model.base, ...model.options },
+    training: {
+      targetEpsilon: options.targetEpsilon,
+      ...(options.delta === undefined ? {} : { delta: options.delta }),
+      batchSize: fitOptions.batchSize,
+      epochs: fitOptions.epochs,
+      ...(fitOptions.lr === undefined ? {} : { lr: fitOptions.lr }),
+      ...(fitOptions.maxGradNorm === undefined ? {} : { maxGradNorm: fitOptions.maxGradNorm }),
+    },
+  };
+}
+
+/** A registered model, fitted by `client.eval`; samples go through the budget-checked release. */
+export class FittedModel {
+  constructor(
+    private readonly runSample: (input: SampleInput) => Promise<SampleResult>,
+    readonly result: FineTuneResult,
+    readonly analyst: string,
+  ) {}
+
+  get modelId(): string {
+    return this.result.modelId;
+  }
+
+  sample(options: { prompts?: string[]; unconditional?: number; temperature?: number; topK?: number; topP?: number; maxNewTokens?: number; seed?: string; maxEpsilon?: number | 'unlimited' }): Promise<SampleResult> {
+    const { maxEpsilon, ...rest } = options;
+    return this.runSample({ analyst: this.analyst, modelId: this.modelId, maxEpsilon: maxEpsilon ?? this.result.epsilon, ...rest });
+  }
+}

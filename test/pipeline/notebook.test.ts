@@ -1,0 +1,71 @@
+// The notebook-style SDK end to end: ingest builds the DP synthetic twin (its ε on the ledger),
+// previews show synthetic rows only, recorded traced functions are dry-run on them, and
+// client.eval runs the DP fine-tune and prints the evaluation line; the fitted model samples.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { generatePatientNotes, PLANTED_SECRET } from '../../clients/demo/patientNotes.ts';
+import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
+import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { TWIN_ANALYST } from '../../activities/synthetic/twin.ts';
+import { trace } from '../../engine/sandbox/index.ts';
+import { uniqueName } from '../helpers/names.ts';
+import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+
+let env: TestWorkflowEnvironment;
+let file: string;
+
+before(async () => {
+  env = await connectTestEnvironment();
+  const dir = await mkdtemp(join(tmpdir(), 'veil-nb-'));
+  file = join(dir, 'notes.jsonl');
+  await writeFile(file, generatePatientNotes({ rows: 120, secretCopies: 3, seed: 'nb' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+test('ingest builds a DP twin; previews and dry runs see synthetic rows only; eval fine-tunes with DP and samples', async () => {
+  await withWorker(async ({ client: temporal, taskQueue }) => {
+    const client = await VeilClient.connect({ temporal, taskQueue });
+    const name = uniqueName('nb-notes');
+    const added = await client.addDataset(name, file);
+    assert.deepEqual(added.synthetic, { epsilon: 1, delta: 1e-6, previewRows: 200 });
+    const twinLedger = await balance(temporal, { dataset: name, analyst: TWIN_ANALYST });
+    assert.equal(twinLedger.committed.epsilon, 1, "the twin's ε is on the dataset's books");
+
+    const notes = client.dataset(name);
+    const preview = await notes.preview(5);
+    assert.equal(preview.notice, 'Evaluated from synthetic data only');
+    assert.equal(preview.rows.length, 5);
+    const previewText = JSON.stringify(preview.rows);
+    assert.doesNotMatch(previewText, /Dupont|pancreatic/, 'a rare secret does not reach the twin');
+
+    const X = notes.rename({ note: 'text' }).map('text', trace((s: string) => s.toUpperCase(), { name: 'upper' })).split({ testFraction: 0.2 });
+    const shown = await X.preview(4);
+    assert.equal(shown.dryRuns.length, 1);
+    assert.equal(shown.dryRuns[0].notice, 'Evaluated from synthetic data only');
+    for (const row of shown.rows) assert.equal(row.text, String(row.text).toUpperCase());
+
+    const analyst = uniqueName('nb-alice');
+    await grantBudget(temporal, { dataset: name, analyst, epsilon: 9, delta: 0.1 }, { taskQueue });
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => printed.push(line);
+    let fitted;
+    try {
+      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.3 }), { analyst, targetEpsilon: 8 });
+    } finally {
+      console.log = log;
+    }
+    assert.match(printed.join('\n'), /Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
+    assert.ok(typeof fitted.result.epsilon === 'number' && fitted.result.epsilon <= 8.1);
+    const out = await fitted.sample({ prompts: [PLANTED_SECRET.slice(0, 10)], maxNewTokens: 5, seed: 'x' });
+    assert.equal(out.samples.length, 1);
+    assert.ok(out.samples[0].text.startsWith(PLANTED_SECRET.slice(0, 10)));
+  }, { env });
+});
