@@ -1,9 +1,9 @@
 // Throughput of traced functions in the sandbox, side by side with the same function run natively.
 // Run: node --import tsx bench/sandbox-throughput.ts [rows]
-import { trace } from '../engine/sandbox/traced.ts';
-import { runTraced } from '../engine/sandbox/run-traced.ts';
-import { newCappedInstance } from '../engine/sandbox/wasm-instance.ts';
-import { SandboxRealm } from '../engine/sandbox/quickjs-realm.ts';
+import { trace } from '../../engine/sandbox/traced.ts';
+import { runTraced } from '../../engine/sandbox/run-traced.ts';
+import { newCappedInstance } from '../../engine/sandbox/wasm-instance.ts';
+import { SandboxRealm } from '../../engine/sandbox/quickjs-realm.ts';
 
 const n = Number(process.argv[2] ?? 10_000);
 const rows = Array.from({ length: n }, (_, i) => ({ id: i, text: `Patient ${i} was given ${i % 90} MG of Drug-${i % 7} on 2021-0${1 + (i % 9)}-1${i % 10}` }));
