@@ -20,6 +20,7 @@ import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import {
   activityAttempts,
+  activityCompletedAt,
   addNotesDataset,
   checkpointAtLeast,
   checkpointKey,
@@ -35,6 +36,9 @@ import {
   waitFor,
 } from './harness.ts';
 import { spawnWorker, type WorkerProcess } from './workerProcess.ts';
+
+/** How the train activity reports a checkpoint it could not store. */
+const CHECKPOINT_UPLOAD_FAILED = /^checkpoint step-\d+ could not be written to S3/;
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
@@ -154,19 +158,24 @@ test('the Temporal server restarted mid-training: the workers reconnect and the 
   const analyst = uniqueName('restart');
   const jobId = uniqueName('ft-restart');
   await grant(analyst);
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  // Twice as long as the others, so that training surely spans the restart.
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 4 })] });
   const before = await checkpointAtLeast(store, jobId, 1);
+  let backAt: number;
   try {
     assert.equal(await stopTemporal(cfg), true, 'the Temporal server was running and is stopped');
     log(`Temporal stopped after checkpoint ${before}`);
     await sleep(2_000);
   } finally {
     await startTemporal(cfg);
+    backAt = Date.now();
     log('Temporal started again');
   }
   const result: FineTuneResult = await handle.result();
   log(`restarted run: ${result.message}`);
   assert.equal(result.status, 'completed', result.message);
+  const trainedAt = await activityCompletedAt(env.client, jobId, 'train');
+  assert.ok(trainedAt !== undefined && trainedAt > backAt, 'training was still under way when the server came back');
   // The same run went on from the history kept in SQLite (an in-memory server would have lost it).
   assert.equal((await handle.describe()).runId, handle.firstExecutionRunId);
   // The server forgot its pollers when it stopped: those it lists polled again after the restart.
@@ -185,19 +194,33 @@ test('MinIO down while a checkpoint is written: training retries, then completes
   const analyst = uniqueName('s3-outage');
   const jobId = uniqueName('ft-s3');
   await grant(analyst);
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  // Twice as long as the others, so that MinIO is surely gone before the last checkpoint is due.
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 4 })] });
   const first = await checkpointAtLeast(store, jobId, 1);
+  // The server keeps only the latest attempt's failure: watch it from before the outage on, so
+  // the failed upload is seen even when the next attempt (1 s later) has already failed too.
+  const failures = new Set<string>();
+  const watching = new AbortController();
+  const watcher = (async () => {
+    while (!watching.signal.aborted) {
+      const failure = await pendingTrain(handle).then((t) => t?.lastFailure, () => undefined);
+      if (failure) failures.add(failure);
+      await sleep(100);
+    }
+  })();
+  const downSince = Date.now();
   try {
     assert.equal(await stopMinio(cfg), true, 'MinIO was running and is stopped');
     log(`MinIO stopped after checkpoint ${first}`);
-    // Down long enough for the next checkpoint (a few steps away) to meet a dead server.
-    const failure = await waitFor('the train activity to fail against the dead S3', async () => (await pendingTrain(handle))?.lastFailure, 30_000, 250);
-    log(`train failed: ${failure}`);
-    assert.match(failure, /^checkpoint step-\d+ could not be written to S3/);
-    await sleep(3_000);
+    await waitFor('a checkpoint upload to fail against the dead S3', async () => [...failures].some((f) => CHECKPOINT_UPLOAD_FAILED.test(f)), 30_000, 100)
+      .catch((err: Error) => assert.fail(`${err.message}; failures seen: ${[...failures].join(' | ') || 'none'}`));
+    // Down ~5 s in all: the retries that start meanwhile fail too, before one gets through.
+    await sleep(Math.max(0, downSince + 5_000 - Date.now()));
   } finally {
     await startMinio(cfg);
-    log('MinIO started again');
+    watching.abort();
+    await watcher;
+    log(`MinIO started again; failures seen: ${[...failures].join(' | ')}`);
   }
   const result: FineTuneResult = await handle.result();
   log(`S3 outage run: ${result.message}`);
@@ -206,6 +229,7 @@ test('MinIO down while a checkpoint is written: training retries, then completes
   assert.ok(Math.max(...attempts) >= 2, `train attempts ${attempts.join(',')}`);
   const steps = await verifyCheckpoints(store, jobId);
   assert.ok(steps.length >= 3 && steps.includes(result.steps), `checkpoints ${steps.join(',')}`);
+  for (const step of steps) assert.equal(await unfinishedUploads(store, checkpointKey(jobId, step)), 0, `no parts of an unfinished upload of step-${step} are left`);
   await assertChargedOnce(analyst, jobId, result.epsilon as number);
 });
 
@@ -213,7 +237,9 @@ test('a cancelled job stops within one step, keeps its checkpoint and is charged
   const analyst = uniqueName('cancel');
   const jobId = uniqueName('ft-cancel');
   await grant(analyst);
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+  // Long enough that the cancellation, which reaches the activity with its next heartbeat (up to
+  // 0.8 × the heartbeat timeout later), surely arrives before the end.
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 8 })] });
   const first = await checkpointAtLeast(store, jobId, 1);
   const state = await pendingTrain(handle);
   await handle.cancel();

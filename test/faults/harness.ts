@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainProgress } from '../../activities/training/index.ts';
@@ -144,6 +145,19 @@ export async function activityAttempts(client: Client, workflowId: string, activ
     if (started && scheduled.get(Number(started.scheduledEventId)) === activityType) attempts.push(started.attempt ?? 1);
   }
   return attempts;
+}
+
+/** When the server recorded the (last) completion of an activity type, in ms since the epoch. */
+export async function activityCompletedAt(client: Client, workflowId: string, activityType: string): Promise<number | undefined> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<number, string>();
+  let at: number | undefined;
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(Number(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && scheduled.get(Number(completed.scheduledEventId)) === activityType) at = tsToMs(e.eventTime);
+  }
+  return at;
 }
 
 /** The sha256 of a registered model's weights, as its manifest recorded them. */
