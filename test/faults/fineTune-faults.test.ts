@@ -157,6 +157,7 @@ test('the Temporal server restarted mid-training: the workers reconnect and the 
   const cfg = config();
   const analyst = uniqueName('restart');
   const jobId = uniqueName('ft-restart');
+  await Promise.all(pool.map((w) => w.polling())); // the last replacement may still be starting
   await grant(analyst);
   // Twice as long as the others, so that training surely spans the restart.
   const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 4 })] });
