@@ -238,8 +238,9 @@ test('a cancelled job stops within one step, keeps its checkpoint and is charged
   const analyst = uniqueName('cancel');
   const jobId = uniqueName('ft-cancel');
   await grant(analyst);
-  // Long enough that the cancellation, which reaches the activity with its next heartbeat (up to
-  // 0.8 × the heartbeat timeout later), surely arrives before the end.
+  // Long enough that the cancellation, which reaches the activity with the answer to its next
+  // heartbeat (the worker sends one at most every min(0.8 × heartbeat timeout, its throttle
+  // interval)), surely arrives before the end.
   const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 8 })] });
   const first = await checkpointAtLeast(store, jobId, 1);
   const state = await pendingTrain(handle);

@@ -113,7 +113,7 @@ export interface TrainActivityState {
   started: boolean;
   /** The worker that ran the latest started attempt: "<pid>@<host>". */
   workerIdentity?: string;
-  /** The last heartbeat the server received (throttled to one per 0.8 × heartbeat timeout). */
+  /** The last heartbeat the server received (the worker throttles them: it may lag by seconds). */
   progress?: TrainProgress;
   lastFailure?: string;
 }
