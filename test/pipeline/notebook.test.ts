@@ -63,7 +63,7 @@ test('ingest builds a DP twin; previews and dry runs see synthetic rows only; ev
       console.log = log;
     }
     assert.match(printed.join('\n'), /Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
-    assert.ok(typeof fitted.result.epsilon === 'number' && fitted.result.epsilon <= 8.1);
+    assert.ok(typeof fitted.result.epsilon === 'number' && fitted.result.epsilon <= 8 + 1e-9, "spent within the target, evaluation included");
     const out = await fitted.sample({ prompts: [PLANTED_SECRET.slice(0, 10)], maxNewTokens: 5, seed: 'x' });
     assert.equal(out.samples.length, 1);
     assert.ok(out.samples[0].text.startsWith(PLANTED_SECRET.slice(0, 10)));

@@ -16,9 +16,9 @@ import type { GpuActivities, LightActivities } from '../../activities/index.ts';
 import { parseInput } from '../validation.ts';
 import { fineTuneSchema, type FineTuneResult } from './spec.ts';
 
-/** ε for releasing the held-out loss of a DP model (Laplace mechanism), charged with training. */
+/** ε for releasing the held-out loss of a DP model (Laplace mechanism), taken out of the target. */
 export const EVALUATION_EPSILON = 0.1;
-const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
+const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
 const light = proxyActivities<LightActivities>({
@@ -57,7 +57,14 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const budgetKey = { dataset: spec.dataset.name, analyst: spec.analyst, jobId };
 
   const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
-  const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training: spec.training });
+  // The held-out evaluation is a release too: its ε comes out of the target, so that training plus
+  // evaluation never spend more than the analyst asked for.
+  const target = spec.training.targetEpsilon;
+  if (target !== 'unlimited' && target <= 2 * EVALUATION_EPSILON) {
+    throw ApplicationFailure.nonRetryable(`training.targetEpsilon must be above ${2 * EVALUATION_EPSILON} (ε=${EVALUATION_EPSILON} of it goes to the DP evaluation)`, 'InvalidInput');
+  }
+  const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - EVALUATION_EPSILON };
+  const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 
@@ -76,7 +83,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   let trained;
   let evaluation;
   try {
-    trained = await train({ jobId, data, model: spec.model, training: spec.training });
+    trained = await train({ jobId, data, model: spec.model, training });
     evaluation = await gpu.evaluateModel({ jobId, checkpointStep: trained.checkpoint.step, base: spec.model, dataPrefix: data.prefix, evaluationEpsilon: dp ? EVALUATION_EPSILON : null });
   } catch (err) {
     // Cancelled or failed after touching the data: charge what the last checkpoint spent.
@@ -97,7 +104,8 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // arrives here must not leave the reservation unsettled (a cancelled scope refuses new activities).
   if (typeof epsilon === 'number') await CancellationScope.nonCancellable(() => light.commitBudget({ ...budgetKey, epsilonSpent: epsilon }));
 
-  await light.registerModel({
+  // Short, and the ε is charged already: a cancellation arriving now still gets its model registered.
+  await CancellationScope.nonCancellable(() => light.registerModel({
     jobId,
     checkpointStep: ckpt.step,
     base: spec.model,
@@ -116,7 +124,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       trainRows: data.trainRows,
       evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity, epsilon: evaluation.epsilon },
     },
-  });
+  }));
   // The audit reads the registered model; a failed audit does not undo a trained model (it can
   // be rerun on its own), so it is reported as missing rather than failing the job.
   let audit = null;
