@@ -104,8 +104,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // arrives here must not leave the reservation unsettled (a cancelled scope refuses new activities).
   if (typeof epsilon === 'number') await CancellationScope.nonCancellable(() => light.commitBudget({ ...budgetKey, epsilonSpent: epsilon }));
 
-  // Short, and the ε is charged already: a cancellation arriving now still gets its model registered.
-  await CancellationScope.nonCancellable(() => light.registerModel({
+  await light.registerModel({
     jobId,
     checkpointStep: ckpt.step,
     base: spec.model,
@@ -124,7 +123,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       trainRows: data.trainRows,
       evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity, epsilon: evaluation.epsilon },
     },
-  }));
+  });
   // The audit reads the registered model; a failed audit does not undo a trained model (it can
   // be rerun on its own), so it is reported as missing rather than failing the job.
   let audit = null;
