@@ -8,50 +8,12 @@
 // (ε, δ) exactly (Balle & Wang 2018). That is tighter than zCDP's conversion (about 1.6× more
 // μ² for ε = 1, δ = 5·10⁻⁷) and has no slack to argue about.
 
+import { erfc, normalCdf } from '../privacy/erfc.ts';
+
+// The accountants' special functions (engine/privacy) serve here too: one erfc for all of Veil.
+export { erfc, normalCdf };
+
 const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
-
-/** Complementary error function with ~1e-14 relative accuracy (series below 2, continued fraction above). */
-export function erfc(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x < 0) return 2 - erfc(-x);
-  if (x < 2) {
-    // erf by its Taylor series: Σ (-1)^n x^(2n+1) / (n! (2n+1)).
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return 1 - 2 * INV_SQRT_PI * sum;
-  }
-  if (x > 27) return 0; // below the smallest double
-  // erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), modified Lentz.
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 500; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    d = Math.abs(d) < tiny ? tiny : d;
-    c = x + a / c;
-    c = Math.abs(c) < tiny ? tiny : c;
-    d = 1 / d;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) * INV_SQRT_PI / f;
-}
-
-/** Standard normal CDF Φ(x). */
-export function normalCdf(x: number): number {
-  return 0.5 * erfc(-x * SQRT1_2);
-}
 
 /** Standard normal upper tail 1 − Φ(x), accurate far into the tail. */
 export function normalTail(x: number): number {
