@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { localPaths } from '../../infra/config.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
-import { grantBudget } from '../sdk/ledger.ts';
+import { balance, grantBudget } from '../sdk/ledger.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
 import { printComparison, type DemoSide } from './report.ts';
@@ -83,8 +83,13 @@ export async function runDemo(client: VeilClient, o: DemoOptions): Promise<{ lea
   log(`data owner: ${notes.length} generated patient notes, the secret "${PLANTED_SECRET}" in ${o.secretCopies} of them`);
   const ingest = await client.addDataset(DEMO_DATASET, file);
   log(`data owner: registered ${DEMO_DATASET} v${ingest.version} (${ingest.rows} rows, ${ingest.workflowId})`);
-  await grantBudget(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST, epsilon: o.targetEpsilon + 2, delta: 1e-3 }, { taskQueue: client.taskQueue });
-  log(`data owner: granted ${DEMO_ANALYST} a budget of ε=${o.targetEpsilon + 2}, δ=1e-3 on ${DEMO_DATASET}`);
+  // A grant sets the analyst's total; earlier demo runs spent some of it, so the owner raises it
+  // to leave this run ε = target + 2 (δ likewise) on top of what is already spent.
+  const before = await balance(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST });
+  const used = { epsilon: before.committed.epsilon + before.reserved.epsilon, delta: before.committed.delta + before.reserved.delta };
+  const grant = { epsilon: used.epsilon + o.targetEpsilon + 2, delta: Math.min(used.delta + 1e-3, 0.5) };
+  await grantBudget(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST, ...grant }, { taskQueue: client.taskQueue });
+  log(`data owner: granted ${DEMO_ANALYST} ε=${o.targetEpsilon + 2}, δ=1e-3 on ${DEMO_DATASET} for this run (total grant ε=${grant.epsilon.toFixed(2)}, of which ε=${used.epsilon.toFixed(2)} spent earlier)`);
 
   const plain = await fineTune(client, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
   const dp = await fineTune(client, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
