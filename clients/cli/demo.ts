@@ -18,8 +18,8 @@ export function registerDemoCommands(program: Command): void {
     .option('--target-epsilon <e>', 'ε of the DP model', positive, 8)
     .option('--base <model>', 'GPT-2 size to start from (tiny: 2 layers, width 64, the full GPT-2 vocabulary)', 'tiny')
     .option('--rows <n>', 'patient notes to generate', positive, 2000)
-    .option('--secret-copies <n>', 'notes carrying the secret (one patient seen at several visits)', positive, 20)
-    .option('--epochs <n>', 'epochs of the non-DP run (the DP run takes twice as many, in larger batches)', positive, 5)
+    .option('--secret-copies <n>', 'notes carrying the secret (one patient seen at several visits)', positive, 10)
+    .option('--epochs <n>', 'epochs of the non-DP run (the DP run takes twice as many, in larger batches)', positive, 8)
     .action(async (opts: { targetEpsilon: number; base: string; rows: number; secretCopies: number; epochs: number }) => {
       // The demo's researcher may train without DP: a privileged role, granted by configuration.
       const privileged = (process.env.VEIL_PRIVILEGED_ANALYSTS ?? '').split(',').filter(Boolean);
