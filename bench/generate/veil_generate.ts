@@ -9,7 +9,8 @@ import { promptIds } from './prompts.ts';
 const [dir, batch, promptTokens, newTokens] = process.argv.slice(2);
 const B = Number(batch);
 const N = Number(newTokens);
-const model = await Gpt2Model.create(await loadCheckpoint(dir));
+// VEIL_BAKE_WEIGHTS=1 bakes the weights into the graph (onnxruntime can pre-pack them; more memory).
+const model = await Gpt2Model.create(await loadCheckpoint(dir), { bakeWeights: process.env.VEIL_BAKE_WEIGHTS === '1' });
 const prompts = promptIds(B, Number(promptTokens));
 const options = { temperature: 0, seed: 0, stopToken: null };
 await generateTokens(model, prompts, { ...options, maxNewTokens: 2 }); // warm-up, as on the Python side
