@@ -1,7 +1,5 @@
 // The ledger against the real Temporal server: an in-process worker on a unique task queue, fresh
 // (dataset, analyst) names per run because the server keeps its data.
-// node:test registers tests synchronously; the promises describe() and it() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

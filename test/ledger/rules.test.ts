@@ -1,6 +1,4 @@
 // The ledger's rules without Temporal: budget arithmetic, messages, idempotency, id encoding.
-// node:test registers tests synchronously; the promises describe() and it() return need no await.
-/* eslint-disable @typescript-eslint/no-floating-promises */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
