@@ -31,9 +31,15 @@ export const preprocessingStepSchema = z.discriminatedUnion('kind', [
 ]);
 export type PreprocessingStep = z.output<typeof preprocessingStepSchema>;
 
+/** ε for releasing a DP model's held-out loss (Laplace mechanism), taken out of the target ε. */
+export const EVALUATION_EPSILON = 0.1;
+
 export const trainingSchema = z.object({
   /** A finite ε, or 'unlimited' (no DP: privileged analysts only). */
-  targetEpsilon: z.union([z.number().positive().finite(), z.literal('unlimited')]),
+  targetEpsilon: z.union([
+    z.number().finite().gt(2 * EVALUATION_EPSILON, `must be above ${2 * EVALUATION_EPSILON} (ε=${EVALUATION_EPSILON} of it goes to the DP evaluation)`),
+    z.literal('unlimited'),
+  ]),
   /** δ; default 1/N^1.1 of the training rows. */
   delta: z.number().gt(0).lt(1).optional(),
   /** Expected logical batch size (Poisson sampling with q = batchSize / N). */

@@ -14,10 +14,9 @@ import {
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
 import { parseInput } from '../validation.ts';
-import { fineTuneSchema, type FineTuneResult } from './spec.ts';
+import { EVALUATION_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
 
-/** ε for releasing the held-out loss of a DP model (Laplace mechanism), taken out of the target. */
-export const EVALUATION_EPSILON = 0.1;
+export { EVALUATION_EPSILON };
 const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
@@ -59,10 +58,8 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
   // The held-out evaluation is a release too: its ε comes out of the target, so that training plus
   // evaluation never spend more than the analyst asked for.
+  // (The schema holds the target above 2·EVALUATION_EPSILON.)
   const target = spec.training.targetEpsilon;
-  if (target !== 'unlimited' && target <= 2 * EVALUATION_EPSILON) {
-    throw ApplicationFailure.nonRetryable(`training.targetEpsilon must be above ${2 * EVALUATION_EPSILON} (ε=${EVALUATION_EPSILON} of it goes to the DP evaluation)`, 'InvalidInput');
-  }
   const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - EVALUATION_EPSILON };
   const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
