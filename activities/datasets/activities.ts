@@ -2,7 +2,8 @@
 // the plain functions: heartbeats with progress, cancellation, and failures typed so the
 // workflow's retry policy retries a lost S3 connection but not a bad file.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { IntegrityError, ArtifactStore } from '../../infra/storage/index.ts';
+import { IntegrityError, type ArtifactStore } from '../../infra/storage/index.ts';
+import { sharedStore } from '../shared/resources.ts';
 import { ingestDataset, type IngestProgress } from './ingest.ts';
 import { DATASET_VALIDATION_ERROR, UPLOAD_INTEGRITY_ERROR, type IngestDatasetInput, type IngestDatasetResult } from './spec.ts';
 import { DatasetValidationError } from './validationError.ts';
@@ -26,7 +27,7 @@ function ingestIdOf(ctx: Context): string {
 }
 
 /** The dataset activities over a store (the configured S3 by default, created once). */
-export function datasetActivities(getStore: () => Promise<ArtifactStore> = defaultStore()) {
+export function datasetActivities(getStore: () => Promise<ArtifactStore> = sharedStore) {
   return {
     /** Validates a staged upload and commits it as the next version of the dataset. */
     async validateAndStoreDataset(input: IngestDatasetInput): Promise<IngestDatasetResult> {
@@ -65,13 +66,3 @@ export function datasetActivities(getStore: () => Promise<ArtifactStore> = defau
   };
 }
 
-function defaultStore(): () => Promise<ArtifactStore> {
-  let store: Promise<ArtifactStore> | undefined;
-  return () => {
-    store ??= ArtifactStore.fromConfig().catch((err: unknown) => {
-      store = undefined; // a later attempt retries the connection
-      throw err;
-    });
-    return store;
-  };
-}

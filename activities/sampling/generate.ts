@@ -1,7 +1,9 @@
 // The sampling activity (veil-gpu): loads a registered model from S3 and generates. Samples of a
 // DP model are post-processing of a DP release, so they may leave; they are stored under
 // samples/<sampleId>/ (committed by a manifest) and returned.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,13 +28,14 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   const prefix = `samples/${input.sampleId}`;
   const existing = await store.tryReadManifest(prefix);
   if (existing) {
-    const samples = JSON.parse((await store.getEntry(existing, 'samples.json').then(readAll)).toString('utf8')) as { samples: { prompt: string; text: string }[] };
+    const samples = JSON.parse((await store.getEntryBuffer(existing, 'samples.json')).toString('utf8')) as { samples: { prompt: string; text: string }[] };
     return { key: `${prefix}/samples.json`, samples: samples.samples };
   }
   const manifest = await store.readManifest(modelPrefix(input.modelId));
   const dir = await mkdtemp(join(tmpdir(), 'veil-sample-'));
   try {
-    for (const file of ['config.json', 'model.safetensors']) await writeFile(join(dir, file), await readAll(await store.getEntry(manifest, file)));
+    // Streamed to disk: the weights are held once, by the model, not also as a download buffer.
+    for (const file of ['config.json', 'model.safetensors']) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
     const model = await Gpt2Model.create(await loadCheckpoint(dir));
     try {
       Context.current().heartbeat();
@@ -57,8 +60,3 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   }
 }
 
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}

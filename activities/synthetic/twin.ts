@@ -79,8 +79,6 @@ export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<Syn
 export async function readSyntheticPreview(store: ArtifactStore, name: string, version: number): Promise<{ info: SyntheticTwinInfo; rows: Record<string, unknown>[] } | undefined> {
   const manifest = await store.tryReadManifest(syntheticPrefix(name, version));
   if (!manifest) return undefined;
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.getEntry(manifest, 'preview.jsonl')) parts.push(chunk as Buffer);
-  const rows = Buffer.concat(parts).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rows = (await store.getEntryBuffer(manifest, 'preview.jsonl')).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { info: manifest.meta as SyntheticTwinInfo, rows };
 }

@@ -3,9 +3,10 @@
 // downloads) and otherwise a seeded random initialisation of that size; `models/<id>` is a model
 // Veil registered before, fetched from S3 (verified against its manifest).
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { gpt2Presets, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
@@ -48,9 +49,8 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
     return writeFolderAtomically(dir, async (partial) => {
       await mkdir(partial, { recursive: true });
       for (const path of Object.keys(manifest.entries)) {
-        const parts: Buffer[] = [];
-        for await (const chunk of await store.getEntry(manifest, path)) parts.push(chunk as Buffer);
-        await writeFile(join(partial, path), Buffer.concat(parts));
+        // Streamed to disk: a multi-GB model.safetensors is never held in memory.
+        await pipeline(await store.getEntry(manifest, path), createWriteStream(join(partial, path)));
       }
     });
   }

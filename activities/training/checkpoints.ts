@@ -61,9 +61,7 @@ export async function latestCheckpoint(store: ArtifactStore, jobId: string): Pro
 export async function downloadCheckpoint(store: ArtifactStore, jobId: string, step: number): Promise<Checkpoint> {
   const prefix = checkpointPrefix(jobId, step);
   const manifest = await store.readManifest(prefix);
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.getEntry(manifest, CHECKPOINT_FILE)) parts.push(chunk as Buffer);
-  return decodeCheckpoint(Buffer.concat(parts));
+  return decodeCheckpoint(await store.getEntryBuffer(manifest, CHECKPOINT_FILE));
 }
 
 /** ε spent so far by a run, as recorded in its last committed checkpoint (0 before the first). */

@@ -73,9 +73,7 @@ async function claimJobId(store: Awaited<ReturnType<typeof sharedStore>>, jobId:
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
   }
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.getRaw(key)) parts.push(chunk as Buffer);
-  const owner = JSON.parse(Buffer.concat(parts).toString('utf8')) as { workflowId: string };
+  const owner = JSON.parse((await store.getRawBuffer(key)).toString('utf8')) as { workflowId: string };
   if (owner.workflowId !== workflowId) throw ApplicationFailure.nonRetryable(`job id "${jobId}" is already used by another job (${owner.workflowId})`, 'JobIdTaken');
 }
 

@@ -11,21 +11,15 @@ export function runKeyKey(jobId: string): string {
   return `secrets/runs/${jobId}/run-key`;
 }
 
-async function readAll(store: ArtifactStore, key: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.getRaw(key)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
 export async function runKeyFor(store: ArtifactStore, jobId: string): Promise<RunKey> {
   const key = runKeyKey(jobId);
-  if (await store.exists(key)) return new RunKey(new Uint8Array(await readAll(store, key)));
+  if (await store.exists(key)) return new RunKey(new Uint8Array(await store.getRawBuffer(key)));
   const fresh = RunKey.generate();
   try {
     await store.putImmutable(key, fresh.exposeBytes());
     return fresh;
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
-    return new RunKey(new Uint8Array(await readAll(store, key))); // another attempt won the race
+    return new RunKey(new Uint8Array(await store.getRawBuffer(key))); // another attempt won the race
   }
 }

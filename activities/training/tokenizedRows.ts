@@ -30,7 +30,5 @@ export function decodeTokenizedRows(bytes: Uint8Array): Int32Array[] {
 /** Reads one tokenized-rows file of a committed prefix back from S3, verified against its manifest. */
 export async function downloadTokenizedRows(store: ArtifactStore, prefix: string, file: string): Promise<Int32Array[]> {
   const manifest = await store.readManifest(prefix);
-  const parts: Buffer[] = [];
-  for await (const chunk of await store.getEntry(manifest, file)) parts.push(chunk as Buffer);
-  return decodeTokenizedRows(Buffer.concat(parts));
+  return decodeTokenizedRows(await store.getEntryBuffer(manifest, file));
 }

@@ -81,9 +81,7 @@ export class ArtifactStore {
 
   /** The whole object in memory, verified (for small objects: manifests, configs, schemas). */
   async getVerifiedBuffer(key: string, expected: ObjectDigest): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.getVerified(key, expected)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return collect(await this.getVerified(key, expected));
   }
 
   async getVerifiedJson(key: string, expected: ObjectDigest): Promise<unknown> {
@@ -205,8 +203,24 @@ export class ArtifactStore {
     return this.getVerified(`${manifest.prefix}/${path}`, entry);
   }
 
+  /** One file of a committed prefix in memory, verified (small files: configs, token lists, checkpoints that fit). */
+  async getEntryBuffer(manifest: Manifest<Record<string, unknown>>, path: string): Promise<Buffer> {
+    return collect(await this.getEntry(manifest, path));
+  }
+
+  /** getRaw's bytes in memory: small objects that no manifest describes (claims, secrets). */
+  async getRawBuffer(key: string): Promise<Buffer> {
+    return collect(await this.getRaw(key));
+  }
+
   /** Re-reads every object of a committed prefix and checks it; throws IntegrityError on the first bad one. */
   verifyManifest(manifest: Manifest<Record<string, unknown>>): Promise<void> {
     return verifyManifest(this, manifest);
   }
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
