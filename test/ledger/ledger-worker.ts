@@ -1,12 +1,14 @@
 // An in-process worker that runs only the ledger workflow, on a task queue of its own, against the
 // Temporal server started by `veil infra up` (never a downloaded test server). Bundling just the
-// ledger module keeps these tests independent of other workflows being written concurrently.
+// ledger module keeps these tests independent of other workflows being written concurrently; the
+// worker also runs the two access activities the ledger calls.
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { config } from '../../infra/config.ts';
 import { temporalClient } from '../../infra/temporal.ts';
+import { authorize, verifyServiceRequest } from '../../activities/access/authorize.ts';
 
 const ledgerWorkflowPath = fileURLToPath(new URL('../../workflows/ledger/workflow.ts', import.meta.url));
 const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
@@ -18,9 +20,9 @@ export interface LedgerTestWorker {
 }
 
 export async function startLedgerWorker(): Promise<LedgerTestWorker> {
-  // Worker state changes are logged at INFO; keep test output to warnings (once per process).
+  // Worker state changes are logged at INFO; keep test output to errors (refused writes log a failed activity at WARN) (once per process).
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Already installed by an earlier caller in this process.
   }
@@ -32,6 +34,8 @@ export async function startLedgerWorker(): Promise<LedgerTestWorker> {
     namespace: cfg.TEMPORAL_NAMESPACE,
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: ledgerWorkflowPath, logger: silent as never }),
+    // The ledger has every write's signature checked by these before it applies.
+    activities: { authorize, verifyServiceRequest },
   });
   const running = worker.run();
   const client = await temporalClient(cfg);

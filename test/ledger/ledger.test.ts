@@ -15,20 +15,29 @@ import {
   ledgerWorkflowId,
   release,
   reserve,
-  type LedgerCallOptions,
   type LedgerKey,
+  type SignedCallOptions,
 } from '../../clients/sdk/ledger.ts';
-import { commitUpdate, grantUpdate, reserveUpdate } from '../../workflows/ledger/definitions.ts';
+import { claimDatasetOwner, createPrincipal } from '../../infra/access/index.ts';
+import { newAnalyst, newOwner, ownerLedger, serviceLedger, type TestPrincipal } from '../helpers/principals.ts';
+import { testStore } from '../helpers/storage.ts';
+import { commitUpdate, grantUpdate, releaseUpdate, reserveUpdate } from '../../workflows/ledger/definitions.ts';
 import { startLedgerWorker, type LedgerTestWorker } from './ledger-worker.ts';
 
 const runTag = randomUUID().slice(0, 8);
 let env: LedgerTestWorker;
-let opts: LedgerCallOptions;
+/** Service-signed options: what the budget activities use for reserve, commit and release. */
+let opts: SignedCallOptions;
+/** Grants signed by the owner of the tests' dataset. */
+let grantOpts: SignedCallOptions;
+let owner: TestPrincipal;
+const dataset = `notes-${runTag}`;
 const created: string[] = [];
 
-/** A fresh ledger key; remembered so the workflow can be terminated after the tests. */
-function freshKey(label: string): LedgerKey {
-  const key = { dataset: `notes-${runTag}`, analyst: `${label}-${randomUUID().slice(0, 6)}` };
+/** A fresh ledger key with its analyst principal; remembered so the workflow can be terminated after the tests. */
+async function freshKey(label: string): Promise<LedgerKey> {
+  const key = { dataset, analyst: `${label}-${randomUUID().slice(0, 6)}` };
+  await createPrincipal(await testStore(), { id: key.analyst, role: 'analyst' });
   created.push(ledgerWorkflowId(key.dataset, key.analyst));
   return key;
 }
@@ -60,7 +69,10 @@ async function historyText(workflowId: string): Promise<{ text: string; accepted
 
 before(async () => {
   env = await startLedgerWorker();
-  opts = { taskQueue: env.taskQueue };
+  opts = serviceLedger(env.taskQueue);
+  owner = await newOwner('ledger-owner');
+  await claimDatasetOwner(await testStore(), dataset, owner.id);
+  grantOpts = ownerLedger(owner, env.taskQueue);
 });
 
 after(async () => {
@@ -71,8 +83,8 @@ after(async () => {
 
 describe('privacy ledger (real Temporal server)', () => {
   it('grants, reserves, commits the actual spend and releases an untouched job', async () => {
-    const key = freshKey('flow');
-    const granted = await grantBudget(env.client, { ...key, epsilon: 8, delta: 1e-5 }, opts);
+    const key = await freshKey('flow');
+    const granted = await grantBudget(env.client, { ...key, epsilon: 8, delta: 1e-5 }, grantOpts);
     assert.deepEqual(granted.remaining, { epsilon: 8, delta: 1e-5 });
 
     const r1 = await reserve(env.client, { ...key, jobId: 'job-1', epsilon: 3, delta: 2e-6 }, opts);
@@ -95,16 +107,16 @@ describe('privacy ledger (real Temporal server)', () => {
     assert.equal(err.message, `budget exhausted: requested ε=3 but only ε=1.25 remains of 8 for analyst ${key.analyst} on dataset ${key.dataset}`);
 
     // The owner may raise the grant, and lower it down to (not below) what is committed + reserved.
-    await refusal(grantBudget(env.client, { ...key, epsilon: 6, delta: 1e-5 }, opts), LedgerErrorType.GrantBelowUsage);
-    const lowered = await grantBudget(env.client, { ...key, epsilon: 6.75, delta: 1e-5 }, opts);
+    await refusal(grantBudget(env.client, { ...key, epsilon: 6, delta: 1e-5 }, grantOpts), LedgerErrorType.GrantBelowUsage);
+    const lowered = await grantBudget(env.client, { ...key, epsilon: 6.75, delta: 1e-5 }, grantOpts);
     assert.deepEqual(lowered.remaining, { epsilon: 0, delta: 7e-6 });
-    const raised = await grantBudget(env.client, { ...key, epsilon: 10, delta: 1e-5 }, opts);
+    const raised = await grantBudget(env.client, { ...key, epsilon: 10, delta: 1e-5 }, grantOpts);
     assert.equal(raised.remaining.epsilon, 3.25);
   });
 
   it('never over-spends under 50 concurrent reservations: exactly 10 of ε=1 fit a budget of 10', async () => {
-    const key = freshKey('race');
-    await grantBudget(env.client, { ...key, epsilon: 10, delta: 1e-5 }, opts);
+    const key = await freshKey('race');
+    await grantBudget(env.client, { ...key, epsilon: 10, delta: 1e-5 }, grantOpts);
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) => reserve(env.client, { ...key, jobId: `job-${i}`, epsilon: 1, delta: 1e-8 }, opts)),
     );
@@ -127,8 +139,8 @@ describe('privacy ledger (real Temporal server)', () => {
   });
 
   it('is idempotent by job id: same reservation again, commit twice is a no-op, conflicts are refused', async () => {
-    const key = freshKey('idem');
-    await grantBudget(env.client, { ...key, epsilon: 5, delta: 1e-5 }, opts);
+    const key = await freshKey('idem');
+    await grantBudget(env.client, { ...key, epsilon: 5, delta: 1e-5 }, grantOpts);
     const first = await reserve(env.client, { ...key, jobId: 'job-a', epsilon: 2, delta: 1e-6 }, opts);
     const again = await reserve(env.client, { ...key, jobId: 'job-a', epsilon: 2, delta: 1e-6 }, opts);
     assert.deepEqual(again, first);
@@ -151,9 +163,9 @@ describe('privacy ledger (real Temporal server)', () => {
   });
 
   it('refuses bad input in validators, leaving no trace in history', async () => {
-    const key = freshKey('valid');
+    const key = await freshKey('valid');
     const workflowId = ledgerWorkflowId(key.dataset, key.analyst);
-    await grantBudget(env.client, { ...key, epsilon: 4, delta: 1e-5 }, opts);
+    await grantBudget(env.client, { ...key, epsilon: 4, delta: 1e-5 }, grantOpts);
     await reserve(env.client, { ...key, jobId: 'job-good', epsilon: 1, delta: 1e-6 }, opts);
     const handle = env.client.workflow.getHandle(workflowId);
 
@@ -166,7 +178,8 @@ describe('privacy ledger (real Temporal server)', () => {
       [() => handle.executeUpdate(reserveUpdate, { args: [{ jobId: 'job-big', epsilon: 9, delta: 0 }] }), LedgerErrorType.BudgetExhausted],
       [() => handle.executeUpdate(commitUpdate, { args: [{ jobId: 'job-ghost', epsilonSpent: 1 }] }), LedgerErrorType.UnknownJob],
       [() => handle.executeUpdate(commitUpdate, { args: [{ jobId: 'job-good', epsilonSpent: 1.5 }] }), LedgerErrorType.ExceedsReservation],
-      [() => handle.executeUpdate(grantUpdate, { args: [{ epsilon: 0.5, delta: 1e-5 }] }), LedgerErrorType.GrantBelowUsage],
+      [() => handle.executeUpdate(grantUpdate, { args: [{ epsilon: 0.5, delta: 1e-5, issuedAt: Date.now() + 60_000 }] }), LedgerErrorType.GrantBelowUsage],
+      [() => handle.executeUpdate(grantUpdate, { args: [{ epsilon: 5, delta: 1e-5 } as never] }), LedgerErrorType.InvalidArgument],
     ];
     const messages: string[] = [];
     for (const [send, code] of rawRefusals) {
@@ -189,10 +202,10 @@ describe('privacy ledger (real Temporal server)', () => {
   });
 
   it('continues as new with its state intact, also under concurrent Updates', async () => {
-    const key = freshKey('can');
+    const key = await freshKey('can');
     const workflowId = ledgerWorkflowId(key.dataset, key.analyst);
     const small = { ...opts, continueAsNewAfter: 3 };
-    await grantBudget(env.client, { ...key, epsilon: 20, delta: 1e-4 }, small);
+    await grantBudget(env.client, { ...key, epsilon: 20, delta: 1e-4 }, { ...grantOpts, continueAsNewAfter: 3 });
     const firstRunId = (await env.client.workflow.getHandle(workflowId).describe()).runId;
     const early = await reserve(env.client, { ...key, jobId: 'job-0', epsilon: 1, delta: 1e-6 }, small);
     await commit(env.client, { ...key, jobId: 'job-0', epsilonSpent: 0.5 }, small);
@@ -218,26 +231,97 @@ describe('privacy ledger (real Temporal server)', () => {
   });
 
   it('reads an unused ledger as empty without creating it, and never recreates a closed one', async () => {
-    const unused = freshKey('unused');
+    const unused = await freshKey('unused');
     const b = await balance(env.client, unused);
     assert.deepEqual([b.granted.epsilon, b.remaining.epsilon, b.reservations.total], [0, 0, 0]);
     await assert.rejects(env.client.workflow.getHandle(ledgerWorkflowId(unused.dataset, unused.analyst)).describe(), WorkflowNotFoundError);
 
-    const key = freshKey('closed');
-    await grantBudget(env.client, { ...key, epsilon: 1, delta: 1e-5 }, opts);
+    const key = await freshKey('closed');
+    await grantBudget(env.client, { ...key, epsilon: 1, delta: 1e-5 }, grantOpts);
     await env.client.workflow.getHandle(ledgerWorkflowId(key.dataset, key.analyst)).terminate('test: simulate an operator closing it');
     await refusal(reserve(env.client, { ...key, jobId: 'job-x', epsilon: 1, delta: 0 }, opts), LedgerErrorType.LedgerClosed);
   });
 
-  it('gives each (dataset, analyst) its own ledger, even when names contain "/"', async () => {
-    const a = freshKey('a/b');
-    const b = { dataset: a.dataset, analyst: a.analyst.replace('/', '_') };
+  it('gives each (dataset, analyst) its own ledger, even when names differ only in punctuation', async () => {
+    // Ids are percent-encoded one-to-one ("a/b" and "a_b" are different ledgers)…
+    assert.notEqual(ledgerWorkflowId(dataset, 'a/b'), ledgerWorkflowId(dataset, 'a_b'));
+    // …and two live ledgers for analysts whose ids differ only in '.' and '_' stay apart.
+    const a = await freshKey('x.y');
+    const b = { dataset, analyst: a.analyst.replace('.', '_') };
+    await createPrincipal(await testStore(), { id: b.analyst, role: 'analyst' });
     created.push(ledgerWorkflowId(b.dataset, b.analyst));
-    assert.notEqual(ledgerWorkflowId(a.dataset, a.analyst), ledgerWorkflowId(b.dataset, b.analyst));
-    await grantBudget(env.client, { ...a, epsilon: 2, delta: 0 }, opts);
-    await grantBudget(env.client, { ...b, epsilon: 3, delta: 0 }, opts);
+    await grantBudget(env.client, { ...a, epsilon: 2, delta: 0 }, grantOpts);
+    await grantBudget(env.client, { ...b, epsilon: 3, delta: 0 }, grantOpts);
     await reserve(env.client, { ...a, jobId: 'j', epsilon: 2, delta: 0 }, opts);
     assert.equal((await balance(env.client, a)).remaining.epsilon, 0);
     assert.equal((await balance(env.client, b)).remaining.epsilon, 3);
+  });
+});
+
+describe('who may write to the ledger (signed writes, real Temporal server)', () => {
+  it('takes grants only from the dataset owner, and never from an analyst or another owner', async () => {
+    const key = await freshKey('grantee');
+    const analyst: TestPrincipal = { id: key.analyst, token: '' };
+    const intruder = await newOwner('other-owner');
+    const someAnalyst = await newAnalyst('greedy');
+    const byIntruder = await refusal(grantBudget(env.client, { ...key, epsilon: 100, delta: 0.1 }, ownerLedger(intruder, env.taskQueue)), LedgerErrorType.Unauthorized);
+    assert.match(byIntruder.message, /does not own dataset/);
+    const byAnalyst = await refusal(grantBudget(env.client, { ...key, epsilon: 100, delta: 0.1 }, ownerLedger(someAnalyst, env.taskQueue)), LedgerErrorType.Unauthorized);
+    assert.match(byAnalyst.message, /only the dataset's owner/);
+    // A made-up token (right shape, wrong secret) does not verify.
+    const forged = { id: owner.id, token: `veil1.${owner.id}.${'A'.repeat(43)}` };
+    const byForger = await refusal(grantBudget(env.client, { ...key, epsilon: 100, delta: 0.1 }, ownerLedger(forged, env.taskQueue)), LedgerErrorType.Unauthorized);
+    assert.match(byForger.message, /signature does not verify/);
+    // Budgets go to analysts only: not to an owner, not to a name that is no principal.
+    const notAnalyst = { dataset, analyst: intruder.id };
+    created.push(ledgerWorkflowId(notAnalyst.dataset, notAnalyst.analyst));
+    await refusal(grantBudget(env.client, { ...notAnalyst, epsilon: 1, delta: 0 }, grantOpts), LedgerErrorType.Unauthorized);
+    assert.equal((await balance(env.client, key)).granted.epsilon, 0, 'no refused grant took effect');
+    assert.equal(analyst.id, key.analyst);
+  });
+
+  it('refuses reserve, commit and release that Veil\'s service did not sign', async () => {
+    const key = await freshKey('unsigned');
+    await grantBudget(env.client, { ...key, epsilon: 5, delta: 1e-5 }, grantOpts);
+    await reserve(env.client, { ...key, jobId: 'job-1', epsilon: 2, delta: 1e-6 }, opts);
+    const handle = env.client.workflow.getHandle(ledgerWorkflowId(key.dataset, key.analyst));
+    // An analyst who can reach Temporal tries to hand the reservation back (to get ε for free).
+    const unsigned = await handle.executeUpdate(releaseUpdate, { args: [{ jobId: 'job-1' }] }).then(() => assert.fail('released'), (e: unknown) => e);
+    assert.ok(unsigned instanceof WorkflowUpdateFailedError && unsigned.cause instanceof ApplicationFailure);
+    assert.equal(unsigned.cause.type, LedgerErrorType.Unauthorized, unsigned.cause.message);
+    // Signed by an owner's token instead of the service: refused too.
+    await refusal(release(env.client, { ...key, jobId: 'job-1' }, ownerLedger(owner, env.taskQueue)), LedgerErrorType.Unauthorized);
+    // A service signature for another ledger does not verify on this one.
+    const other = await freshKey('other');
+    await grantBudget(env.client, { ...other, epsilon: 5, delta: 1e-5 }, grantOpts);
+    const signedForOther = await opts.signer('ledger.release', { jobId: 'job-1', dataset: other.dataset, analyst: other.analyst });
+    const moved = await handle.executeUpdate(releaseUpdate, { args: [{ jobId: 'job-1', auth: signedForOther }] }).then(() => assert.fail('released'), (e: unknown) => e);
+    assert.ok(moved instanceof WorkflowUpdateFailedError && moved.cause instanceof ApplicationFailure);
+    assert.equal(moved.cause.type, LedgerErrorType.Unauthorized);
+    const r = await getReservation(env.client, { ...key, jobId: 'job-1' });
+    assert.equal(r?.state, 'reserved', 'the reservation is still held');
+    assert.equal((await balance(env.client, key)).remaining.epsilon, 3);
+  });
+
+  it('applies grants in the order they were signed: an old signed grant cannot be replayed', async () => {
+    const key = await freshKey('replay');
+    const handle = env.client.workflow.getHandle(ledgerWorkflowId(key.dataset, key.analyst));
+    const generous = { epsilon: 10, delta: 1e-5, issuedAt: Date.now() };
+    const payload = { ...generous, dataset: key.dataset, analyst: key.analyst };
+    const auth = await grantOpts.signer('grant', payload);
+    await grantBudget(env.client, { ...key, epsilon: 1, delta: 1e-5 }, grantOpts); // creates the ledger
+    // The owner's generous grant, signed earlier, arrives after a stricter one was applied.
+    await grantBudget(env.client, { ...key, epsilon: 2, delta: 1e-5 }, grantOpts);
+    const replayed = await handle.executeUpdate(grantUpdate, { args: [{ ...generous, auth }] }).then(() => assert.fail('applied'), (e: unknown) => e);
+    assert.ok(replayed instanceof WorkflowUpdateFailedError && replayed.cause instanceof ApplicationFailure);
+    assert.equal(replayed.cause.type, LedgerErrorType.StaleGrant, replayed.cause.message);
+    assert.equal((await balance(env.client, key)).granted.epsilon, 2);
+    // Tampering with a signed grant's amount breaks its signature.
+    const fresh = { epsilon: 3, delta: 1e-5, issuedAt: Date.now() + 1000 };
+    const freshAuth = await grantOpts.signer('grant', { ...fresh, dataset: key.dataset, analyst: key.analyst });
+    const tampered = await handle.executeUpdate(grantUpdate, { args: [{ ...fresh, epsilon: 30, auth: freshAuth }] }).then(() => assert.fail('applied'), (e: unknown) => e);
+    assert.ok(tampered instanceof WorkflowUpdateFailedError && tampered.cause instanceof ApplicationFailure);
+    assert.equal(tampered.cause.type, LedgerErrorType.Unauthorized);
+    assert.equal((await balance(env.client, key)).granted.epsilon, 2);
   });
 });

@@ -16,6 +16,10 @@ import {
   emptyLedgerState,
 } from '../../workflows/ledger/rules.ts';
 
+/** Grants are applied in increasing issuedAt: each test grant is issued after the one before. */
+let lastIssued = 1_700_000_000_000;
+const issued = (): number => ++lastIssued;
+
 const T = '2025-01-01T00:00:00.000Z';
 
 function refusedWith(fn: () => unknown, type: LedgerErrorType): string {
@@ -33,7 +37,7 @@ function refusedWith(fn: () => unknown, type: LedgerErrorType): string {
 describe('ledger rules', () => {
   it('states the requested and remaining ε when the budget is exhausted', () => {
     const s = emptyLedgerState('notes', 'alice');
-    applyGrant(s, { epsilon: 8, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 8, delta: 1e-5, issuedAt: issued() }, T);
     applyReserve(s, { jobId: 'a', epsilon: 4, delta: 1e-6 }, T);
     applyReserve(s, { jobId: 'b', epsilon: 3, delta: 1e-6 }, T);
     applyCommit(s, { jobId: 'b', epsilonSpent: 2.75 }, T);
@@ -43,7 +47,7 @@ describe('ledger rules', () => {
 
   it('refuses on δ as well as ε (basic composition adds both)', () => {
     const s = emptyLedgerState('notes', 'bob');
-    applyGrant(s, { epsilon: 100, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 100, delta: 1e-5, issuedAt: issued() }, T);
     for (let i = 0; i < 10; i++) applyReserve(s, { jobId: `j${i}`, epsilon: 1, delta: 1e-6 }, T);
     const message = refusedWith(() => applyReserve(s, { jobId: 'j10', epsilon: 1, delta: 1e-6 }, T), LedgerErrorType.BudgetExhausted);
     assert.match(message, /requested δ=0\.000001 but only δ=0 remains of 0\.00001/);
@@ -52,7 +56,7 @@ describe('ledger rules', () => {
 
   it('lets decimal amounts fill a budget exactly despite binary floating point', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 1, delta: 0 }, T);
+    applyGrant(s, { epsilon: 1, delta: 0, issuedAt: issued() }, T);
     for (let i = 0; i < 10; i++) applyReserve(s, { jobId: `j${i}`, epsilon: 0.1, delta: 0 }, T);
     refusedWith(() => checkReserve(s, { jobId: 'j10', epsilon: 1e-6, delta: 0 }), LedgerErrorType.BudgetExhausted);
     const b = balanceOf(s);
@@ -62,10 +66,10 @@ describe('ledger rules', () => {
 
   it('checks without mutating, and repeats a reservation instead of charging it twice', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 5, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 5, delta: 1e-5, issuedAt: issued() }, T);
     const before = structuredClone(s);
     checkReserve(s, { jobId: 'x', epsilon: 1, delta: 0 });
-    checkGrant(s, { epsilon: 9, delta: 0 });
+    checkGrant(s, { epsilon: 9, delta: 0, issuedAt: issued() });
     assert.deepEqual(s, before);
     const r = applyReserve(s, { jobId: 'x', epsilon: 1, delta: 0 }, T);
     assert.equal(applyReserve(s, { jobId: 'x', epsilon: 1, delta: 0 }, '2030-01-01T00:00:00.000Z'), r);
@@ -75,7 +79,7 @@ describe('ledger rules', () => {
 
   it('charges at most the reservation and keeps a committed charge', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 1, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 1, delta: 1e-5, issuedAt: issued() }, T);
     applyReserve(s, { jobId: 'x', epsilon: 0.1 + 0.2, delta: 1e-6 }, T);
     refusedWith(() => checkCommit(s, { jobId: 'x', epsilonSpent: 0.31 }), LedgerErrorType.ExceedsReservation);
     refusedWith(() => checkCommit(s, { jobId: 'x', epsilonSpent: 0.1, deltaSpent: 2e-6 }), LedgerErrorType.ExceedsReservation);
@@ -88,7 +92,7 @@ describe('ledger rules', () => {
 
   it('refuses malformed and non-finite amounts, and unlimited ε', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 5, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 5, delta: 1e-5, issuedAt: issued() }, T);
     for (const bad of [0, -1, null, '1', undefined]) {
       refusedWith(() => checkReserve(s, { jobId: 'x', epsilon: bad, delta: 0 }), LedgerErrorType.InvalidArgument);
     }
@@ -101,18 +105,31 @@ describe('ledger rules', () => {
 
   it('refuses lowering the grant below what is committed and reserved', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 5, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 5, delta: 1e-5, issuedAt: issued() }, T);
     applyReserve(s, { jobId: 'x', epsilon: 2, delta: 1e-6 }, T);
     applyReserve(s, { jobId: 'y', epsilon: 1, delta: 1e-6 }, T);
     applyCommit(s, { jobId: 'y', epsilonSpent: 0.5 }, T);
-    refusedWith(() => checkGrant(s, { epsilon: 2.4, delta: 1e-5 }), LedgerErrorType.GrantBelowUsage);
-    refusedWith(() => checkGrant(s, { epsilon: 5, delta: 1e-6 }), LedgerErrorType.GrantBelowUsage);
-    assert.deepEqual(applyGrant(s, { epsilon: 2.5, delta: 2e-6 }, T).remaining, { epsilon: 0, delta: 0 });
+    refusedWith(() => checkGrant(s, { epsilon: 2.4, delta: 1e-5, issuedAt: issued() }), LedgerErrorType.GrantBelowUsage);
+    refusedWith(() => checkGrant(s, { epsilon: 5, delta: 1e-6, issuedAt: issued() }), LedgerErrorType.GrantBelowUsage);
+    assert.deepEqual(applyGrant(s, { epsilon: 2.5, delta: 2e-6, issuedAt: issued() }, T).remaining, { epsilon: 0, delta: 0 });
+  });
+
+  it('applies grants in signing order: a repeat is a no-op, an older one is stale', () => {
+    const s = emptyLedgerState('d', 'a');
+    const first = { epsilon: 5, delta: 1e-5, issuedAt: issued() };
+    const later = { epsilon: 2, delta: 1e-5, issuedAt: issued() };
+    applyGrant(s, first, T);
+    applyGrant(s, later, T);
+    assert.equal(applyGrant(s, later, T).granted.epsilon, 2, 'the same signed grant again changes nothing');
+    refusedWith(() => applyGrant(s, first, T), LedgerErrorType.StaleGrant);
+    refusedWith(() => applyGrant(s, { ...later, epsilon: 3 }, T), LedgerErrorType.StaleGrant);
+    refusedWith(() => checkGrant(s, { epsilon: 1, delta: 0 }), LedgerErrorType.InvalidArgument);
+    assert.equal(balanceOf(s).granted.epsilon, 2);
   });
 
   it('treats job ids that name Object.prototype members as plain ids', () => {
     const s = emptyLedgerState('d', 'a');
-    applyGrant(s, { epsilon: 5, delta: 1e-5 }, T);
+    applyGrant(s, { epsilon: 5, delta: 1e-5, issuedAt: issued() }, T);
     refusedWith(() => checkCommit(s, { jobId: 'constructor', epsilonSpent: 0 }), LedgerErrorType.UnknownJob);
     applyReserve(s, { jobId: '__proto__', epsilon: 1, delta: 0 }, T);
     applyReserve(s, { jobId: 'constructor', epsilon: 1, delta: 0 }, T);

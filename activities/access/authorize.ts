@@ -1,0 +1,89 @@
+// The activities that turn a signed request into an identity: they run on Veil's workers (which hold
+// the principal registry's S3 credentials), check the signature and the access rules, and answer
+// with who is asking, or a non-retryable refusal that costs no budget. Workflows call them before
+// anything reads data or spends ε; the ledger calls them before any write.
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  SERVICE_PRINCIPAL,
+  datasetOwner,
+  claimDatasetOwner,
+  readPrincipal,
+  readPrincipalRecord,
+  serviceSecret,
+  signPayload,
+  signatureMatches,
+  unsignedPart,
+  type Principal,
+  type RequestAuth,
+} from '../../infra/access/index.ts';
+import { sharedStore } from '../shared/resources.ts';
+import { ACTIONS, decide, type AccessFacts, type Action } from './policy.ts';
+
+export const UNAUTHENTICATED = 'Unauthenticated';
+export const FORBIDDEN = 'Forbidden';
+
+export interface AuthorizeInput {
+  action: Action;
+  /** The request exactly as the workflow received it, `auth` included. */
+  request: unknown;
+}
+
+function unauthenticated(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, UNAUTHENTICATED);
+}
+
+function authOf(request: Record<string, unknown>): RequestAuth {
+  const auth = request.auth as Partial<RequestAuth> | undefined;
+  if (typeof auth !== 'object' || auth === null || typeof auth.principal !== 'string' || typeof auth.signature !== 'string') {
+    throw unauthenticated('the request is not signed: pass a Veil access token (VEIL_TOKEN, --token, or VeilClient.connect({ token })); `veil access sign` signs a request for the Temporal UI');
+  }
+  return { principal: auth.principal, signature: auth.signature };
+}
+
+async function factsFor(action: Action, request: Record<string, unknown>, principal: Principal): Promise<AccessFacts> {
+  const store = await sharedStore();
+  if (action === 'ingestDataset' && typeof request.name === 'string') {
+    // The claim is the ownership record: a new dataset name becomes the ingesting owner's here.
+    const owner = principal.role === 'owner' ? await claimDatasetOwner(store, request.name, principal.id) : await datasetOwner(store, request.name);
+    return { datasetOwner: owner };
+  }
+  if (action === 'grant' && typeof request.dataset === 'string' && typeof request.analyst === 'string') {
+    return { datasetOwner: await datasetOwner(store, request.dataset), grantee: await readPrincipal(store, request.analyst) };
+  }
+  return {};
+}
+
+/** Checks a signed request: who signed it, that the signature covers it, that they may do it. */
+export async function authorize(input: AuthorizeInput): Promise<Principal> {
+  if (!ACTIONS.includes(input.action)) throw ApplicationFailure.nonRetryable(`unknown action ${String(input.action)}`, FORBIDDEN);
+  if (typeof input.request !== 'object' || input.request === null) throw unauthenticated('the request is not signed');
+  const request = input.request as Record<string, unknown>;
+  const auth = authOf(request);
+  const record = await readPrincipalRecord(await sharedStore(), auth.principal);
+  // One message for an unknown principal and a bad signature: a refusal does not say which ids exist.
+  if (!record || !signatureMatches(record.secret, input.action, unsignedPart(request), auth.signature)) {
+    throw unauthenticated(`the request's signature does not verify for principal "${auth.principal}" (wrong token, or the request was changed after signing)`);
+  }
+  if (record.revokedAt) throw unauthenticated(`the token of ${auth.principal} was revoked on ${record.revokedAt}`);
+  const principal: Principal = { id: record.id, role: record.role, privileged: record.privileged, createdAt: record.createdAt };
+  const refusal = decide(principal, input.action, request, await factsFor(input.action, request, principal));
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.kind);
+  return principal;
+}
+
+// ---- the service's own ledger writes -----------------------------------------------------------
+
+/** Signs a ledger write (reserve, commit, release) as Veil's service. Only workers (and operators) can. */
+export async function serviceSigner(action: string, payload: unknown): Promise<RequestAuth> {
+  return { principal: SERVICE_PRINCIPAL, signature: signPayload(await serviceSecret(await sharedStore()), action, payload) };
+}
+
+/** Checks that a ledger write was signed by Veil's service (not sent to the ledger by hand). */
+export async function verifyServiceRequest(input: { action: string; request: unknown }): Promise<void> {
+  const request = (input.request ?? {}) as Record<string, unknown>;
+  const auth = request.auth as Partial<RequestAuth> | undefined;
+  const secret = await serviceSecret(await sharedStore());
+  if (auth?.principal !== SERVICE_PRINCIPAL || typeof auth.signature !== 'string' || !signatureMatches(secret, input.action, unsignedPart(request), auth.signature)) {
+    throw unauthenticated(`${input.action} is written by Veil's workers only: the request is not signed by the service`);
+  }
+}
