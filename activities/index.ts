@@ -1,5 +1,6 @@
 // Every activity Veil runs, grouped by the task queue that executes it. Activities are where side
 // effects live: S3 I/O, sandbox runs and compute (which calls into engine/).
+import { authorize, verifyServiceRequest } from './access/authorize.ts';
 import { auditActivities } from './audit/index.ts';
 import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
@@ -12,6 +13,8 @@ import { trainingGpuActivities, trainingLightActivities } from './training/index
 /** Light activities: validation, S3 bookkeeping, sandboxed preprocessing. Run on the `veil` queue. */
 export function lightActivities() {
   return {
+    authorize,
+    verifyServiceRequest,
     ...datasetActivities(),
     ...trainingLightActivities(),
     planPrivacy,
