@@ -2,6 +2,10 @@
 // Update-with-Start: the (dataset, analyst) ledger workflow is created on first use and reused
 // afterwards, and the Update's validator answers before anything is written. Refusals surface as
 // LedgerError with a machine-readable `code` (see LedgerErrorType).
+//
+// Every write is signed (see infra/access): a grant by the dataset owner's token (`tokenSigner`),
+// reserve, commit and release by Veil's service (only workers hold its key). The signature covers
+// the ledger's dataset and analyst and the whole request, and the token itself is never sent.
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -11,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { TASK_QUEUE } from '../../infra/config.ts';
+import { parseToken, signPayload } from '../../infra/access/index.ts';
 import {
   LEDGER_WORKFLOW_TYPE,
   balanceQuery,
@@ -23,7 +28,7 @@ import {
 } from '../../workflows/ledger/definitions.ts';
 import { LedgerErrorType } from '../../workflows/ledger/errors.ts';
 import { balanceOf, emptyLedgerState } from '../../workflows/ledger/rules.ts';
-import type { LedgerBalance, LedgerInput, Reservation } from '../../workflows/ledger/types.ts';
+import type { LedgerAuth, LedgerBalance, LedgerInput, Reservation } from '../../workflows/ledger/types.ts';
 import type { privacyLedger } from '../../workflows/ledger/workflow.ts';
 
 export { LedgerErrorType, ledgerWorkflowId };
@@ -34,6 +39,26 @@ export interface LedgerCallOptions {
   taskQueue?: string;
   /** Only used when this call creates the ledger: continue-as-new after this many Updates. */
   continueAsNewAfter?: number;
+}
+
+/** Signs one ledger write: `action` and the payload (the request plus the ledger's dataset and analyst). */
+export type LedgerSigner = (action: string, payload: Record<string, unknown>) => LedgerAuth | Promise<LedgerAuth>;
+
+export interface SignedCallOptions extends LedgerCallOptions {
+  signer: LedgerSigner;
+}
+
+/** A signer for a principal's token (a data owner's, for grants). */
+export function tokenSigner(token: string): LedgerSigner {
+  const { principal, secret } = parseToken(token);
+  return (action, payload) => ({ principal, signature: signPayload(secret, action, payload) });
+}
+
+let lastIssuedAt = 0;
+/** Milliseconds since the epoch, strictly increasing within this process (grants are ordered by it). */
+function nextIssuedAt(): number {
+  lastIssuedAt = Math.max(Date.now(), lastIssuedAt + 1);
+  return lastIssuedAt;
 }
 
 export interface LedgerKey {
@@ -81,13 +106,16 @@ function requireFinite(fields: Record<string, unknown>): void {
   }
 }
 
-async function updateLedger<Ret, Arg>(
+async function updateLedger<Ret, Arg extends object>(
   client: Client,
   key: LedgerKey,
-  update: UpdateDefinition<Ret, [Arg]>,
+  update: UpdateDefinition<Ret, [Arg & { auth?: LedgerAuth }]>,
   arg: Arg,
-  options: LedgerCallOptions,
+  options: SignedCallOptions,
 ): Promise<Ret> {
+  // grant is signed as the owner's 'grant' action; the service's writes as 'ledger.<update>'.
+  const action = update.name === 'grant' ? 'grant' : `ledger.${update.name}`;
+  const auth = await options.signer(action, { ...arg, dataset: key.dataset, analyst: key.analyst });
   const workflowId = ledgerWorkflowId(key.dataset, key.analyst);
   const input: LedgerInput = { dataset: key.dataset, analyst: key.analyst, continueAsNewAfter: options.continueAsNewAfter };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof privacyLedger>(LEDGER_WORKFLOW_TYPE, {
@@ -98,27 +126,27 @@ async function updateLedger<Ret, Arg>(
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
   try {
-    return await client.workflow.executeUpdateWithStart(update, { args: [arg], startWorkflowOperation });
+    return await client.workflow.executeUpdateWithStart(update, { args: [{ ...arg, auth }], startWorkflowOperation });
   } catch (err) {
     throw toLedgerError(err, workflowId);
   }
 }
 
-/** The data owner sets (raises or lowers) the analyst's (ε, δ) budget on the dataset. */
+/** The data owner sets (raises or lowers) the analyst's (ε, δ) budget on the dataset (signed by the owner). */
 export async function grantBudget(
   client: Client,
   req: LedgerKey & { epsilon: number; delta: number },
-  options: LedgerCallOptions = {},
+  options: SignedCallOptions,
 ): Promise<LedgerBalance> {
   requireFinite({ epsilon: req.epsilon, delta: req.delta });
-  return updateLedger(client, req, grantUpdate, { epsilon: req.epsilon, delta: req.delta }, options);
+  return updateLedger(client, req, grantUpdate, { epsilon: req.epsilon, delta: req.delta, issuedAt: nextIssuedAt() }, options);
 }
 
 /** Holds (ε, δ) for a job before it touches data. Same job id and amounts again: same reservation. */
 export async function reserve(
   client: Client,
   req: LedgerKey & { jobId: string; epsilon: number; delta: number },
-  options: LedgerCallOptions = {},
+  options: SignedCallOptions,
 ): Promise<Reservation> {
   requireFinite({ epsilon: req.epsilon, delta: req.delta });
   return updateLedger(client, req, reserveUpdate, { jobId: req.jobId, epsilon: req.epsilon, delta: req.delta }, options);
@@ -128,7 +156,7 @@ export async function reserve(
 export async function commit(
   client: Client,
   req: LedgerKey & { jobId: string; epsilonSpent: number; deltaSpent?: number },
-  options: LedgerCallOptions = {},
+  options: SignedCallOptions,
 ): Promise<Reservation> {
   requireFinite({ epsilonSpent: req.epsilonSpent, deltaSpent: req.deltaSpent });
   const arg = { jobId: req.jobId, epsilonSpent: req.epsilonSpent, ...(req.deltaSpent === undefined ? {} : { deltaSpent: req.deltaSpent }) };
@@ -136,7 +164,7 @@ export async function commit(
 }
 
 /** Returns a job's reservation to the budget: only for a job that never touched data. */
-export async function release(client: Client, req: LedgerKey & { jobId: string }, options: LedgerCallOptions = {}): Promise<Reservation> {
+export async function release(client: Client, req: LedgerKey & { jobId: string }, options: SignedCallOptions): Promise<Reservation> {
   return updateLedger(client, req, releaseUpdate, { jobId: req.jobId }, options);
 }
 

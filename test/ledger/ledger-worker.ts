@@ -20,7 +20,8 @@ export interface LedgerTestWorker {
 }
 
 export async function startLedgerWorker(): Promise<LedgerTestWorker> {
-  // Worker state changes are logged at INFO; keep test output to errors (refused writes log a failed activity at WARN) (once per process).
+  // Worker state changes are logged at INFO and refused writes log a failed activity at WARN: keep
+  // test output to errors (installed once per process).
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {

@@ -18,6 +18,10 @@ export const LedgerErrorType = {
   ExceedsReservation: 'ExceedsReservation',
   /** The owner tried to lower the grant below what is already committed + reserved. */
   GrantBelowUsage: 'GrantBelowUsage',
+  /** The write was not signed by someone allowed to make it (the dataset's owner, or Veil's service). */
+  Unauthorized: 'Unauthorized',
+  /** A grant issued before the grant in force: an old signed grant cannot undo a newer one. */
+  StaleGrant: 'StaleGrant',
   /** Client side only: the ledger workflow was closed (terminated) and must not be silently recreated. */
   LedgerClosed: 'LedgerClosed',
 } as const;

@@ -121,11 +121,25 @@ const deltaRange = { min: 0, maxExclusive: 1 };
 
 // ---- grant ---------------------------------------------------------------------------------------
 
-export function checkGrant(state: LedgerState, request: unknown): GrantRequest {
+/** Checks a grant; `noop` when it repeats the grant in force (same issuedAt and amounts). */
+export function checkGrant(state: LedgerState, request: unknown): { grant: GrantRequest; noop: boolean } {
   const req = requireObject(request, 'grant request');
   // ε = 0 is a valid grant: it revokes whatever is not yet used.
   const epsilon = requireNumber(req.epsilon, 'epsilon', { min: 0 });
   const delta = requireNumber(req.delta, 'delta', deltaRange);
+  if (typeof req.issuedAt !== 'number' || !Number.isSafeInteger(req.issuedAt) || req.issuedAt <= 0) {
+    invalid(`issuedAt must be the time the owner signed the grant, in ms since the epoch (got ${JSON.stringify(req.issuedAt)})`);
+  }
+  const issuedAt = req.issuedAt;
+  const last = state.grantIssuedAt;
+  if (last !== undefined && issuedAt <= last) {
+    if (issuedAt === last && sameAmounts(state.grant, { epsilon, delta })) return { grant: { epsilon, delta, issuedAt }, noop: true };
+    throw ledgerFailure(
+      LedgerErrorType.StaleGrant,
+      `a grant issued at ${new Date(issuedAt).toISOString()} is not newer than the grant in force (issued ${new Date(last).toISOString()}): sign a new grant`,
+      { issuedAt, inForce: last },
+    );
+  }
   const { reserved, committed } = usage(state);
   const used = { epsilon: reserved.epsilon + committed.epsilon, delta: reserved.delta + committed.delta };
   if (!atMost(used.epsilon, epsilon) || !atMost(used.delta, delta)) {
@@ -136,13 +150,16 @@ export function checkGrant(state: LedgerState, request: unknown): GrantRequest {
       { requested: { epsilon, delta }, used },
     );
   }
-  return { epsilon, delta };
+  return { grant: { epsilon, delta, issuedAt }, noop: false };
 }
 
 export function applyGrant(state: LedgerState, request: unknown, now: string): LedgerBalance {
-  const grant = checkGrant(state, request);
-  state.grant = grant;
-  state.grantedAt = now;
+  const { grant, noop } = checkGrant(state, request);
+  if (!noop) {
+    state.grant = { epsilon: grant.epsilon, delta: grant.delta };
+    state.grantIssuedAt = grant.issuedAt;
+    state.grantedAt = now;
+  }
   return balanceOf(state);
 }
 

@@ -35,6 +35,8 @@ export interface LedgerState {
   /** Set by the data owner; { 0, 0 } until the first grant, so nothing can be reserved before. */
   grant: PrivacyAmount;
   grantedAt?: string;
+  /** The issuedAt of the grant in force (later grants must be issued after it). */
+  grantIssuedAt?: number;
   /** Every job ever seen, by job id (kept forever: it is what makes job ids idempotent). */
   reservations: Record<string, Reservation>;
 }
@@ -51,15 +53,31 @@ export interface LedgerInput {
   continueAsNewAfter?: number;
 }
 
+/**
+ * Who sent a write: a data owner's signature for grants, the service's for reserve, commit and
+ * release (see infra/access). The ledger has an activity check it before the write applies.
+ */
+export interface LedgerAuth {
+  principal: string;
+  signature: string;
+}
+
 export interface GrantRequest {
   epsilon: number;
   delta: number;
+  /**
+   * When the owner signed the grant (ms since the epoch). The ledger applies grants in increasing
+   * issuedAt only, so a signed grant seen in history cannot be replayed to undo a later one.
+   */
+  issuedAt: number;
+  auth?: LedgerAuth;
 }
 
 export interface ReserveRequest {
   jobId: string;
   epsilon: number;
   delta: number;
+  auth?: LedgerAuth;
 }
 
 export interface CommitRequest {
@@ -68,10 +86,12 @@ export interface CommitRequest {
   epsilonSpent: number;
   /** Defaults to the reserved δ (DP-SGD targets a fixed δ and reports ε at that δ). */
   deltaSpent?: number;
+  auth?: LedgerAuth;
 }
 
 export interface ReleaseRequest {
   jobId: string;
+  auth?: LedgerAuth;
 }
 
 /** The `balance` Query's answer. remaining = granted − reserved − committed (never below 0). */

@@ -9,18 +9,12 @@
 // small jobs) but needs no assumption about the mechanisms behind each job. A committed job is
 // charged its accountant's ε (≤ reserved) and, unless it says otherwise, its reserved δ.
 //
-// Atomicity: a workflow runs on one thread and the SDK runs each Update's validator and then the
-// synchronous start of its handler before the next Update; every validator and handler here is
-// fully synchronous (no await between check and mutation; see rules.ts), so 50 concurrent
-// reservations see each other's effects and can never over-spend.
-// Refusals are thrown from validators: a refused request never enters the workflow's history.
-// Handlers run the same checks again before mutating (validators do not run on replay, and an
-// interceptor that awaited between validator and handler would otherwise open a gap), so a refusal
-// that ever got past a validator is recorded as a failed Update, never as a charge.
-//
-// Unlimited (non-DP) jobs: the ledger refuses them. It only tracks finite budgets; whether a
-// privileged user may run a non-DP job is a policy the job workflow checks before ever calling the
-// ledger, and such jobs are audited by their own workflow history, not here.
+// Atomicity: a workflow runs on one thread; every validator and every apply* (rules.ts) is fully
+// synchronous, with no await between the final budget check and the mutation, so 50 concurrent
+// reservations can never over-spend. Handlers await the signature check before applying, so
+// several concurrent requests may pass their validators before any applies: apply* checks again,
+// and a request that no longer fits fails as a failed Update (BudgetExhausted), never as a charge.
+// Refusals that the validators can see (bad input, no budget) never enter the workflow's history.
 //
 // History: the workflow continues as new after `continueAsNewAfter` Updates (default 500; the
 // server allows 2,000 per run) or when the server suggests it, carrying its whole state, after
@@ -28,7 +22,19 @@
 // on the new one. The state keeps every job id forever (that is what makes job ids idempotent):
 // about 200 bytes a job, so some 10,000 jobs per (dataset, analyst) fit the 2 MB payload limit of
 // continue-as-new; compacting old settled jobs is left for when a ledger gets near that.
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { authorize, verifyServiceRequest } from '../../activities/access/authorize.ts';
+import { SERVICE_PRINCIPAL, TWIN_ANALYST } from '../../infra/access/names.ts';
+import { LedgerErrorType, ledgerFailure } from './errors.ts';
 import { balanceQuery, commitUpdate, grantUpdate, releaseUpdate, reservationQuery, reserveUpdate, stateQuery } from './definitions.ts';
 import {
   applyCommit,
@@ -43,9 +49,38 @@ import {
   emptyLedgerState,
   findReservation,
 } from './rules.ts';
-import type { LedgerInput } from './types.ts';
+import type { LedgerInput, LedgerState } from './types.ts';
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+
+// A refusal is final; an S3 or worker hiccup is retried (for about five minutes).
+const access = proxyActivities<{ authorize: typeof authorize; verifyServiceRequest: typeof verifyServiceRequest }>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 20, nonRetryableErrorTypes: ['Unauthenticated', 'Forbidden'] },
+});
+
+type WriteKind = 'grant' | 'reserve' | 'commit' | 'release';
+
+/** Throws an Unauthorized ledger failure unless the write is signed by someone allowed to make it. */
+async function checkSigned(state: LedgerState, kind: WriteKind, req: unknown): Promise<void> {
+  // The signature covers the ledger's dataset and analyst too: a write signed for one ledger does
+  // not verify on another.
+  const request: Record<string, unknown> = { ...(req as Record<string, unknown>), dataset: state.dataset, analyst: state.analyst };
+  const signer = (request.auth as { principal?: unknown } | undefined)?.principal;
+  try {
+    if (kind === 'grant' && signer !== SERVICE_PRINCIPAL) {
+      await access.authorize({ action: 'grant', request });
+    } else if (kind === 'grant' && state.analyst !== TWIN_ANALYST) {
+      throw ledgerFailure(LedgerErrorType.Unauthorized, `the service funds only the synthetic twin's ledger; a budget for ${state.analyst} is set by the dataset's owner`);
+    } else {
+      // Grants are signed as 'grant' whoever signs them; the service's other writes as 'ledger.<kind>'.
+      await access.verifyServiceRequest({ action: kind === 'grant' ? 'grant' : `ledger.${kind}`, request });
+    }
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ledgerFailure(LedgerErrorType.Unauthorized, err.cause.message);
+    throw err;
+  }
+}
 
 /** Workflow time, deterministic on replay. */
 function now(): string {
@@ -57,24 +92,26 @@ export async function privacyLedger(input: LedgerInput): Promise<void> {
   const continueAsNewAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
   let updatesThisRun = 0;
 
-  // Each handler counts itself, then applies: all synchronous, so no other Update interleaves.
-  const counted =
-    <Req, Res>(apply: (s: typeof state, req: Req, at: string) => Res) =>
-    (req: Req): Res => {
+  // Each handler counts itself, has the signature checked, then applies synchronously: no other
+  // Update interleaves between the rules' final check and the mutation.
+  const signedWrite =
+    <Req, Res>(kind: WriteKind, apply: (s: typeof state, req: Req, at: string) => Res) =>
+    async (req: Req): Promise<Res> => {
       updatesThisRun += 1;
+      await checkSigned(state, kind, req);
       return apply(state, req, now());
     };
-  setHandler(grantUpdate, counted(applyGrant), { validator: (req) => void checkGrant(state, req) });
-  setHandler(reserveUpdate, counted(applyReserve), { validator: (req) => void checkReserve(state, req) });
-  setHandler(commitUpdate, counted(applyCommit), { validator: (req) => void checkCommit(state, req) });
-  setHandler(releaseUpdate, counted(applyRelease), { validator: (req) => void checkRelease(state, req) });
+  setHandler(grantUpdate, signedWrite('grant', applyGrant), { validator: (req) => void checkGrant(state, req) });
+  setHandler(reserveUpdate, signedWrite('reserve', applyReserve), { validator: (req) => void checkReserve(state, req) });
+  setHandler(commitUpdate, signedWrite('commit', applyCommit), { validator: (req) => void checkCommit(state, req) });
+  setHandler(releaseUpdate, signedWrite('release', applyRelease), { validator: (req) => void checkRelease(state, req) });
   setHandler(balanceQuery, () => balanceOf(state));
   setHandler(reservationQuery, (jobId) => findReservation(state, jobId) ?? null);
   setHandler(stateQuery, () => state);
 
   await condition(() => updatesThisRun >= continueAsNewAfter || workflowInfo().continueAsNewSuggested);
-  // Handlers are synchronous so this holds at once today; it keeps continue-as-new safe if one
-  // ever awaits (an unfinished Update would otherwise be dropped with the old run).
+  // Handlers await their signature check: continue-as-new waits for every running one to finish
+  // (an unfinished Update would otherwise be dropped with the old run).
   await condition(allHandlersFinished);
   await continueAsNew<typeof privacyLedger>({ ...input, state });
 }
