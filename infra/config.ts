@@ -30,11 +30,6 @@ export const configVariables = {
   },
   VEIL_S3_REGION: { schema: z.string().min(1), default: 'us-east-1', doc: 'S3 region' },
   VEIL_HOME: { schema: z.string().min(1), default: join(projectRoot, '.veil'), doc: 'Local state: server binaries, data folders, logs' },
-  VEIL_PRIVILEGED_ANALYSTS: {
-    schema: z.string().regex(/^([A-Za-z0-9][A-Za-z0-9._@-]*(,[A-Za-z0-9][A-Za-z0-9._@-]*)*)?$/, 'a comma-separated list of analyst ids'),
-    default: '',
-    doc: "Analysts allowed non-DP ('unlimited') training and non-DP samples",
-  },
   VEIL_TASK_QUEUE: {
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/, 'letters, digits, . _ -'),
     default: 'veil',

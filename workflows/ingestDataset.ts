@@ -30,6 +30,11 @@ const { validateAndStoreDataset } = proxyActivities<DatasetActivities>({
   },
 });
 
+const { authorize } = proxyActivities<Pick<LightActivities, 'authorize'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25, nonRetryableErrorTypes: ['Unauthenticated', 'Forbidden'] },
+});
+
 const { buildSyntheticTwin } = proxyActivities<Pick<LightActivities, 'buildSyntheticTwin'>>({
   startToCloseTimeout: '2 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25 },
@@ -49,6 +54,8 @@ export async function ingestDataset(input: IngestDatasetInput): Promise<IngestDa
   const { name, upload } = parsed.data;
   // Clean-up runs even when the ingest is cancelled: raw rows must not linger in staging.
   try {
+    // Only a data owner adds datasets, and only to names that are theirs (a new name becomes theirs).
+    await authorize({ action: 'ingestDataset', request: input });
     const stored = await validateAndStoreDataset(parsed.data);
     // The analyst's only view of the rows: a DP synthetic twin, charged to the dataset's ledger.
     const twin = await buildSyntheticTwin({ name: stored.name, version: stored.version, ...parsed.data.synthetic });

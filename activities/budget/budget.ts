@@ -1,12 +1,12 @@
 // Privacy-budget activities of a fine-tune: plan the run's privacy (σ calibrated for the target
 // ε, before any data is touched), check the analyst may train without DP, and reserve, commit or
-// release ε on the (dataset, analyst) ledger. A refusal by the ledger is an answer, not a crash:
+// release ε on the (dataset, analyst) ledger, signed as Veil's service. A refusal by the ledger is an answer, not a crash:
 // it comes back as a value so the workflow can end with "budget exhausted".
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { planRun, TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
-import { config } from '../../infra/config.ts';
 import { commit, LedgerError, LedgerErrorType, release, reserve } from '../../clients/sdk/ledger.ts';
 import { sharedTemporalClient } from '../shared/resources.ts';
+import { serviceSigner } from '../access/authorize.ts';
 import type { FineTuneSpec } from '../../workflows/fineTune/spec.ts';
 import { trainConfigOf } from '../training/train.ts';
 
@@ -15,13 +15,12 @@ export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
   trainingEpsilon: number | 'unlimited';
 }
 
-export function isPrivileged(analyst: string): boolean {
-  return config().VEIL_PRIVILEGED_ANALYSTS.split(',').includes(analyst);
-}
-
-/** Calibrates σ for the run; refuses 'unlimited' for analysts who are not privileged. */
-export async function planPrivacy(input: { analyst: string; trainRows: number; training: FineTuneSpec['training'] }): Promise<PrivacyPlan> {
-  if (input.training.targetEpsilon === 'unlimited' && !isPrivileged(input.analyst)) {
+/**
+ * Calibrates σ for the run; refuses 'unlimited' for analysts who are not privileged (`privileged`
+ * comes from the request's authorization, which already refused it: this is the second lock).
+ */
+export async function planPrivacy(input: { analyst: string; privileged: boolean; trainRows: number; training: FineTuneSpec['training'] }): Promise<PrivacyPlan> {
+  if (input.training.targetEpsilon === 'unlimited' && !input.privileged) {
     throw ApplicationFailure.nonRetryable(`analyst ${input.analyst} may not train without differential privacy ('unlimited' is for privileged analysts)`, 'NotPrivileged');
   }
   try {
@@ -41,7 +40,7 @@ export interface BudgetRequest {
 
 /** The ledger entity runs on the queue of the workflow that uses it (`veil` in production). */
 function ledgerOptions() {
-  return { taskQueue: Context.current().info.taskQueue };
+  return { taskQueue: Context.current().info.taskQueue, signer: serviceSigner };
 }
 
 export type ReserveOutcome = { ok: true; epsilon: number; delta: number } | { ok: false; message: string };

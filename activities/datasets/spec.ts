@@ -41,6 +41,8 @@ export const ingestDatasetInputSchema = z
     format: z.enum(DATASET_FORMATS),
     /** The owner's (ε, δ) for the DP synthetic twin built from this version (previews, dry runs). */
     synthetic: z.object({ epsilon: z.number().positive().max(100), delta: z.number().gt(0).lt(1) }).strict().default({ epsilon: 1, delta: 1e-6 }),
+    /** The data owner's signature of the request (infra/access); checked before the file is read. */
+    auth: z.object({ principal: z.string().min(1).max(200), signature: z.string().min(1).max(200) }).strict().optional(),
   })
   .strict();
 export type IngestDatasetInput = z.input<typeof ingestDatasetInputSchema>;

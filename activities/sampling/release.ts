@@ -3,16 +3,16 @@
 // analyst who trained it (others are privileged or get a refusal). Refusals are non-retryable and
 // state the numbers.
 import { ApplicationFailure } from '@temporalio/activity';
-import { isPrivileged } from '../budget/budget.ts';
 import { readModelPrivacy, type ModelPrivacy } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
 
 export const RELEASE_REFUSED = 'ReleaseRefused';
 
-export async function checkRelease(input: { analyst: string; modelId: string; maxEpsilon: number | 'unlimited' }): Promise<ModelPrivacy> {
+/** `privileged` comes from the sample request's authorization (the analyst's principal record). */
+export async function checkRelease(input: { analyst: string; privileged: boolean; modelId: string; maxEpsilon: number | 'unlimited' }): Promise<ModelPrivacy> {
   const privacy = await readModelPrivacy(await sharedStore(), input.modelId);
   if (!privacy) throw ApplicationFailure.nonRetryable(`no registered model ${input.modelId}`, 'ModelNotFound');
-  const privileged = isPrivileged(input.analyst);
+  const privileged = input.privileged;
   if (privacy.analyst !== input.analyst && !privileged) {
     throw ApplicationFailure.nonRetryable(`model ${input.modelId} belongs to another analyst`, RELEASE_REFUSED);
   }

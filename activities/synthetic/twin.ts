@@ -12,8 +12,10 @@ import type { ArtifactStore } from '../../infra/storage/index.ts';
 import { readDatasetRows, readDatasetVersion } from '../datasets/index.ts';
 import type { DatasetSchema } from '../datasets/spec.ts';
 import { sharedStore, sharedTemporalClient } from '../shared/resources.ts';
+import { TWIN_ANALYST } from '../../infra/access/names.ts';
+import { serviceSigner } from '../access/authorize.ts';
 
-export const TWIN_ANALYST = 'synthetic-twin';
+export { TWIN_ANALYST };
 export const PREVIEW_ROWS = 200;
 
 export interface SyntheticTwinInput {
@@ -54,7 +56,8 @@ export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<Syn
   // Record the release before it happens: a twin that is built is a twin that was charged.
   const client = await sharedTemporalClient();
   const key = { dataset: input.name, analyst: TWIN_ANALYST, jobId: `twin-v${input.version}` };
-  const options = { taskQueue: Context.current().info.taskQueue };
+  // The service signs the twin's ledger writes: the owner's ingest is what authorized the release.
+  const options = { taskQueue: Context.current().info.taskQueue, signer: serviceSigner };
   if (!(await getReservation(client, key))) {
     // The owner's decision to release the twin is its grant: the twins' ledger grows by one release.
     const b = await balance(client, key);

@@ -2,6 +2,7 @@
 // workflow validates raw JSON from the UI, a schedule or the SDK against it).
 import { z } from 'zod';
 import type { AuditSummary } from '../../engine/audit/report.ts';
+import { requestAuthSchema } from '../validation.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, at most 63 characters');
 const idPart = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -, at most 128 characters');
@@ -83,6 +84,8 @@ export const fineTuneSchema = z.object({
    * production; fault tests shorten it so that each killed worker costs seconds, not half a minute.
    */
   trainHeartbeatTimeoutSeconds: z.number().int().min(5).max(600).default(30),
+  /** The analyst's signature of everything above (clients sign for you: VeilClient, `veil finetune`). */
+  auth: requestAuthSchema.optional(),
 });
 export type FineTuneInput = z.input<typeof fineTuneSchema>;
 export type FineTuneSpec = z.output<typeof fineTuneSchema>;

@@ -1,4 +1,4 @@
-// fineTune: resolve the dataset → prepare (select the text column, tokenize, split) → plan the
+// fineTune: authorize the analyst's signed request → resolve the dataset → prepare (select the text column, tokenize, split) → plan the
 // privacy (σ for the target ε) → reserve ε on the ledger → train on veil-gpu (heartbeats,
 // S3 checkpoints, resume on retry) → evaluate (DP-released test loss) → commit ε → register the
 // model with its privacy metadata. Deterministic orchestration only; every side effect is an
@@ -13,11 +13,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
-import { parseInput } from '../validation.ts';
+import { ACCESS_REFUSALS, parseInput } from '../validation.ts';
 import { EVALUATION_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
 
 export { EVALUATION_EPSILON };
-const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged'];
+const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged', ...ACCESS_REFUSALS];
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
 const light = proxyActivities<LightActivities>({
@@ -54,6 +54,8 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const { train } = gpuActivities(spec.trainHeartbeatTimeoutSeconds);
   const jobId = jobIdOf(spec.jobId);
   const budgetKey = { dataset: spec.dataset.name, analyst: spec.analyst, jobId };
+  // Who is asking, proven by their signature, before anything reads data or holds budget.
+  const principal = await light.authorize({ action: 'fineTune', request: input });
 
   const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
   // The held-out evaluation is a release too: its ε comes out of the target, so that training plus
@@ -61,7 +63,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // (The schema holds the target above 2·EVALUATION_EPSILON.)
   const target = spec.training.targetEpsilon;
   const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - EVALUATION_EPSILON };
-  const plan = await light.planPrivacy({ analyst: spec.analyst, trainRows: data.trainRows, training });
+  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: data.trainRows, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 

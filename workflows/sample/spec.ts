@@ -1,5 +1,6 @@
 // What an analyst asks for when sampling from a model: the sample workflow's input.
 import { z } from 'zod';
+import { requestAuthSchema } from '../validation.ts';
 
 export const sampleSchema = z
   .object({
@@ -19,6 +20,8 @@ export const sampleSchema = z
     topP: z.number().gt(0).max(1).default(1),
     maxNewTokens: z.number().int().min(1).max(1024).default(40),
     seed: z.string().min(1).optional(),
+    /** The analyst's signature of the request (clients sign for you). */
+    auth: requestAuthSchema.optional(),
   })
   .refine((s) => s.prompts.length + s.unconditional > 0, { message: 'ask for at least one sample: prompts or unconditional', path: ['prompts'] });
 export type SampleInput = z.input<typeof sampleSchema>;
