@@ -3,7 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorkers } from '../../workers/worker.ts';
 import { VeilClient } from '../sdk/client.ts';
-import { DEMO_PRIVILEGED, runDemo } from '../demo/runDemo.ts';
+import { DEMO_ANALYST, DEMO_OWNER, DEMO_PRIVILEGED, runDemo } from '../demo/runDemo.ts';
+import { ensurePrincipal } from '../../infra/access/index.ts';
+import { ArtifactStore } from '../../infra/storage/index.ts';
+import { temporalClient } from '../../infra/temporal.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -21,22 +24,25 @@ export function registerDemoCommands(program: Command): void {
     .option('--secret-copies <n>', 'notes carrying the secret (one patient seen at several visits)', positive, 10)
     .option('--epochs <n>', 'epochs of the non-DP run (the DP run takes twice as many, in larger batches)', positive, 8)
     .action(async (opts: { targetEpsilon: number; base: string; rows: number; secretCopies: number; epochs: number }) => {
-      // The demo's researcher may train without DP: a privileged role, granted by configuration.
-      const privileged = (process.env.VEIL_PRIVILEGED_ANALYSTS ?? '').split(',').filter(Boolean);
-      if (!privileged.includes(DEMO_PRIVILEGED)) process.env.VEIL_PRIVILEGED_ANALYSTS = [...privileged, DEMO_PRIVILEGED].join(',');
       const started = Date.now();
       const log = (line: string) => console.log(line);
       // The demo prints its own story; the in-process workers only speak up for warnings.
       Runtime.install({ logger: new DefaultLogger('WARN') });
       const workers = await createWorkers(['veil', 'veil-gpu']);
       const running = workers.run();
-      const client = await VeilClient.connect();
+      // The demo plays the operator too: it creates its three principals (or reads their tokens
+      // back, on a rerun). The researcher is privileged: allowed to train without DP.
+      const store = await ArtifactStore.fromConfig();
+      const temporal = await temporalClient();
+      const as = async (id: string, role: 'owner' | 'analyst', privileged = false) =>
+        VeilClient.connect({ temporal, token: await ensurePrincipal(store, { id, role, privileged }) });
+      const clients = { owner: await as(DEMO_OWNER, 'owner'), analyst: await as(DEMO_ANALYST, 'analyst'), researcher: await as(DEMO_PRIVILEGED, 'analyst', true) };
       try {
-        const { leakWithoutDp, leakWithDp } = await runDemo(client, { ...opts, log });
+        const { leakWithoutDp, leakWithDp } = await runDemo(clients, { ...opts, log });
         log('');
         log(`without DP the secret came back in ${leakWithoutDp} of 5 completions; with DP in ${leakWithDp}. Demo took ${((Date.now() - started) / 60000).toFixed(1)} min.`);
       } finally {
-        await client.close();
+        await temporal.connection.close();
         workers.shutdown();
         await running;
       }

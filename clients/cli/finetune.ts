@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
 import { JobInputError, startFineTune, validateFineTuneInput } from '../sdk/jobs.ts';
+import { requireToken, tokenPrincipal } from './token.ts';
 import { UsageError, epsilonFlag, followFineTune, numberFlag, reportFineTune, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
 
 export interface FineTuneFlags {
@@ -68,7 +69,7 @@ export function checkFlags(check: () => unknown, extra?: Record<string, string>)
 export function addFineTuneFlags(command: Command, options: { jobId: boolean }): Command {
   command
     .option('--dataset <name[@version]>', 'dataset to train on, latest version unless @VERSION (required)')
-    .option('--analyst <id>', 'the analyst whose privacy budget pays (required)')
+    .option('--analyst <id>', "the analyst whose privacy budget pays (default: the token's principal)")
     .option('--text-column <col>', 'the text column the model learns from (required)')
     .option('--model <base>', 'starting model: gpt2, gpt2-medium, …, tiny, or a Veil model id models/<id> (required)')
     .option('--seed <s>', 'seed of the starting weights when they are initialised (default veil)')
@@ -96,6 +97,7 @@ function datasetFlag(raw: string): FineTuneInput['dataset'] {
 
 /** The fineTune input the flags describe (only syntax is checked here; the schema checks the rest). */
 export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
+  o = { ...o, analyst: o.analyst ?? tokenPrincipal() };
   requireFlags({ ...o }, { dataset: '--dataset', analyst: '--analyst', textColumn: '--text-column', model: '--model', targetEpsilon: '--target-epsilon', batchSize: '--batch-size', epochs: '--epochs' });
   if (o.testFraction !== undefined && o.testFrom !== undefined) throw new UsageError('--test-fraction and --test-from: give one of them, not both');
   const testFrom = numberFlag('--test-from', o.testFrom);
@@ -138,7 +140,7 @@ export function registerFinetuneCommands(program: Command): void {
       const input = fineTuneInputFromFlags(opts);
       checkFlags(() => validateFineTuneInput({ ...input, jobId: input.jobId ?? 'not-yet-chosen' }));
       await withTemporal(async (client, taskQueue) => {
-        const job = await startFineTune(client, input, { taskQueue }).catch((err: unknown) => {
+        const job = await startFineTune(client, input, { taskQueue, token: requireToken() }).catch((err: unknown) => {
           throw asFlagError(err);
         });
         const url = workflowUrl(job.workflowId);

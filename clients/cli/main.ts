@@ -1,5 +1,6 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
+import { registerAccessCommands } from './access.ts';
 import { registerDatasetsCommands } from './datasets.ts';
 import { registerDemoCommands } from './demo.ts';
 import { registerFinetuneCommands } from './finetune.ts';
@@ -15,9 +16,16 @@ const program = new Command()
   .name('veil')
   .description('Veil: differentially-private fine-tuning of GPT-2 models on data nobody may read.')
   .showHelpAfterError()
-  .configureHelp({ showGlobalOptions: true });
+  .configureHelp({ showGlobalOptions: true })
+  .option('--token <token>', 'your access token (default: $VEIL_TOKEN; prefer the variable, flags show in the process list)')
+  .hook('preAction', (command) => {
+    // One place for the token: commands read VEIL_TOKEN (clients/cli/token.ts).
+    const token = command.opts<{ token?: string }>().token;
+    if (token) process.env.VEIL_TOKEN = token;
+  });
 
 // Command groups (one line each; keep alphabetical):
+registerAccessCommands(program);
 registerDatasetsCommands(program);
 registerDemoCommands(program);
 registerFinetuneCommands(program);

@@ -1,6 +1,7 @@
 // `veil sample`: samples from a fine-tuned model, released only under the model's DP guarantee
 // (its ε within what the analyst accepts). Prints the samples with the model's ε and δ, or the
 // refusal. Exit codes: 0 released, 1 failed, 2 bad flags, 3 refused.
+import { requireToken, tokenPrincipal } from './token.ts';
 import { Command } from 'commander';
 import type { SampleInput } from '../../workflows/sample/spec.ts';
 import { UsageError, epsilonFlag, formatEpsilon, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
@@ -40,6 +41,7 @@ const REFUSALS = new Set(['ReleaseRefused', 'ModelNotFound']);
 export const SAMPLE_EXIT = { released: 0, failed: 1, refused: 3 } as const;
 
 function sampleInputFromFlags(o: SampleFlags): SampleInput {
+  o = { ...o, analyst: o.analyst ?? tokenPrincipal() };
   requireFlags({ ...o }, { model: '--model', analyst: '--analyst', maxEpsilon: '--max-epsilon' });
   const input: SampleInput = { modelId: o.model!, analyst: o.analyst!, maxEpsilon: epsilonFlag('--max-epsilon', o.maxEpsilon)!, prompts: o.prompt ?? [] };
   const numbers = { unconditional: '--unconditional', temperature: '--temperature', topK: '--top-k', topP: '--top-p', maxNewTokens: '--max-new-tokens' } as const;
@@ -61,7 +63,7 @@ export function registerSampleCommands(program: Command): void {
         'Exit codes: 0 released, 1 failed, 2 bad flags, 3 refused.',
     )
     .option('--model <id>', 'the model id (a fine-tune job id) (required)')
-    .option('--analyst <id>', 'who asks (required)')
+    .option('--analyst <id>', "who asks (default: the token's principal)")
     .option('--max-epsilon <e>', "the largest model ε you accept, or 'unlimited' (required)")
     .option('--prompt <text...>', 'prompts to complete (repeatable)')
     .option('--unconditional <n>', 'this many samples without a prompt')
@@ -75,7 +77,7 @@ export function registerSampleCommands(program: Command): void {
       const input = sampleInputFromFlags(opts);
       checkFlags(() => validateSampleInput(input), FLAG_OF);
       await withTemporal(async (client, taskQueue) => {
-        const { job, outcome } = await runSample(client, input, { taskQueue }).catch((err: unknown) => {
+        const { job, outcome } = await runSample(client, input, { taskQueue, token: requireToken() }).catch((err: unknown) => {
           throw asFlagError(err, FLAG_OF);
         });
         if (outcome.status !== 'completed') {

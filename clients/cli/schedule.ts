@@ -2,6 +2,7 @@
 // (a Temporal Schedule starting the fineTune workflow). Each run gets its own job id, derived from
 // the run's workflow id; a run the budget cannot cover ends 'budget-exhausted' and the schedule
 // goes on; a run that fails pauses the schedule (a failing job keeps its privacy charge).
+import { requireToken } from './token.ts';
 import { Command } from 'commander';
 import {
   createFineTuneSchedule,
@@ -58,8 +59,9 @@ export function registerScheduleCommands(program: Command): void {
   ).action(async (name: string, opts: FineTuneFlags & { every?: string; cron?: string; paused?: boolean; note?: string; json?: boolean }) => {
     const options = { name, every: opts.every, cron: opts.cron, paused: opts.paused, note: opts.note, input: fineTuneInputFromFlags(opts) };
     checkFlags(() => validateScheduleOptions(options), SCHEDULE_FLAGS);
+    const token = requireToken();
     const info = await withTemporal((client, taskQueue) =>
-      createFineTuneSchedule(client, { ...options, taskQueue }).catch((err: unknown) => {
+      createFineTuneSchedule(client, { ...options, taskQueue, token }).catch((err: unknown) => {
         throw asFlagError(err, SCHEDULE_FLAGS);
       }),
     );

@@ -1,18 +1,19 @@
 // The demo: a data owner registers generated patient notes with a planted secret and grants an
 // analyst a budget; a privileged researcher fine-tunes GPT-2 without DP, the analyst with DP; both
 // models are sampled and audited; the leak and the protection are printed side by side. Every
-// step is a Temporal workflow on the real servers (watch them in the UI).
+// step is a Temporal workflow on the real servers (watch them in the UI), signed by the token of
+// the principal who takes it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localPaths } from '../../infra/config.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
-import { balance, grantBudget } from '../sdk/ledger.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
 import { printComparison, type DemoSide } from './report.ts';
 
 export const DEMO_DATASET = 'patient-notes';
+export const DEMO_OWNER = 'hospital';
 export const DEMO_ANALYST = 'analyst';
 export const DEMO_PRIVILEGED = 'lead-researcher';
 
@@ -73,7 +74,14 @@ async function samples(client: VeilClient, analyst: string, modelId: string, max
   return outcome.result;
 }
 
-export async function runDemo(client: VeilClient, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
+/** One client per principal: each signs its own requests. */
+export interface DemoClients {
+  owner: VeilClient;
+  analyst: VeilClient;
+  researcher: VeilClient;
+}
+
+export async function runDemo({ owner, analyst, researcher }: DemoClients, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
   const { log } = o;
   const dir = join(localPaths().home, 'demo');
   await mkdir(dir, { recursive: true });
@@ -81,21 +89,21 @@ export async function runDemo(client: VeilClient, o: DemoOptions): Promise<{ lea
   const notes = generatePatientNotes({ rows: o.rows, secretCopies: o.secretCopies });
   await writeFile(file, notes.map((r) => JSON.stringify(r)).join('\n') + '\n');
   log(`data owner: ${notes.length} generated patient notes, the secret "${PLANTED_SECRET}" in ${o.secretCopies} of them`);
-  const ingest = await client.addDataset(DEMO_DATASET, file);
+  const ingest = await owner.addDataset(DEMO_DATASET, file);
   log(`data owner: registered ${DEMO_DATASET} v${ingest.version} (${ingest.rows} rows, ${ingest.workflowId})`);
   // A grant sets the analyst's total; earlier demo runs spent some of it, so the owner raises it
   // to leave this run ε = target + 2 (δ likewise) on top of what is already spent.
-  const before = await balance(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST });
+  const before = await owner.budget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST });
   const used = { epsilon: before.committed.epsilon + before.reserved.epsilon, delta: before.committed.delta + before.reserved.delta };
   const grant = { epsilon: used.epsilon + o.targetEpsilon + 2, delta: Math.min(used.delta + 1e-3, 0.5) };
-  await grantBudget(client.temporal, { dataset: DEMO_DATASET, analyst: DEMO_ANALYST, ...grant }, { taskQueue: client.taskQueue });
+  await owner.grantBudget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST, ...grant });
   log(`data owner: granted ${DEMO_ANALYST} ε=${o.targetEpsilon + 2}, δ=1e-3 on ${DEMO_DATASET} for this run (total grant ε=${grant.epsilon.toFixed(2)}, of which ε=${used.epsilon.toFixed(2)} spent earlier)`);
 
-  const plain = await fineTune(client, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
-  const dp = await fineTune(client, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
+  const plain = await fineTune(researcher, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
+  const dp = await fineTune(analyst, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
   log(dp.message);
-  const plainSamples = await samples(client, DEMO_PRIVILEGED, plain.modelId, 'unlimited');
-  const dpSamples = await samples(client, DEMO_ANALYST, dp.modelId, o.targetEpsilon + 0.5);
+  const plainSamples = await samples(researcher, DEMO_PRIVILEGED, plain.modelId, 'unlimited');
+  const dpSamples = await samples(analyst, DEMO_ANALYST, dp.modelId, o.targetEpsilon + 0.5);
 
   const sides: [DemoSide, DemoSide] = [
     { title: 'without DP', result: plain, samples: plainSamples },

@@ -12,8 +12,15 @@ import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
 import * as jobs from './jobs.ts';
 import { DatasetRef, FittedModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
 import * as schedules from './schedules.ts';
+import { AccessTokenError, parseToken } from '../../infra/access/index.ts';
+import { balance, grantBudget, tokenSigner, type LedgerBalance } from './ledger.ts';
 
 export interface VeilClientOptions {
+  /**
+   * Your access token (`veil access add` prints it; default: VEIL_TOKEN). Every request is signed
+   * with it and checked by Veil's workers; the token itself never leaves this process.
+   */
+  token?: string;
   /** Addresses and credentials (default: from the environment, see `veil infra config`). */
   config?: VeilConfig;
   /** The task queue of Veil's workflows (default `veil`; tests use their own). */
@@ -29,13 +36,22 @@ export class VeilClient {
     readonly store: ArtifactStore,
     readonly taskQueue: string,
     private readonly ownsTemporal: boolean,
+    private readonly token: string,
   ) {}
 
   static async connect(options: VeilClientOptions = {}): Promise<VeilClient> {
     const cfg = options.config ?? config();
     const store = await ArtifactStore.fromConfig(cfg);
+    const token = options.token ?? process.env.VEIL_TOKEN;
+    if (!token) throw new AccessTokenError('no access token: pass VeilClient.connect({ token }) or set VEIL_TOKEN (`veil access add` prints one)');
+    parseToken(token); // a malformed token fails here, not on the server
     const temporal = options.temporal ?? (await temporalClient(cfg));
-    return new VeilClient(temporal, store, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined);
+    return new VeilClient(temporal, store, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined, token);
+  }
+
+  /** Whose token this client signs with. */
+  get principal(): string {
+    return parseToken(this.token).principal;
   }
 
   /** Every dataset with its latest version, row count and schema (never its rows). */
@@ -48,8 +64,18 @@ export class VeilClient {
    * (version 1 for a new name, k+1 when versions 1..k exist; earlier versions are kept).
    * Rejects with DatasetIngestError (exitCode 3) when the file is invalid; nothing is kept then.
    */
-  addDataset(name: string, file: string, options?: AddDatasetOptions): Promise<AddDatasetResult> {
-    return addDataset(this.temporal, this.store, this.taskQueue, name, file, options);
+  addDataset(name: string, file: string, options: Omit<AddDatasetOptions, 'token'> = {}): Promise<AddDatasetResult> {
+    return addDataset(this.temporal, this.store, this.taskQueue, name, file, { ...options, token: this.token });
+  }
+
+  /** Data owners: sets (raises or lowers) an analyst's (ε, δ) budget on a dataset you own. */
+  grantBudget(request: { dataset: string; analyst: string; epsilon: number; delta: number }): Promise<LedgerBalance> {
+    return grantBudget(this.temporal, request, { taskQueue: this.taskQueue, signer: tokenSigner(this.token) });
+  }
+
+  /** An analyst's budget on a dataset: granted, reserved, committed, remaining. */
+  budget(request: { dataset: string; analyst?: string }): Promise<LedgerBalance> {
+    return balance(this.temporal, { dataset: request.dataset, analyst: request.analyst ?? this.principal });
   }
 
   async close(): Promise<void> {
@@ -60,7 +86,7 @@ export class VeilClient {
 
   /** Starts a fine-tune (workflow `finetune-<jobId>`); input errors reject with JobInputError (exitCode 2). */
   startFineTune(input: FineTuneInput): Promise<jobs.StartedJob> {
-    return jobs.startFineTune(this.temporal, input, { taskQueue: this.taskQueue });
+    return jobs.startFineTune(this.temporal, input, { taskQueue: this.taskQueue, token: this.token });
   }
 
   /** Follows a fine-tune until it ends (onUpdate sees its training progress); never rejects for a failed job. */
@@ -70,7 +96,7 @@ export class VeilClient {
 
   /** Starts a sample job (workflow `sample-<id>`) and waits for its samples, or the refusal. */
   sample(input: SampleInput, options: { sampleId?: string } = {}): Promise<{ job: jobs.StartedJob; outcome: jobs.JobOutcome<SampleResult> }> {
-    return jobs.runSample(this.temporal, input, { taskQueue: this.taskQueue, ...options });
+    return jobs.runSample(this.temporal, input, { taskQueue: this.taskQueue, token: this.token, ...options });
   }
 
   listJobs(options: { limit?: number; kinds?: jobs.JobKind[] } = {}): Promise<jobs.JobSummary[]> {
@@ -86,8 +112,8 @@ export class VeilClient {
     return jobs.cancelJob(this.temporal, id, options);
   }
 
-  createSchedule(options: Omit<schedules.FineTuneScheduleOptions, 'taskQueue'>): Promise<schedules.FineTuneScheduleInfo> {
-    return schedules.createFineTuneSchedule(this.temporal, { ...options, taskQueue: this.taskQueue });
+  createSchedule(options: Omit<schedules.FineTuneScheduleOptions, 'taskQueue' | 'token'>): Promise<schedules.FineTuneScheduleInfo> {
+    return schedules.createFineTuneSchedule(this.temporal, { ...options, taskQueue: this.taskQueue, token: this.token });
   }
 
   listSchedules(): Promise<schedules.FineTuneScheduleInfo[]> {
@@ -124,8 +150,10 @@ export class VeilClient {
    * Runs the fine-tune a fitted GPT2 stands for (fineTune workflow), prints its evaluation line
    * ("Differentially-private evaluation (epsilon=…)") and returns the registered model.
    */
-  async eval(model: GPT2, options: EvalOptions): Promise<FittedModel> {
-    const input = await fineTuneInputOf(model, options);
+  async eval(model: GPT2, options: Omit<EvalOptions, 'analyst'> & { analyst?: string }): Promise<FittedModel> {
+    // The analyst is whoever this client's token belongs to (the workers refuse anyone else).
+    const analyst = options.analyst ?? this.principal;
+    const input = await fineTuneInputOf(model, { ...options, analyst });
     const job = await this.startFineTune(input);
     const outcome = await this.watchFineTune(job.workflowId, {
       onUpdate: ({ activity }) => {
@@ -140,7 +168,7 @@ export class VeilClient {
       const { outcome: o } = await this.sample(input);
       if (o.status !== 'completed') throw new Error(`sampling failed: ${o.message}`);
       return o.result;
-    }, outcome.result, options.analyst);
+    }, outcome.result, analyst);
   }
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { uploadKey, type ArtifactStore } from '../../infra/storage/index.ts';
+import { signRequest } from '../../infra/access/index.ts';
 import {
   DATASET_FORMATS,
   DATASET_VALIDATION_ERROR,
@@ -21,6 +22,8 @@ import {
 import type { ingestDataset } from '../../workflows/ingestDataset.ts';
 
 export interface AddDatasetOptions {
+  /** The data owner's access token (the ingest request is signed with it). */
+  token: string;
   /** csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson). */
   format?: DatasetFormat;
   /** Called once the workflow has started (the file is uploaded by then). */
@@ -31,7 +34,7 @@ export interface AddDatasetResult extends IngestDatasetResult {
   workflowId: string;
 }
 
-/** A dataset that could not be added; `exitCode` 2 for bad arguments, 3 for a rejected file. */
+/** A dataset that could not be added; `exitCode` 2 for bad arguments, 3 for a rejected file, 4 when not allowed. */
 export class DatasetIngestError extends Error {
   override name = 'DatasetIngestError';
   constructor(
@@ -69,12 +72,12 @@ export async function addDataset(
   taskQueue: string,
   name: string,
   file: string,
-  options: AddDatasetOptions = {},
+  options: AddDatasetOptions,
 ): Promise<AddDatasetResult> {
   const format = await checkArguments(name, file, options.format);
   const id = randomUUID();
   const staged = await store.putImmutable(uploadKey(id), createReadStream(file));
-  const input: IngestDatasetInput = { name, format, upload: { key: staged.key, size: staged.size, sha256: staged.sha256 } };
+  const input: IngestDatasetInput = signRequest(options.token, 'ingestDataset', { name, format, upload: { key: staged.key, size: staged.size, sha256: staged.sha256 } });
   const workflowId = `ingest-dataset-${name}-${id.slice(0, 8)}`;
   let handle;
   try {
@@ -90,6 +93,8 @@ export async function addDataset(
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err);
+    const refused = cause?.type === 'Unauthenticated' || cause?.type === 'Forbidden';
+    if (refused) throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, workflowId, cause.type ?? undefined);
     const rejected = cause?.type === DATASET_VALIDATION_ERROR || cause?.type === INVALID_INPUT_ERROR;
     const message = cause?.message ?? err.cause?.message ?? err.message;
     throw new DatasetIngestError(

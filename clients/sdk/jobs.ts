@@ -24,6 +24,7 @@ import {
 } from '@temporalio/common';
 import type { z } from 'zod';
 import type { TrainProgress } from '../../activities/training/train.ts';
+import { signRequest } from '../../infra/access/index.ts';
 import { fineTuneSchema, type FineTuneInput, type FineTuneResult, type FineTuneSpec } from '../../workflows/fineTune/spec.ts';
 import { sampleSchema, type SampleInput, type SampleResult, type SampleSpec } from '../../workflows/sample/spec.ts';
 
@@ -73,6 +74,8 @@ export const validateSampleInput = (input: unknown): SampleSpec => validate(samp
 export interface StartOptions {
   /** The light task queue (`veil` in production). */
   taskQueue: string;
+  /** The analyst's access token: the request is signed with it (the token itself is never sent). */
+  token: string;
 }
 
 export interface StartedJob {
@@ -102,13 +105,13 @@ async function start(client: Client, kind: JobKind, jobId: string, args: unknown
 export async function startFineTune(client: Client, input: FineTuneInput, options: StartOptions): Promise<StartedJob> {
   const jobId = input.jobId ?? newJobId();
   const spec = validateFineTuneInput({ ...input, jobId });
-  return start(client, FINE_TUNE_WORKFLOW, jobId, spec, options.taskQueue);
+  return start(client, FINE_TUNE_WORKFLOW, jobId, signRequest(options.token, FINE_TUNE_WORKFLOW, spec), options.taskQueue);
 }
 
 /** Starts a sample job as workflow `sample-<id>` (id: `options.sampleId` or a new random one). */
 export async function startSample(client: Client, input: SampleInput, options: StartOptions & { sampleId?: string }): Promise<StartedJob> {
   const spec = validateSampleInput(input);
-  return start(client, SAMPLE_WORKFLOW, options.sampleId ?? newJobId(), spec, options.taskQueue);
+  return start(client, SAMPLE_WORKFLOW, options.sampleId ?? newJobId(), signRequest(options.token, SAMPLE_WORKFLOW, spec), options.taskQueue);
 }
 
 // ---- reading a job's state ----------------------------------------------------------------

@@ -6,7 +6,7 @@
 //   await notes.preview();                                  // synthetic rows only
 //   const X = notes.rename({ note: 'text' }).map('text', trace((s: string) => s.toLowerCase())).split({ testFraction: 0.1 });
 //   const model = GPT2.create('tiny').fit(X, { batchSize: 64, epochs: 2 });
-//   const fitted = await client.eval(model, { analyst: 'alice', targetEpsilon: 8 });  // "Differentially-private evaluation (epsilon=…)"
+//   const fitted = await client.eval(model, { targetEpsilon: 8 });  // "Differentially-private evaluation (epsilon=…)"
 //   await fitted.sample({ prompts: ['The patient'], maxNewTokens: 20 });
 import { dryRun, type DryRunReport, type TracedFunction } from '../../engine/sandbox/index.ts';
 import { markSynthetic, SYNTHETIC_NOTICE } from '../../engine/synthetic/index.ts';

@@ -14,6 +14,7 @@ import {
   type ScheduleSummary,
 } from '@temporalio/client';
 import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import { signRequest } from '../../infra/access/index.ts';
 import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -43,10 +44,15 @@ export interface FineTuneScheduleOptions {
   /** The fine-tune every run starts (jobId must be unset: each run gets its own). */
   input: FineTuneInput;
   taskQueue: string;
+  /**
+   * The analyst's token: the schedule's input is signed once with it, and every run presents that
+   * signature (a run is the same job again, charged to the same analyst's budget).
+   */
+  token: string;
 }
 
 /** Checks the options without connecting; JobInputError names what is wrong (name, every, cron, or an input field). */
-export function validateScheduleOptions(options: Omit<FineTuneScheduleOptions, 'taskQueue'>): FineTuneSpec {
+export function validateScheduleOptions(options: Omit<FineTuneScheduleOptions, 'taskQueue' | 'token'>): FineTuneSpec {
   const issues = [];
   if (!NAME.test(options.name)) issues.push({ path: 'name', message: 'letters, digits, . _ -, at most 63 characters' });
   if (options.every === undefined && options.cron === undefined) issues.push({ path: 'every', message: 'give an interval (every) or a cron expression (cron)' });
@@ -68,7 +74,7 @@ export async function createFineTuneSchedule(client: Client, options: FineTuneSc
         intervals: options.every ? [{ every: options.every as `${number}d` }] : undefined,
         cronExpressions: options.cron ? [options.cron] : undefined,
       },
-      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [spec] },
+      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [signRequest(options.token, FINE_TUNE_WORKFLOW, spec)] },
       // One run at a time: a run still training when the next is due makes that one skip.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: true },
       memo: { [MEMO_KEY]: memo },
