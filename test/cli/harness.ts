@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { projectRoot } from '../../infra/config.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
+import type { TestPrincipal } from '../helpers/principals.ts';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 
@@ -53,11 +54,11 @@ export function describeRun(run: VeilRun): string {
 }
 
 /** Registers the demo patient notes (80 rows by default) as dataset `name`, as the pipeline test does. */
-export async function addNotesDataset(client: Client, store: ArtifactStore, taskQueue: string, name: string, rows = 80): Promise<void> {
+export async function addNotesDataset(client: Client, store: ArtifactStore, taskQueue: string, name: string, owner: TestPrincipal, rows = 80): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'veil-cli-'));
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows, secretCopies: 2, seed: 'cli-test' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await addDataset(client, store, taskQueue, name, file);
+  await addDataset(client, store, taskQueue, name, file, { token: owner.token });
 }
 
 /** Polls `probe` until it returns a value other than undefined (visibility lags a little behind). */

@@ -10,6 +10,7 @@ import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, newOwner, ownerLedger, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { addNotesDataset, describeRun, eventually, jsonOf, runVeil } from './harness.ts';
@@ -34,10 +35,13 @@ const trainingFlags = (analyst: string, extra: string[] = []): string[] => [
 
 test('finetune, sample and jobs commands on a tiny model', async (t) => {
   await withWorker(async ({ client, taskQueue }) => {
-    await addNotesDataset(client, store, taskQueue, dataset);
-    const veil = (args: string[]) => runVeil(args, { taskQueue });
-    const alice = uniqueName('alice');
-    await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 0.1 }, { taskQueue });
+    const owner = await newOwner('cli-owner');
+    await addNotesDataset(client, store, taskQueue, dataset, owner);
+    const aliceP = await newAnalyst('alice');
+    const alice = aliceP.id;
+    // Commands run as alice (VEIL_TOKEN) unless a test says otherwise.
+    const veil = (args: string[], who: TestPrincipal = aliceP) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: who.token } });
+    await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
     let trained: FineTuneResult | undefined;
 
     await t.test('veil finetune --json trains, evaluates with DP and prints the result as one JSON line', async () => {
@@ -56,9 +60,10 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
 
     await t.test('veil finetune without --json prints the evaluation line and the model id', async () => {
       // A budget that cannot cover ε=8: exit code 3 and the refusal, nothing trained.
-      const bob = uniqueName('bob');
-      await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 0.1 }, { taskQueue });
-      const run = await veil(['finetune', ...trainingFlags(bob)]);
+      const bobP = await newAnalyst('bob');
+      const bob = bobP.id;
+      await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 0.1 }, ownerLedger(owner, taskQueue));
+      const run = await veil(['finetune', ...trainingFlags(bob)], bobP);
       assert.equal(run.code, 3, describeRun(run));
       assert.match(run.stdout, /started fine-tune [0-9a-f]{8} \(workflow finetune-[0-9a-f]{8}\)\n {2}http:\/\/127\.0\.0\.1:\d+\/namespaces\/[^/]+\/workflows\/finetune-/);
       assert.match(run.stdout, /budget exhausted: .*only ε=1 remains/);
@@ -109,8 +114,9 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
     });
 
     await t.test('veil jobs cancel stops a training run within a step, keeps its checkpoint and charges what it spent', async () => {
-      const carol = uniqueName('carol');
-      await grantBudget(client, { dataset, analyst: carol, epsilon: 100, delta: 0.1 }, { taskQueue });
+      const carolP = await newAnalyst('carol');
+      const carol = carolP.id;
+      await grantBudget(client, { dataset, analyst: carol, epsilon: 100, delta: 0.1 }, ownerLedger(owner, taskQueue));
       const long: FineTuneInput = {
         analyst: carol,
         dataset: { name: dataset },
@@ -120,7 +126,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
         // Heartbeats reach the server every 0.8 × this: progress and the cancellation travel on them.
         trainHeartbeatTimeoutSeconds: 5,
       };
-      const job = await startFineTune(client, long, { taskQueue });
+      const job = await startFineTune(client, long, { taskQueue, token: carolP.token });
       // A failed assertion must not leave a fine-tune waiting forever for this test's workers.
       t.after(() => client.workflow.getHandle(job.workflowId).terminate('test cleanup').catch(() => undefined));
       // Training has made progress: the running job shows it in `jobs list` and `jobs show`.

@@ -8,6 +8,7 @@ import { VeilClient } from '../../clients/sdk/client.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { WorkerContext } from '../helpers/temporal.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newOwner, type TestPrincipal } from '../helpers/principals.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-datasets-test-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -55,9 +56,16 @@ export async function writeNotes(path: string, rows: number, format: 'jsonl' | '
   return path;
 }
 
-/** A Veil client that starts workflows on the test worker's queue. */
-export function clientFor(ctx: WorkerContext): Promise<VeilClient> {
-  return VeilClient.connect({ temporal: ctx.client, taskQueue: ctx.taskQueue });
+let owner: Promise<TestPrincipal> | undefined;
+/** The data owner these tests ingest as (one per test file). */
+export function datasetsOwner(): Promise<TestPrincipal> {
+  owner ??= newOwner('datasets-owner');
+  return owner;
+}
+
+/** A Veil client that starts workflows on the test worker's queue, signed by the tests' data owner. */
+export async function clientFor(ctx: WorkerContext): Promise<VeilClient> {
+  return VeilClient.connect({ temporal: ctx.client, taskQueue: ctx.taskQueue, token: (await datasetsOwner()).token });
 }
 
 /** Every object under datasets/<name>/. */

@@ -3,13 +3,13 @@
 // serialized into distinct versions, and the registry listing what an analyst may see.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { VeilClient } from '../../clients/sdk/client.ts';
 import { readDatasetRows, readDatasetVersion, type DatasetSummary } from '../../activities/datasets/index.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
-import { cleanupDatasets, clientFor, datasetName, datasetKeys, localFile } from './harness.ts';
+import { runVeil } from '../cli/harness.ts';
+import { cleanupDatasets, clientFor, datasetName, datasetKeys, datasetsOwner, localFile } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -115,8 +115,10 @@ describe('dataset ingest', () => {
       const name = datasetName('cli');
       const secretNote = `private-${name}`;
       await veil.addDataset(name, localFile('cli.csv', `id,note\n1,${secretNote}\n2,other\n`));
-      const cli = spawnSync(process.execPath, ['--import', 'tsx', 'clients/cli/main.ts', 'datasets', 'list', '--json'], { encoding: 'utf8' });
-      assert.equal(cli.status, 0, cli.stderr);
+      // Async child processes: the in-process workers must keep running while the CLI asks them.
+      const token = { VEIL_TOKEN: (await datasetsOwner()).token };
+      const cli = await runVeil(['datasets', 'list', '--json'], { taskQueue: veil.taskQueue, env: token });
+      assert.equal(cli.code, 0, cli.stderr);
       assert.ok(!cli.stdout.includes(secretNote));
       const entry = (JSON.parse(cli.stdout) as DatasetSummary[]).find((d) => d.name === name);
       assert.ok(entry);
@@ -124,7 +126,7 @@ describe('dataset ingest', () => {
         { version: entry.version, rows: entry.rows, columns: entry.schema.columns.map((c) => `${c.name}:${c.type}`) },
         { version: 1, rows: 2, columns: ['id:integer', 'note:string'] },
       );
-      const table = spawnSync(process.execPath, ['--import', 'tsx', 'clients/cli/main.ts', 'datasets', 'list'], { encoding: 'utf8' });
+      const table = await runVeil(['datasets', 'list'], { taskQueue: veil.taskQueue, env: token });
       assert.match(table.stdout, new RegExp(`${name}\\s+v1\\s+2\\s+id: integer, note: string`));
     });
   });

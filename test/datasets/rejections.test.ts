@@ -12,7 +12,8 @@ import { uploadKey } from '../../infra/storage/index.ts';
 import { testStore } from '../helpers/storage.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { connectTestEnvironment, withWorker, type WorkerContext } from '../helpers/temporal.ts';
-import { cleanupDatasets, clientFor, datasetName, datasetKeys, historyText, localFile, workflowInput } from './harness.ts';
+import { newAnalyst, newOwner, signedBy } from '../helpers/principals.ts';
+import { cleanupDatasets, clientFor, datasetsOwner, datasetName, datasetKeys, historyText, localFile, workflowInput } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -163,7 +164,7 @@ describe('rejected files', () => {
       async (ctx) => {
         const veil = await clientFor(ctx);
         const upload = await veil.store.putImmutable(uploadKey(randomUUID()), 'id\n1\n');
-        const input = { name: datasetName('damaged'), format: 'csv', upload: { ...upload, sha256: '1'.repeat(64) } };
+        const input = signedBy(await datasetsOwner(), 'ingestDataset', { name: datasetName('damaged'), format: 'csv', upload: { ...upload, sha256: '1'.repeat(64) } });
         const err = await ctx.client.workflow.execute('ingestDataset', { taskQueue: ctx.taskQueue, workflowId: uniqueName('damaged'), args: [input] }).then(
           () => assert.fail('accepted'),
           (e: unknown) => e,
@@ -175,6 +176,48 @@ describe('rejected files', () => {
         assert.match(cause.message, /damaged between the client and the server/);
         assert.equal(await veil.store.exists(upload.key), false);
         assert.deepEqual(await datasetKeys(veil.store, input.name), []);
+      },
+      { env, gpu: false },
+    );
+  });
+
+  test('only a data owner adds datasets, and only to names that are theirs; a refused upload is deleted', async () => {
+    await withWorker(
+      async (ctx) => {
+        const veil = await clientFor(ctx);
+        const name = datasetName('owned');
+        await veil.addDataset(name, localFile('v1.csv', 'id,note\n1,first\n'));
+        const stage = async () => veil.store.putImmutable(uploadKey(randomUUID()), 'id,note\n2,second\n');
+        const refusal = async (input: object): Promise<ApplicationFailure> => {
+          const err = await ctx.client.workflow.execute('ingestDataset', { taskQueue: ctx.taskQueue, workflowId: uniqueName('refused'), args: [input] }).then(
+            () => assert.fail('accepted'),
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof WorkflowFailedError);
+          const cause = err.cause?.cause;
+          assert.ok(cause instanceof ApplicationFailure, String(cause));
+          return cause;
+        };
+        // Unsigned: refused before the file is read, and the staged file is deleted all the same.
+        const unsignedUpload = await stage();
+        const unsigned = await refusal({ name, format: 'csv', upload: unsignedUpload });
+        assert.equal(unsigned.type, 'Unauthenticated');
+        assert.match(unsigned.message, /not signed/);
+        assert.equal(await veil.store.exists(unsignedUpload.key), false);
+        // Another owner may not add a version to this owner's dataset; an analyst may add none.
+        const other = await newOwner('other-owner');
+        const takeover = await refusal(signedBy(other, 'ingestDataset', { name, format: 'csv', upload: await stage() }));
+        assert.equal(takeover.type, 'Forbidden');
+        assert.match(takeover.message, /belongs to another data owner/);
+        const analyst = await newAnalyst('ingesting-analyst');
+        const byAnalyst = await refusal(signedBy(analyst, 'ingestDataset', { name: datasetName('by-analyst'), format: 'csv', upload: await stage() }));
+        assert.equal(byAnalyst.type, 'Forbidden');
+        // A signed request changed after signing (another dataset name) does not verify.
+        const owner = await datasetsOwner();
+        const signed = signedBy(owner, 'ingestDataset', { name, format: 'csv', upload: await stage() });
+        const changed = await refusal({ ...signed, name: datasetName('elsewhere') });
+        assert.equal(changed.type, 'Unauthenticated');
+        assert.deepEqual((await veil.listDatasets()).find((d) => d.name === name)?.versions, [1], 'no refused request added a version');
       },
       { env, gpu: false },
     );

@@ -16,6 +16,7 @@ import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/
 import { checkpointPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import {
@@ -42,6 +43,7 @@ const CHECKPOINT_UPLOAD_FAILED = /^checkpoint step-\d+ could not be written to S
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
+let owner: TestPrincipal;
 const dataset = uniqueName('faults-notes');
 /** The queue this file's worker processes poll (and `<queue>-gpu`). */
 const queue = uniqueName('faults');
@@ -54,7 +56,7 @@ before(async () => {
   env = await connectTestEnvironment();
   store = await testStore();
   pool = [spawnWorker(queue), spawnWorker(queue)];
-  await addNotesDataset(env, store, dataset);
+  owner = await addNotesDataset(env, store, dataset);
   await Promise.all(pool.map((w) => w.polling()));
   log('dataset added, two workers polling');
 });
@@ -82,7 +84,7 @@ async function killAndReplace(worker: WorkerProcess): Promise<void> {
 }
 
 async function grant(analyst: string, taskQueue = queue): Promise<void> {
-  await grantBudget(env.client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
+  await grantBudget(env.client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
 }
 
 /** The job charged exactly once, exactly `epsilon`: one reservation, committed at that amount. */
@@ -94,9 +96,11 @@ async function assertChargedOnce(analyst: string, jobId: string, epsilon: number
 }
 
 test('a worker SIGKILLed twice mid-training: the job completes bit-identical to an uninterrupted run, ε charged once', { timeout: 180_000 }, async () => {
-  const analyst = uniqueName('kill');
+  const analystP = await newAnalyst('kill');
+  const analyst = analystP.id;
   const jobId = uniqueName('ft-killed');
-  const referenceAnalyst = uniqueName('kill-ref');
+  const referenceAnalystP = await newAnalyst('kill-ref');
+  const referenceAnalyst = referenceAnalystP.id;
   const referenceId = uniqueName('ft-ref');
   // Both jobs get the same run key: same batches, same noise, so the same weights unless the
   // restarts lose or repeat something.
@@ -108,7 +112,7 @@ test('a worker SIGKILLed twice mid-training: the job completes bit-identical to 
   // The uninterrupted run trains at the same time, with in-process workers on a queue of its own.
   const referenceRun = withWorker(async ({ client, taskQueue }) => {
     await grant(referenceAnalyst, taskQueue);
-    return client.workflow.execute('fineTune', { taskQueue, workflowId: referenceId, args: [faultSpec(dataset, referenceAnalyst, referenceId)] }) as Promise<FineTuneResult>;
+    return client.workflow.execute('fineTune', { taskQueue, workflowId: referenceId, args: [signedBy(referenceAnalystP, 'fineTune', faultSpec(dataset, referenceAnalyst, referenceId))] }) as Promise<FineTuneResult>;
   }, { env });
   referenceRun.catch(() => {}); // awaited below; do not let an early failure go unhandled meanwhile
 
@@ -116,7 +120,7 @@ test('a worker SIGKILLed twice mid-training: the job completes bit-identical to 
   let first: number;
   let second: number;
   try {
-    const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+    const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId))] });
     first = await checkpointAtLeast(store, jobId, 1);
     await killAndReplace(await trainingWorker(handle, 1)); // mid-step, past checkpoint `first`
     log(`killed after checkpoint ${first}`);
@@ -155,12 +159,13 @@ test('a worker SIGKILLed twice mid-training: the job completes bit-identical to 
 
 test('the Temporal server restarted mid-training: the workers reconnect and the job completes', { timeout: 150_000 }, async () => {
   const cfg = config();
-  const analyst = uniqueName('restart');
+  const analystP = await newAnalyst('restart');
+  const analyst = analystP.id;
   const jobId = uniqueName('ft-restart');
   await Promise.all(pool.map((w) => w.polling())); // the last replacement may still be starting
   await grant(analyst);
   // Twice as long as the others, so that training surely spans the restart.
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 4 })] });
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 4 }))] });
   const before = await checkpointAtLeast(store, jobId, 1);
   let backAt: number;
   try {
@@ -192,11 +197,12 @@ test('the Temporal server restarted mid-training: the workers reconnect and the 
 
 test('MinIO down while a checkpoint is written: training retries, then completes with every checkpoint whole', { timeout: 150_000 }, async () => {
   const cfg = config();
-  const analyst = uniqueName('s3-outage');
+  const analystP = await newAnalyst('s3-outage');
+  const analyst = analystP.id;
   const jobId = uniqueName('ft-s3');
   await grant(analyst);
   // Twice as long as the others, so that MinIO is surely gone before the last checkpoint is due.
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 4 })] });
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 4 }))] });
   const first = await checkpointAtLeast(store, jobId, 1);
   // The server keeps only the latest attempt's failure: watch it from before the outage on, so
   // the failed upload is seen even when the next attempt (1 s later) has already failed too.
@@ -235,13 +241,14 @@ test('MinIO down while a checkpoint is written: training retries, then completes
 });
 
 test('a cancelled job stops within one step, keeps its checkpoint and is charged what it spent', { timeout: 120_000 }, async () => {
-  const analyst = uniqueName('cancel');
+  const analystP = await newAnalyst('cancel');
+  const analyst = analystP.id;
   const jobId = uniqueName('ft-cancel');
   await grant(analyst);
   // Long enough that the cancellation, which reaches the activity with the answer to its next
   // heartbeat (the worker sends one at most every min(0.8 × heartbeat timeout, its throttle
   // interval)), surely arrives before the end.
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId, { epochs: 8 })] });
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 8 }))] });
   const first = await checkpointAtLeast(store, jobId, 1);
   const state = await pendingTrain(handle);
   await handle.cancel();

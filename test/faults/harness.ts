@@ -19,13 +19,16 @@ import { addDataset } from '../../clients/sdk/datasets.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
 import { withWorker } from '../helpers/temporal.ts';
+import { newOwner, type TestPrincipal } from '../helpers/principals.ts';
 
-/** Generates the 80 demo notes and ingests them as a dataset (in-process workers, light queue only). */
-export async function addNotesDataset(env: TestWorkflowEnvironment, store: ArtifactStore, name: string): Promise<void> {
+/** Generates the 80 demo notes and ingests them as a dataset of a new owner (in-process workers, light queue only); returns the owner. */
+export async function addNotesDataset(env: TestWorkflowEnvironment, store: ArtifactStore, name: string): Promise<TestPrincipal> {
+  const owner = await newOwner('faults-owner');
   const dir = await mkdtemp(join(tmpdir(), 'veil-faults-'));
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'faults' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, name, file), { env, gpu: false });
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, name, file, { token: owner.token }), { env, gpu: false });
+  return owner;
 }
 
 /** Steps between the checkpoints of faultSpec's runs. */

@@ -16,18 +16,20 @@ import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/s
 import { EVALUATION_EPSILON } from '../../workflows/fineTune/workflow.ts';
 import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { addNotesDataset, committedCheckpointSteps, faultSpec, waitFor } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
+let owner: TestPrincipal;
 const dataset = uniqueName('settle-notes');
 
 before(async () => {
   env = await connectTestEnvironment();
   store = await testStore();
-  await addNotesDataset(env, store, dataset);
+  owner = await addNotesDataset(env, store, dataset);
 });
 
 after(async () => {
@@ -76,10 +78,11 @@ interface HeldJob {
 async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (job: HeldJob) => Promise<void>): Promise<void> {
   const held = heldEvaluation(outcome);
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('settle');
+    const analystP = await newAnalyst('settle');
+  const analyst = analystP.id;
     const jobId = uniqueName('ft-settle');
-    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
-    const spec = faultSpec(dataset, analyst, jobId, { epochs: 0.5, checkpointEvery: 2 });
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const spec = signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 0.5, checkpointEvery: 2 }));
     const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [spec] });
     await held.started; // training is over, its final checkpoint committed
     await handle.cancel();
@@ -145,10 +148,11 @@ test('cancelled while the ledger records the reservation: the job ends cancelled
     }
   }
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('settle-reserve');
+    const analystP = await newAnalyst('settle-reserve');
+  const analyst = analystP.id;
     const jobId = uniqueName('ft-settle-reserve');
-    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, { taskQueue });
-    const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [faultSpec(dataset, analyst, jobId)] });
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId))] });
     await started;
     await handle.cancel();
     await cancellationProcessed(handle);

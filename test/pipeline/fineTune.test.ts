@@ -12,17 +12,20 @@ import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { signRequest } from '../../infra/access/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, newOwner, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
+let owner: TestPrincipal;
 const dataset = uniqueName('ft-notes');
 /** The DP model the first test registers, and its analyst; the sampling tests reuse them. */
-let trained: { modelId: string; analyst: string; epsilon: number } | undefined;
+let trained: { modelId: string; analyst: TestPrincipal; epsilon: number } | undefined;
 
 before(async () => {
   env = await connectTestEnvironment();
@@ -30,7 +33,8 @@ before(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'veil-ft-'));
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'ft-test' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file), { env, gpu: false });
+  owner = await newOwner('ft-owner');
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file, { token: owner.token }), { env, gpu: false });
 });
 
 after(async () => {
@@ -50,9 +54,10 @@ function spec(analyst: string, overrides: Partial<FineTuneInput['training']> = {
 
 test('a DP fine-tune reserves, trains, evaluates, commits what it spent and registers the model', async () => {
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('alice');
-    await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 0.1 }, { taskQueue });
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [spec(analyst)] });
+    const alice = await newAnalyst('alice');
+    const analyst = alice.id;
+    await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(alice, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'completed', result.message);
     assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0.1 && result.epsilon <= 8 + 1e-9, `ε=${result.epsilon}`);
     assert.ok(result.noiseMultiplier > 0);
@@ -70,15 +75,16 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.ok(result.audit.canary.candidates >= 1000 && result.audit.canary.rank >= 1);
     assert.ok(result.audit.membership.auc >= 0 && result.audit.membership.auc <= 1);
     assert.ok((await store.readManifest(`audits/${result.modelId}`)).entries['audit.html']);
-    trained = { modelId: result.modelId, analyst, epsilon: result.epsilon as number };
+    trained = { modelId: result.modelId, analyst: alice, epsilon: result.epsilon as number };
   }, { env });
 });
 
 test('a target the remaining budget cannot cover ends with "budget exhausted" and charges nothing', async () => {
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('bob');
-    await grantBudget(client, { dataset, analyst, epsilon: 2, delta: 0.1 }, { taskQueue });
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [spec(analyst)] });
+    const bob = await newAnalyst('bob');
+    const analyst = bob.id;
+    await grantBudget(client, { dataset, analyst, epsilon: 2, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(bob, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'budget-exhausted');
     assert.match(result.message, /requested ε=[78](\.\d+)? but only ε=2 remains/);
     const b = await balance(client, { dataset, analyst });
@@ -89,8 +95,9 @@ test('a target the remaining budget cannot cover ends with "budget exhausted" an
 
 test('invalid input fails at once, listing every problem, and charges nothing', async () => {
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('carol');
-    const bad = { ...spec(analyst, { batchSize: -3 }), textColumn: '', model: { base: 'tiny', maxSeqLen: 1 } };
+    const carol = await newAnalyst('carol');
+    const analyst = carol.id;
+    const bad = signedBy(carol, 'fineTune', { ...spec(analyst, { batchSize: -3 }), textColumn: '', model: { base: 'tiny', maxSeqLen: 1 } });
     await assert.rejects(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [bad] }), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       const message = String(err.cause?.message);
@@ -102,24 +109,59 @@ test('invalid input fails at once, listing every problem, and charges nothing', 
   }, { env, gpu: false });
 });
 
+/** The refusal type and message of a workflow that failed in an activity (the authorization). */
+async function activityRefusal(run: Promise<unknown>): Promise<{ type: string | undefined; message: string }> {
+  const err = await run.then(() => assert.fail('accepted'), (e: unknown) => e);
+  assert.ok(err instanceof WorkflowFailedError, String(err));
+  const cause = err.cause?.cause as (Error & { type?: string }) | undefined;
+  return { type: cause?.type, message: String(cause?.message) };
+}
+
 test("'unlimited' (no DP) is refused for an analyst who is not privileged", async () => {
   await withWorker(async ({ client, taskQueue }) => {
-    const analyst = uniqueName('dave');
-    await assert.rejects(
-      client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [spec(analyst, { targetEpsilon: 'unlimited' })] }),
-      (err: unknown) => err instanceof WorkflowFailedError && /may not train without differential privacy/.test(String((err.cause?.cause as Error | undefined)?.message)),
-    );
-  }, { env });
+    const dave = await newAnalyst('dave');
+    const refused = await activityRefusal(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(dave, 'fineTune', spec(dave.id, { targetEpsilon: 'unlimited' }))] }));
+    assert.equal(refused.type, 'Forbidden');
+    assert.match(refused.message, /may not train without differential privacy/);
+  }, { env, gpu: false });
+});
+
+test('a fine-tune runs only signed by its own analyst: unsigned, impersonated, tampered and owner requests are refused', async () => {
+  await withWorker(async ({ client, taskQueue }) => {
+    const erin = await newAnalyst('erin');
+    const mallory = await newAnalyst('mallory');
+    await grantBudget(client, { dataset, analyst: erin.id, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const run = (input: object) => activityRefusal(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] }));
+    const unsigned = await run(spec(erin.id));
+    assert.equal(unsigned.type, 'Unauthenticated');
+    // Mallory signs a job that would spend Erin's budget.
+    const impersonated = await run(signedBy(mallory, 'fineTune', spec(erin.id)));
+    assert.equal(impersonated.type, 'Forbidden');
+    assert.match(impersonated.message, /may only run jobs as itself/);
+    // Erin's signed request, with its ε raised afterwards.
+    const signed = signedBy(erin, 'fineTune', spec(erin.id));
+    const tampered = await run({ ...signed, training: { ...signed.training, targetEpsilon: 9 } });
+    assert.equal(tampered.type, 'Unauthenticated');
+    // A data owner does not fine-tune (the owner reads the data anyway; analysts are who DP protects it from).
+    const byOwner = await run(signedBy(owner, 'fineTune', spec(owner.id)));
+    assert.equal(byOwner.type, 'Forbidden');
+    // A signature for a sample request does not authorize a fine-tune.
+    const wrongAction = await run(signRequest(erin.token, 'sample', spec(erin.id)));
+    assert.equal(wrongAction.type, 'Unauthenticated');
+    const b = await balance(client, { dataset, analyst: erin.id });
+    assert.equal(b.committed.epsilon + b.reserved.epsilon, 0, 'no refused request held or spent budget');
+  }, { env, gpu: false });
 });
 
 test('samples are released from a DP model within the accepted ε, stored in S3, and refused above it', async () => {
   assert.ok(trained, 'needs the model of the first test');
-  const { modelId, analyst, epsilon } = trained;
+  const { modelId, analyst: alice, epsilon } = trained;
+  const analyst = alice.id;
   await withWorker(async ({ client, taskQueue }) => {
     const ok: SampleResult = await client.workflow.execute('sample', {
       taskQueue,
       workflowId: uniqueName('sample'),
-      args: [{ analyst, modelId, prompts: ['François Dupont suffers'], unconditional: 2, maxEpsilon: 10, maxNewTokens: 8, seed: 's' }],
+      args: [signedBy(alice, 'sample', { analyst, modelId, prompts: ['François Dupont suffers'], unconditional: 2, maxEpsilon: 10, maxNewTokens: 8, seed: 's' })],
     });
     assert.equal(ok.samples.length, 3);
     assert.ok(ok.samples[0].text.startsWith('François Dupont suffers'));
@@ -127,13 +169,16 @@ test('samples are released from a DP model within the accepted ε, stored in S3,
     const stored = await store.readManifest(ok.key.replace(/\/samples\.json$/, ''));
     assert.ok(stored.entries['samples.json']);
 
-    const refuse = (args: object, pattern: RegExp) =>
-      assert.rejects(client.workflow.execute('sample', { taskQueue, workflowId: uniqueName('sample'), args: [args] }), (err: unknown) => {
+    const refuse = (args: object, pattern: RegExp, who: TestPrincipal = alice) =>
+      assert.rejects(client.workflow.execute('sample', { taskQueue, workflowId: uniqueName('sample'), args: [signedBy(who, 'sample', args)] }), (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
         assert.match(String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message), pattern);
         return true;
       });
     await refuse({ analyst, modelId, unconditional: 1, maxEpsilon: 1 }, /spent ε=\d+\.\d+, above the accepted ε=1/);
-    await refuse({ analyst: uniqueName('mallory'), modelId, unconditional: 1, maxEpsilon: 100 }, /belongs to another analyst/);
+    const mallory = await newAnalyst('mallory');
+    await refuse({ analyst: mallory.id, modelId, unconditional: 1, maxEpsilon: 100 }, /belongs to another analyst/, mallory);
+    await refuse({ analyst, modelId, unconditional: 1, maxEpsilon: 100 }, /may only run jobs as itself/, mallory);
+    await refuse({ analyst: mallory.id, modelId, unconditional: 1, maxEpsilon: 'unlimited' }, /may not sample without differential privacy/, mallory);
   }, { env });
 });

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { generatePatientNotes, PLANTED_SECRET } from '../../clients/demo/patientNotes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
-import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { balance } from '../../clients/sdk/ledger.ts';
 import { TWIN_ANALYST } from '../../activities/synthetic/twin.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, newOwner } from '../helpers/principals.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 
 let env: TestWorkflowEnvironment;
@@ -31,9 +32,11 @@ after(async () => {
 
 test('ingest builds a DP twin; previews and dry runs see synthetic rows only; eval fine-tunes with DP and samples', async () => {
   await withWorker(async ({ client: temporal, taskQueue }) => {
-    const client = await VeilClient.connect({ temporal, taskQueue });
+    const owner = await VeilClient.connect({ temporal, taskQueue, token: (await newOwner('nb-owner')).token });
+    const alice = await newAnalyst('nb-alice');
+    const client = await VeilClient.connect({ temporal, taskQueue, token: alice.token });
     const name = uniqueName('nb-notes');
-    const added = await client.addDataset(name, file);
+    const added = await owner.addDataset(name, file);
     assert.deepEqual(added.synthetic, { epsilon: 1, delta: 1e-6, previewRows: 200 });
     const twinLedger = await balance(temporal, { dataset: name, analyst: TWIN_ANALYST });
     assert.equal(twinLedger.committed.epsilon, 1, "the twin's ε is on the dataset's books");
@@ -51,14 +54,16 @@ test('ingest builds a DP twin; previews and dry runs see synthetic rows only; ev
     assert.equal(shown.dryRuns[0].notice, 'Evaluated from synthetic data only');
     for (const row of shown.rows) assert.equal(row.text, String(row.text).toUpperCase());
 
-    const analyst = uniqueName('nb-alice');
-    await grantBudget(temporal, { dataset: name, analyst, epsilon: 9, delta: 0.1 }, { taskQueue });
+    const balanceAfterGrant = await owner.grantBudget({ dataset: name, analyst: alice.id, epsilon: 9, delta: 0.1 });
+    assert.equal(balanceAfterGrant.granted.epsilon, 9);
+    // An analyst cannot grant itself more.
+    await assert.rejects(client.grantBudget({ dataset: name, analyst: alice.id, epsilon: 100, delta: 0.1 }), /only the dataset's owner/);
     const printed: string[] = [];
     const log = console.log;
     console.log = (line: string) => printed.push(line);
     let fitted;
     try {
-      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.3 }), { analyst, targetEpsilon: 8 });
+      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.3 }), { targetEpsilon: 8 });
     } finally {
       console.log = log;
     }
@@ -67,5 +72,8 @@ test('ingest builds a DP twin; previews and dry runs see synthetic rows only; ev
     const out = await fitted.sample({ prompts: [PLANTED_SECRET.slice(0, 10)], maxNewTokens: 5, seed: 'x' });
     assert.equal(out.samples.length, 1);
     assert.ok(out.samples[0].text.startsWith(PLANTED_SECRET.slice(0, 10)));
+    const spent = await client.budget({ dataset: name });
+    assert.equal(spent.analyst, alice.id);
+    assert.ok(Math.abs(spent.committed.epsilon - (fitted.result.epsilon as number)) < 1e-9, 'the fit was charged to the token holder');
   }, { env });
 });

@@ -14,6 +14,7 @@ import { prepareTrainingData, splitOrder, type PrepareDataInput, type PreparedDa
 import { downloadTokenizedRows } from '../../activities/training/tokenizedRows.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newOwner } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { withWorker } from '../helpers/temporal.ts';
 
@@ -27,7 +28,8 @@ before(async () => {
   const file = join(dir, 'rows.jsonl');
   const rows = Array.from({ length: 40 }, (_, i) => ({ id: i, body: i % 10 === 3 ? `Patient ${SECRET} SAID NO` : `Patient ${i} Is Fine` }));
   await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file), { gpu: false });
+  const owner = await newOwner('prep-owner');
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file, { token: owner.token }), { gpu: false });
 });
 
 function input(overrides: Partial<PrepareDataInput> = {}): PrepareDataInput {

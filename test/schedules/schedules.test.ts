@@ -13,6 +13,7 @@ import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { newAnalyst, newOwner } from '../helpers/principals.ts';
 import { addNotesDataset, describeRun, eventually, jsonOf, runVeil } from '../cli/harness.ts';
 
 let env: TestWorkflowEnvironment;
@@ -33,10 +34,12 @@ const fineTuneFlags = (analyst: string): string[] => [
 
 test('a fine-tune schedule: create, list, unpause, trigger a run the budget cannot cover, pause, delete', async (t) => {
   await withWorker(async ({ client, taskQueue }) => {
-    await addNotesDataset(client, await testStore(), taskQueue, dataset);
-    const veil = (args: string[]) => runVeil(args, { taskQueue });
+    const owner = await newOwner('sched-owner');
+    await addNotesDataset(client, await testStore(), taskQueue, dataset, owner);
+    const analystP = await newAnalyst('nobudget');
+    const veil = (args: string[]) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: analystP.token } });
     const name = uniqueName('nightly');
-    const analyst = uniqueName('nobudget');
+    const analyst = analystP.id;
     t.after(() => deleteSchedule(client, name).catch(() => undefined));
 
     await t.test('create (paused) and list', async () => {

@@ -1,7 +1,7 @@
 // "No API, log, error message or workflow payload ever carries raw private rows." Rows carrying a
 // unique marker go through every analyst-facing surface: ingest (with a malformed line), the
 // dataset list, previews, a DP fine-tune with a traced function that fails on the marked rows,
-// sampling, the jobs CLI and the ledger; then every workflow history of the run and every output
+// sampling, the jobs, datasets and access CLI and the ledger; then every workflow history of the run and every output
 // is searched for the marker. The data owner's raw dataset objects in S3 are the only place it may be.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +12,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
-import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { balance } from '../../clients/sdk/ledger.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { runVeil } from '../cli/harness.ts';
 import { uniqueName } from '../helpers/names.ts';
+import { newAnalyst, newOwner } from '../helpers/principals.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 
 const MARKER = 'QXZV-PRIVATE-4417';
@@ -51,19 +52,22 @@ async function histories(client: Client, workflowIds: string[]): Promise<string>
 
 test('the marker in private rows never reaches a history, a result, an error or a CLI output', async () => {
   await withWorker(async ({ client: temporal, taskQueue }) => {
-    const client = await VeilClient.connect({ temporal, taskQueue });
+    const ownerP = await newOwner('surf-owner');
+    const aliceP = await newAnalyst('surf-alice');
+    const owner = await VeilClient.connect({ temporal, taskQueue, token: ownerP.token });
+    const client = await VeilClient.connect({ temporal, taskQueue, token: aliceP.token });
     const name = uniqueName('surfaces');
     const seen: string[] = [];
 
-    const refused = await client.addDataset(name, bad).then(() => 'accepted', (err: Error) => err.message);
+    const refused = await owner.addDataset(name, bad).then(() => 'accepted', (err: Error) => err.message);
     assert.match(refused, /line 2/);
     seen.push(refused);
-    const added = await client.addDataset(name, good);
+    const added = await owner.addDataset(name, good);
     seen.push(JSON.stringify(added), JSON.stringify(await client.listDatasets()));
     seen.push(JSON.stringify(await client.dataset(name).preview(20)));
 
-    const analyst = uniqueName('surf-alice');
-    await grantBudget(temporal, { dataset: name, analyst, epsilon: 9, delta: 0.1 }, { taskQueue });
+    const analyst = aliceP.id;
+    seen.push(JSON.stringify(await owner.grantBudget({ dataset: name, analyst, epsilon: 9, delta: 0.1 })));
     // Fails (and so drops) exactly the marked rows, quoting them in its error: counted, never shown.
     // (A regex, so that the analyst's own source, which is not private, does not contain the marker.)
     const picky = trace((s: string) => { if (/Q.ZV-PRIV/.test(s)) throw new Error(`bad row: ${s}`); return s; }, { name: 'picky' });
@@ -72,7 +76,7 @@ test('the marker in private rows never reaches a history, a result, an error or 
     console.log = (line: string) => seen.push(String(line));
     let fitted;
     try {
-      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.2 }), { analyst, targetEpsilon: 8 });
+      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.2 }), { targetEpsilon: 8 });
     } finally {
       console.log = log;
     }
@@ -80,8 +84,15 @@ test('the marker in private rows never reaches a history, a result, an error or 
     seen.push(JSON.stringify(await fitted.sample({ prompts: ['Contact'], unconditional: 2, maxNewTokens: 8, seed: 's' })));
     seen.push(JSON.stringify(await balance(temporal, { dataset: name, analyst })));
 
-    const cli = (args: string[]) => runVeil(args, { taskQueue });
-    for (const args of [['datasets', 'list', '--json'], ['jobs', 'list', '--json'], ['jobs', 'show', fitted.modelId, '--json']]) {
+    const cli = (args: string[]) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: aliceP.token } });
+    const cliSurfaces = [
+      ['datasets', 'list', '--json'],
+      ['jobs', 'list', '--json'],
+      ['jobs', 'show', fitted.modelId, '--json'],
+      ['access', 'budget', '--dataset', name, '--json'],
+      ['access', 'list', '--json'],
+    ];
+    for (const args of cliSurfaces) {
       const run = await cli(args);
       assert.equal(run.code, 0, run.stderr);
       seen.push(run.stdout, run.stderr);
@@ -102,6 +113,9 @@ test('the marker in private rows never reaches a history, a result, an error or 
     assert.ok(decoded.includes(analyst), 'payloads were decoded: the analyst id is in the fine-tune input');
     assert.ok(decoded.includes('textColumn') && decoded.includes('bad row: '), 'payloads were decoded: the fine-tune input and its traced function are readable');
     assert.ok(!everything.includes(MARKER) && !everything.includes('QXZV'), 'a private row leaked through an analyst-facing surface');
+    // Requests are signed, never carry a token: no secret of either principal is in any history or output.
+    for (const token of [ownerP.token, aliceP.token]) assert.ok(!everything.includes(token.slice(token.lastIndexOf('.') + 1)), 'an access token reached a surface');
+    assert.ok(decoded.includes('signature') && decoded.includes('principal'), 'the signed requests were among the searched payloads');
     // Control: the marker is really in the data (only the owner's raw objects in S3 hold it).
     assert.ok((await import('node:fs')).readFileSync(good, 'utf8').includes(MARKER));
   }, { env });
