@@ -4,6 +4,8 @@ import { authorize, verifyServiceRequest } from './access/authorize.ts';
 import { auditActivities } from './audit/index.ts';
 import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
+import { readCatalog } from './datasets/catalog.ts';
+import { presignUpload } from './datasets/presign.ts';
 import { registerModel } from './models/registry.ts';
 import { generateSamples } from './sampling/generate.ts';
 import { checkRelease } from './sampling/release.ts';
@@ -16,6 +18,8 @@ export function lightActivities() {
     authorize,
     verifyServiceRequest,
     ...datasetActivities(),
+    readCatalog,
+    presignUpload,
     ...trainingLightActivities(),
     planPrivacy,
     reserveBudget,

@@ -42,7 +42,7 @@ function authOf(request: Record<string, unknown>): RequestAuth {
 
 async function factsFor(action: Action, request: Record<string, unknown>, principal: Principal): Promise<AccessFacts> {
   const store = await sharedStore();
-  if (action === 'ingestDataset' && typeof request.name === 'string') {
+  if ((action === 'ingestDataset' || action === 'upload') && typeof request.name === 'string') {
     // The claim is the ownership record: a new dataset name becomes the ingesting owner's here.
     const owner = principal.role === 'owner' ? await claimDatasetOwner(store, request.name, principal.id) : await datasetOwner(store, request.name);
     return { datasetOwner: owner };

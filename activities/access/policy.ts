@@ -4,7 +4,7 @@
 import type { Principal } from '../../infra/access/index.ts';
 
 /** Every action a signed request can ask for; the name is part of what is signed. */
-export const ACTIONS = ['fineTune', 'sample', 'ingestDataset', 'grant', 'catalog'] as const;
+export const ACTIONS = ['fineTune', 'sample', 'ingestDataset', 'upload', 'grant', 'catalog'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** What the rules need to know besides the principal (read from S3 by the activity). */
@@ -30,7 +30,7 @@ function targetEpsilonOf(request: Record<string, unknown>): unknown {
 
 /**
  * The rules:
- * - owners ingest datasets (a new name becomes theirs; a name another owner holds is refused) and
+ * - owners upload and ingest datasets (a new name becomes theirs; a name another owner holds is refused) and
  *   set analysts' budgets on the datasets they own;
  * - analysts fine-tune and sample, only as themselves, and only privileged analysts without DP;
  * - any active principal may list datasets and read their synthetic previews.
@@ -41,6 +41,7 @@ export function decide(principal: Principal, action: Action, request: Record<str
   switch (action) {
     case 'catalog':
       return null;
+    case 'upload':
     case 'ingestDataset': {
       if (principal.role !== 'owner') return refuse(`${who} may not add datasets: only data owners may`);
       if (facts.datasetOwner !== undefined && facts.datasetOwner !== principal.id) {

@@ -60,6 +60,8 @@ export function datasetActivities(getStore: () => Promise<ArtifactStore> = share
 
     /** Deletes the raw file staged for an ingest: raw rows do not linger in S3 once ingested. */
     async deleteStagedUpload(input: { key: string }): Promise<void> {
+      // Only staging objects: whatever a workflow input says, nothing else is deleted here.
+      if (!/^uploads\/[A-Za-z0-9-]{8,64}$/.test(input.key)) throw ApplicationFailure.nonRetryable(`not a staged upload: ${input.key}`, 'InvalidInput');
       const store = await getStore();
       await store.delete(input.key);
     },

@@ -27,6 +27,9 @@ export const datasetSchemaSchema = z.object({ columns: z.array(columnSchema).min
 export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
 
 /** A raw file staged in S3 by the client, with the digest the client computed while uploading. */
+/** How long a presigned upload URL is good for (the staged object is deleted an hour after). */
+export const UPLOAD_URL_SECONDS = 3600;
+
 export const stagedUploadSchema = z.object({
   key: z.string().regex(/^uploads\/[A-Za-z0-9-]{8,64}$/, 'an upload key is uploads/<id>'),
   size: z.number().int().nonnegative(),

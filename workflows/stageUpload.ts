@@ -1,0 +1,40 @@
+// stageUpload: a data owner asks where to send a file; the answer is a presigned PUT URL for a
+// fresh uploads/<uuid> key (one hour). The ingest workflow deletes the staged object once it has
+// read it; a child timer deletes it anyway after the URL has expired, so an upload whose ingest
+// never started does not leave raw rows behind.
+import { ParentClosePolicy, proxyActivities, sleep, startChild } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { LightActivities } from '../activities/index.ts';
+import type { PresignedUpload } from '../activities/datasets/presign.ts';
+import { UPLOAD_URL_SECONDS } from '../activities/datasets/spec.ts';
+import { ACCESS_REFUSALS, parseInput, requestAuthSchema } from './validation.ts';
+
+/** Left for the client to start the ingest after its URL expires, before the staged file goes. */
+const GRACE_AFTER_EXPIRY = '1 hour';
+
+export const stageUploadInputSchema = z.object({ name: z.string().min(1).max(63), auth: requestAuthSchema.optional() });
+
+const { authorize, presignUpload, deleteStagedUpload } = proxyActivities<LightActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 25, nonRetryableErrorTypes: [...ACCESS_REFUSALS, 'InvalidInput'] },
+});
+
+export async function stageUpload(input: unknown): Promise<PresignedUpload> {
+  parseInput('stageUpload', stageUploadInputSchema, input);
+  // Upload rights are ingest rights: only the dataset's owner (a new name becomes theirs).
+  await authorize({ action: 'upload', request: input });
+  const upload = await presignUpload();
+  await startChild(expireStagedUpload, {
+    args: [{ key: upload.key }],
+    workflowId: `expire-${upload.key.replace('/', '-')}`,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  return upload;
+}
+
+/** Deletes a staged upload after its URL has expired (a no-op when the ingest already deleted it). */
+export async function expireStagedUpload(input: { key: string }): Promise<void> {
+  await sleep(UPLOAD_URL_SECONDS * 1000);
+  await sleep(GRACE_AFTER_EXPIRY);
+  await deleteStagedUpload({ key: input.key });
+}
