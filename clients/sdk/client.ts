@@ -1,11 +1,12 @@
-// VeilClient: the TypeScript entry point to Veil for data owners and analysts. One object holds
-// the connections (Temporal, S3); each area of Veil adds its methods here and keeps its logic in
-// its own module next to this one (datasets.ts, ledger.ts, …).
+// VeilClient: the TypeScript entry point to Veil for data owners and analysts. It holds a Temporal
+// connection and the caller's token, nothing else: every read and every job goes through Veil's
+// workers, signed, so no client ever needs the object store's credentials. Each area of Veil adds
+// its methods here and keeps its logic in its own module next to this one (datasets.ts, ledger.ts, …).
 import type { Client } from '@temporalio/client';
 import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
 import { temporalClient } from '../../infra/temporal.ts';
-import { ArtifactStore } from '../../infra/storage/index.ts';
-import { listDatasets, type DatasetSummary } from '../../activities/datasets/registry.ts';
+import type { DatasetSummary } from '../../activities/datasets/registry.ts';
+import * as catalog from './catalog.ts';
 import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './datasets.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
@@ -33,7 +34,6 @@ export class VeilClient {
   private constructor(
     /** The underlying Temporal client, for what this class does not wrap yet. */
     readonly temporal: Client,
-    readonly store: ArtifactStore,
     readonly taskQueue: string,
     private readonly ownsTemporal: boolean,
     private readonly token: string,
@@ -41,12 +41,11 @@ export class VeilClient {
 
   static async connect(options: VeilClientOptions = {}): Promise<VeilClient> {
     const cfg = options.config ?? config();
-    const store = await ArtifactStore.fromConfig(cfg);
     const token = options.token ?? process.env.VEIL_TOKEN;
     if (!token) throw new AccessTokenError('no access token: pass VeilClient.connect({ token }) or set VEIL_TOKEN (`veil access add` prints one)');
     parseToken(token); // a malformed token fails here, not on the server
     const temporal = options.temporal ?? (await temporalClient(cfg));
-    return new VeilClient(temporal, store, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined, token);
+    return new VeilClient(temporal, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined, token);
   }
 
   /** Whose token this client signs with. */
@@ -54,9 +53,13 @@ export class VeilClient {
     return parseToken(this.token).principal;
   }
 
+  private get catalog(): catalog.CatalogConnection {
+    return { temporal: this.temporal, taskQueue: this.taskQueue, token: this.token };
+  }
+
   /** Every dataset with its latest version, row count and schema (never its rows). */
   listDatasets(): Promise<DatasetSummary[]> {
-    return listDatasets(this.store);
+    return catalog.listDatasets(this.catalog);
   }
 
   /**
@@ -65,7 +68,7 @@ export class VeilClient {
    * Rejects with DatasetIngestError (exitCode 3) when the file is invalid; nothing is kept then.
    */
   addDataset(name: string, file: string, options: Omit<AddDatasetOptions, 'token'> = {}): Promise<AddDatasetResult> {
-    return addDataset(this.temporal, this.store, this.taskQueue, name, file, { ...options, token: this.token });
+    return addDataset(this.temporal, this.taskQueue, name, file, { ...options, token: this.token });
   }
 
   /** Data owners: sets (raises or lowers) an analyst's (ε, δ) budget on a dataset you own. */
@@ -143,7 +146,7 @@ export class VeilClient {
 
   /** A lazy reference to a dataset (the latest version unless one is given). */
   dataset(name: string, version?: number): DatasetRef {
-    return new DatasetRef(this.store, name, version);
+    return new DatasetRef(this.catalog, name, version);
   }
 
   /**

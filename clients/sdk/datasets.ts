@@ -1,14 +1,15 @@
-// The client side of the dataset registry. Adding a dataset streams the local file to a staging
-// object in S3 (hashing it on the way) and starts the ingestDataset workflow with the object's key
-// and digest: the rows themselves never travel through Temporal.
-import { createReadStream } from 'node:fs';
+// The client side of the dataset registry. Adding a dataset asks the workers for a presigned upload
+// URL (workflow stageUpload), streams the local file there (hashing it on the way) and starts the
+// ingestDataset workflow with the staged object's key and digest: the rows never travel through
+// Temporal, and the client needs no S3 credentials.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { uploadKey, type ArtifactStore } from '../../infra/storage/index.ts';
 import { signRequest } from '../../infra/access/index.ts';
+import type { PresignedUpload } from '../../activities/datasets/presign.ts';
+import { putFile } from './upload.ts';
 import {
   DATASET_FORMATS,
   DATASET_VALIDATION_ERROR,
@@ -68,7 +69,6 @@ async function checkArguments(name: string, file: string, format: DatasetFormat 
 /** Uploads `file` and ingests it as the next version of dataset `name`; resolves once it is committed. */
 export async function addDataset(
   temporal: Client,
-  store: ArtifactStore,
   taskQueue: string,
   name: string,
   file: string,
@@ -76,17 +76,19 @@ export async function addDataset(
 ): Promise<AddDatasetResult> {
   const format = await checkArguments(name, file, options.format);
   const id = randomUUID();
-  const staged = await store.putImmutable(uploadKey(id), createReadStream(file));
-  const input: IngestDatasetInput = signRequest(options.token, 'ingestDataset', { name, format, upload: { key: staged.key, size: staged.size, sha256: staged.sha256 } });
-  const workflowId = `ingest-dataset-${name}-${id.slice(0, 8)}`;
-  let handle;
+  let target: PresignedUpload;
   try {
-    handle = await temporal.workflow.start<typeof ingestDataset>('ingestDataset', { taskQueue, workflowId, args: [input] });
+    target = await temporal.workflow.execute('stageUpload', { taskQueue, workflowId: `stage-upload-${name}-${id.slice(0, 8)}`, args: [signRequest(options.token, 'upload', { name })] });
   } catch (err) {
-    // No workflow will delete the raw file: do it here.
-    await store.delete(staged.key).catch(() => {});
+    const cause = applicationCause(err);
+    if (cause?.type === 'Unauthenticated' || cause?.type === 'Forbidden') throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, undefined, cause.type);
     throw err;
   }
+  // If anything fails from here on, stageUpload's timer deletes the staged file.
+  const sent = await putFile(target.url, file);
+  const input: IngestDatasetInput = signRequest(options.token, 'ingestDataset', { name, format, upload: { key: target.key, size: sent.size, sha256: sent.sha256 } });
+  const workflowId = `ingest-dataset-${name}-${id.slice(0, 8)}`;
+  const handle = await temporal.workflow.start<typeof ingestDataset>('ingestDataset', { taskQueue, workflowId, args: [input] });
   options.onStarted?.(workflowId);
   try {
     return { workflowId, ...(await handle.result()) };

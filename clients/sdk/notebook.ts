@@ -10,11 +10,9 @@
 //   await fitted.sample({ prompts: ['The patient'], maxNewTokens: 20 });
 import { dryRun, type DryRunReport, type TracedFunction } from '../../engine/sandbox/index.ts';
 import { markSynthetic, SYNTHETIC_NOTICE } from '../../engine/synthetic/index.ts';
-import { readSyntheticPreview } from '../../activities/synthetic/twin.ts';
-import { readDatasetVersion } from '../../activities/datasets/registry.ts';
+import { describeDataset, syntheticPreview, type CatalogConnection } from './catalog.ts';
 import type { FineTuneInput, FineTuneResult, PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
 import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
-import type { ArtifactStore } from '../../infra/storage/index.ts';
 
 export interface SyntheticPreview {
   notice: typeof SYNTHETIC_NOTICE;
@@ -28,7 +26,7 @@ type SplitRequest = { testFraction: number; shuffleSeed?: string } | { testFrom:
 /** A dataset version plus recorded preprocessing and split; nothing runs until a fit is evaluated. */
 export class DatasetRef {
   constructor(
-    private readonly store: ArtifactStore,
+    private readonly catalog: CatalogConnection,
     readonly name: string,
     readonly version?: number,
     readonly steps: readonly PreprocessingStep[] = [],
@@ -36,16 +34,13 @@ export class DatasetRef {
   ) {}
 
   /** Name, version, row count and schema: what an analyst may know of the real data. */
-  async describe() {
-    const { meta } = await readDatasetVersion(this.store, this.name, this.version);
-    return { name: meta.name, version: meta.version, rows: meta.rows, schema: meta.schema };
+  describe() {
+    return describeDataset(this.catalog, this.name, this.version);
   }
 
   /** Synthetic rows from the DP twin, with the recorded steps applied to them in the sandbox. */
   async preview(n = 10): Promise<SyntheticPreview> {
-    const { meta } = await readDatasetVersion(this.store, this.name, this.version);
-    const twin = await readSyntheticPreview(this.store, meta.name, meta.version);
-    if (!twin) throw new Error(`dataset ${meta.name} v${meta.version} has no synthetic twin yet`);
+    const twin = await syntheticPreview(this.catalog, this.name, this.version);
     let rows = twin.rows.slice(0, n);
     const dryRuns: DryRunReport[] = [];
     for (const step of this.steps) {
@@ -67,17 +62,17 @@ export class DatasetRef {
 
   rename(mapping: Record<string, string>): DatasetRef {
     const steps = Object.entries(mapping).map(([from, to]): PreprocessingStep => ({ kind: 'rename', from, to }));
-    return new DatasetRef(this.store, this.name, this.version, [...this.steps, ...steps], this.splitSpec);
+    return new DatasetRef(this.catalog, this.name, this.version, [...this.steps, ...steps], this.splitSpec);
   }
 
   /** Replaces `column` by fn(value) on every row, in the sandbox (fn from `trace`). */
   map(column: string, fn: TracedFunction): DatasetRef {
-    return new DatasetRef(this.store, this.name, this.version, [...this.steps, { kind: 'map', column, fn }], this.splitSpec);
+    return new DatasetRef(this.catalog, this.name, this.version, [...this.steps, { kind: 'map', column, fn }], this.splitSpec);
   }
 
   split(request: SplitRequest): DatasetRef {
     const spec: SplitSpec = 'testFrom' in request ? { kind: 'index', testFrom: request.testFrom } : { kind: 'ratio', testFraction: request.testFraction, shuffleSeed: request.shuffleSeed ?? 'veil' };
-    return new DatasetRef(this.store, this.name, this.version, this.steps, spec);
+    return new DatasetRef(this.catalog, this.name, this.version, this.steps, spec);
   }
 }
 

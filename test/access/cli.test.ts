@@ -88,6 +88,14 @@ test('principals, grants, UI-signed inputs and revocation through `veil access`'
     assert.equal(afterRevoke.type, 'Unauthenticated');
     assert.match(afterRevoke.message, /revoked/);
 
+    // Reads go through the workers too: a revoked token lists nothing, a valid one does.
+    const listRevoked = await as(analystToken)(['datasets', 'list', '--json']);
+    assert.equal(listRevoked.code, 4, describeRun(listRevoked));
+    assert.match(listRevoked.stderr, /revoked/);
+    const listOwner = await as(ownerToken)(['datasets', 'list', '--json']);
+    assert.equal(listOwner.code, 0, describeRun(listOwner));
+    assert.ok((JSON.parse(listOwner.stdout) as { name: string }[]).some((d) => d.name === dataset));
+
     // No token at all: a usage error before anything starts.
     const noToken = await operator(['sample', '--model', 'm', '--analyst', analystId, '--max-epsilon', '5', '--unconditional', '1']);
     assert.equal(noToken.code, 2, describeRun(noToken));

@@ -58,7 +58,7 @@ export async function addNotesDataset(client: Client, store: ArtifactStore, task
   const dir = await mkdtemp(join(tmpdir(), 'veil-cli-'));
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows, secretCopies: 2, seed: 'cli-test' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await addDataset(client, store, taskQueue, name, file, { token: owner.token });
+  await addDataset(client, taskQueue, name, file, { token: owner.token });
 }
 
 /** Polls `probe` until it returns a value other than undefined (visibility lags a little behind). */

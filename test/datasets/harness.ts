@@ -9,6 +9,7 @@ import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { WorkerContext } from '../helpers/temporal.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { newOwner, type TestPrincipal } from '../helpers/principals.ts';
+import { testStore } from '../helpers/storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-datasets-test-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +55,13 @@ export async function writeNotes(path: string, rows: number, format: 'jsonl' | '
   out.end();
   await once(out, 'finish');
   return path;
+}
+
+let store: Promise<ArtifactStore> | undefined;
+/** The test S3 store (tests play the operator: clients themselves have no S3 access). */
+export function datasetsStore(): Promise<ArtifactStore> {
+  store ??= testStore();
+  return store;
 }
 
 let owner: Promise<TestPrincipal> | undefined;

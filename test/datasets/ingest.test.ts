@@ -9,7 +9,7 @@ import { readDatasetRows, readDatasetVersion, type DatasetSummary } from '../../
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { runVeil } from '../cli/harness.ts';
-import { cleanupDatasets, clientFor, datasetName, datasetKeys, datasetsOwner, localFile } from './harness.ts';
+import { cleanupDatasets, clientFor, datasetName, datasetKeys, datasetsOwner, localFile, datasetsStore } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -21,9 +21,9 @@ after(async () => {
 });
 
 async function rowsOf(veil: VeilClient, name: string, version?: number): Promise<Record<string, unknown>[]> {
-  const manifest = await readDatasetVersion(veil.store, name, version);
+  const manifest = await readDatasetVersion((await datasetsStore()), name, version);
   const rows: Record<string, unknown>[] = [];
-  for await (const row of readDatasetRows(veil.store, manifest)) rows.push(row);
+  for await (const row of readDatasetRows((await datasetsStore()), manifest)) rows.push(row);
   return rows;
 }
 
@@ -58,10 +58,10 @@ describe('dataset ingest', () => {
         { id: 2, note: 'Said "fine"\non two lines', age: null, smoker: false },
         { id: 3, note: 'Headache', age: 61, smoker: true },
       ]);
-      const manifest = await readDatasetVersion(veil.store, name);
-      await veil.store.verifyManifest(manifest);
+      const manifest = await readDatasetVersion((await datasetsStore()), name);
+      await (await datasetsStore()).verifyManifest(manifest);
       assert.deepEqual(Object.keys(manifest.entries).sort(), ['ingest.json', 'rows.jsonl', 'schema.json']);
-      assert.deepEqual((await datasetKeys(veil.store, name)).sort(), ['ingest.json', 'manifest.json', 'rows.jsonl', 'schema.json'].map((f) => `datasets/${name}/v1/${f}`));
+      assert.deepEqual((await datasetKeys((await datasetsStore()), name)).sort(), ['ingest.json', 'manifest.json', 'rows.jsonl', 'schema.json'].map((f) => `datasets/${name}/v1/${f}`));
     });
   });
 
@@ -105,7 +105,7 @@ describe('dataset ingest', () => {
         assert.equal(rows.length, r.rows);
         const k = r.rows - 50;
         assert.ok(rows.every((row) => row.k === k), `version ${r.version} holds exactly one file's rows`);
-        await veil.store.verifyManifest(await readDatasetVersion(veil.store, name, r.version));
+        await (await datasetsStore()).verifyManifest(await readDatasetVersion((await datasetsStore()), name, r.version));
       }
     });
   });

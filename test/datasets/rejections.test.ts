@@ -13,7 +13,7 @@ import { testStore } from '../helpers/storage.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { connectTestEnvironment, withWorker, type WorkerContext } from '../helpers/temporal.ts';
 import { newAnalyst, newOwner, signedBy } from '../helpers/principals.ts';
-import { cleanupDatasets, clientFor, datasetsOwner, datasetName, datasetKeys, historyText, localFile, workflowInput } from './harness.ts';
+import { cleanupDatasets, clientFor, datasetsOwner, datasetName, datasetKeys, historyText, localFile, workflowInput, datasetsStore } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -53,9 +53,9 @@ async function expectRejected(ctx: WorkerContext, veil: VeilClient, r: Rejection
     assert.ok(!err.message.includes(r.secret), `the message leaks the row: ${err.message}`);
     assert.ok(!(await historyText(ctx, workflowId)).includes(r.secret), 'the workflow history leaks the row');
   }
-  assert.deepEqual(await datasetKeys(veil.store, name), [], 'nothing is left under datasets/<name>/');
+  assert.deepEqual(await datasetKeys((await datasetsStore()), name), [], 'nothing is left under datasets/<name>/');
   const input = await workflowInput<IngestDatasetInput>(ctx, workflowId);
-  assert.equal(await veil.store.exists(input.upload.key), false, 'the staged raw upload is deleted');
+  assert.equal(await (await datasetsStore()).exists(input.upload.key), false, 'the staged raw upload is deleted');
 }
 
 describe('rejected files', () => {
@@ -147,13 +147,13 @@ describe('rejected files', () => {
     await withWorker(
       async (ctx) => {
         const veil = await clientFor(ctx);
-        const uploadsBefore = (await veil.store.listObjects('uploads')).length;
+        const uploadsBefore = (await (await datasetsStore()).listObjects('uploads')).length;
         const file = localFile('ok.csv', 'id\n1\n');
         for (const bad of ['Upper', '-dash', 'a/b', 'x'.repeat(64), '']) {
           await assert.rejects(veil.addDataset(bad, file), (e: unknown) => e instanceof DatasetIngestError && e.exitCode === 2 && /invalid dataset name/.test(e.message));
         }
         await assert.rejects(veil.addDataset(datasetName('fmt'), localFile('data.txt', 'id\n1\n')), /cannot tell the format/);
-        assert.ok((await veil.store.listObjects('uploads')).length <= uploadsBefore);
+        assert.ok((await (await datasetsStore()).listObjects('uploads')).length <= uploadsBefore);
       },
       { env, gpu: false },
     );
@@ -162,8 +162,7 @@ describe('rejected files', () => {
   test('a staged upload damaged in transit is refused at once (no retries) and deleted', async () => {
     await withWorker(
       async (ctx) => {
-        const veil = await clientFor(ctx);
-        const upload = await veil.store.putImmutable(uploadKey(randomUUID()), 'id\n1\n');
+        const upload = await (await datasetsStore()).putImmutable(uploadKey(randomUUID()), 'id\n1\n');
         const input = signedBy(await datasetsOwner(), 'ingestDataset', { name: datasetName('damaged'), format: 'csv', upload: { ...upload, sha256: '1'.repeat(64) } });
         const err = await ctx.client.workflow.execute('ingestDataset', { taskQueue: ctx.taskQueue, workflowId: uniqueName('damaged'), args: [input] }).then(
           () => assert.fail('accepted'),
@@ -174,8 +173,8 @@ describe('rejected files', () => {
         assert.ok(cause instanceof ApplicationFailure, String(cause));
         assert.equal(cause.type, 'UploadIntegrityError');
         assert.match(cause.message, /damaged between the client and the server/);
-        assert.equal(await veil.store.exists(upload.key), false);
-        assert.deepEqual(await datasetKeys(veil.store, input.name), []);
+        assert.equal(await (await datasetsStore()).exists(upload.key), false);
+        assert.deepEqual(await datasetKeys((await datasetsStore()), input.name), []);
       },
       { env, gpu: false },
     );
@@ -187,7 +186,7 @@ describe('rejected files', () => {
         const veil = await clientFor(ctx);
         const name = datasetName('owned');
         await veil.addDataset(name, localFile('v1.csv', 'id,note\n1,first\n'));
-        const stage = async () => veil.store.putImmutable(uploadKey(randomUUID()), 'id,note\n2,second\n');
+        const stage = async () => (await datasetsStore()).putImmutable(uploadKey(randomUUID()), 'id,note\n2,second\n');
         const refusal = async (input: object): Promise<ApplicationFailure> => {
           const err = await ctx.client.workflow.execute('ingestDataset', { taskQueue: ctx.taskQueue, workflowId: uniqueName('refused'), args: [input] }).then(
             () => assert.fail('accepted'),
@@ -203,7 +202,7 @@ describe('rejected files', () => {
         const unsigned = await refusal({ name, format: 'csv', upload: unsignedUpload });
         assert.equal(unsigned.type, 'Unauthenticated');
         assert.match(unsigned.message, /not signed/);
-        assert.equal(await veil.store.exists(unsignedUpload.key), false);
+        assert.equal(await (await datasetsStore()).exists(unsignedUpload.key), false);
         // Another owner may not add a version to this owner's dataset; an analyst may add none.
         const other = await newOwner('other-owner');
         const takeover = await refusal(signedBy(other, 'ingestDataset', { name, format: 'csv', upload: await stage() }));

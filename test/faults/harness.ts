@@ -27,7 +27,7 @@ export async function addNotesDataset(env: TestWorkflowEnvironment, store: Artif
   const dir = await mkdtemp(join(tmpdir(), 'veil-faults-'));
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'faults' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, name, file, { token: owner.token }), { env, gpu: false });
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, taskQueue, name, file, { token: owner.token }), { env, gpu: false });
   return owner;
 }
 

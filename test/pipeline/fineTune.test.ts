@@ -34,7 +34,7 @@ before(async () => {
   const file = join(dir, 'notes.jsonl');
   await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'ft-test' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
   owner = await newOwner('ft-owner');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file, { token: owner.token }), { env, gpu: false });
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, taskQueue, dataset, file, { token: owner.token }), { env, gpu: false });
 });
 
 after(async () => {

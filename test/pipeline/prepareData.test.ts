@@ -29,7 +29,7 @@ before(async () => {
   const rows = Array.from({ length: 40 }, (_, i) => ({ id: i, body: i % 10 === 3 ? `Patient ${SECRET} SAID NO` : `Patient ${i} Is Fine` }));
   await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const owner = await newOwner('prep-owner');
-  await withWorker(async ({ client, taskQueue }) => addDataset(client, store, taskQueue, dataset, file, { token: owner.token }), { gpu: false });
+  await withWorker(async ({ client, taskQueue }) => addDataset(client, taskQueue, dataset, file, { token: owner.token }), { gpu: false });
 });
 
 function input(overrides: Partial<PrepareDataInput> = {}): PrepareDataInput {
