@@ -13,6 +13,12 @@ export const INVALID_INPUT = 'InvalidInput';
  */
 export const requestAuthSchema = z.object({ principal: z.string().min(1).max(200), signature: z.string().min(1).max(200) }).strict();
 
+/**
+ * The workflow-versioning patch that put an authorization first in the job workflows: runs started
+ * before it replay without one (they were started before tokens existed), every later run checks.
+ */
+export const AUTHORIZE_PATCH = 'authorize-requests';
+
 /** Failure types of a refused authorization (activities/access): final, never retried. */
 export const ACCESS_REFUSALS = ['Unauthenticated', 'Forbidden'];
 

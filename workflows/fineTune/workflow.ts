@@ -9,11 +9,12 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
-import { ACCESS_REFUSALS, parseInput } from '../validation.ts';
+import { ACCESS_REFUSALS, AUTHORIZE_PATCH, parseInput } from '../validation.ts';
 import { EVALUATION_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
 
 export { EVALUATION_EPSILON };
@@ -55,7 +56,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const jobId = jobIdOf(spec.jobId);
   const budgetKey = { dataset: spec.dataset.name, analyst: spec.analyst, jobId };
   // Who is asking, proven by their signature, before anything reads data or holds budget.
-  const principal = await light.authorize({ action: 'fineTune', request: input });
+  const principal = patched(AUTHORIZE_PATCH) ? await light.authorize({ action: 'fineTune', request: input }) : { privileged: false };
 
   const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
   // The held-out evaluation is a release too: its ε comes out of the target, so that training plus

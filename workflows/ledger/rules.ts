@@ -163,6 +163,15 @@ export function applyGrant(state: LedgerState, request: unknown, now: string): L
   return balanceOf(state);
 }
 
+/**
+ * A grant as ledgers applied it before grants were signed (no issuedAt): only for replaying the
+ * history of Updates accepted back then. New grants always go through applyGrant.
+ */
+export function applyLegacyGrant(state: LedgerState, request: unknown, now: string): LedgerBalance {
+  const req = requireObject(request, 'grant request');
+  return applyGrant(state, { ...req, issuedAt: (state.grantIssuedAt ?? 0) + 1 }, now);
+}
+
 // ---- reserve -------------------------------------------------------------------------------------
 
 function sameAmounts(a: { epsilon: number; delta: number }, b: { epsilon: number; delta: number }): boolean {

@@ -27,6 +27,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -39,6 +40,7 @@ import { balanceQuery, commitUpdate, grantUpdate, releaseUpdate, reservationQuer
 import {
   applyCommit,
   applyGrant,
+  applyLegacyGrant,
   applyRelease,
   applyReserve,
   balanceOf,
@@ -52,6 +54,8 @@ import {
 import type { LedgerInput, LedgerState } from './types.ts';
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+/** The workflow-versioning patch that introduced signed writes (see signedWrite). */
+const SIGNED_WRITES_PATCH = 'signed-ledger-writes';
 
 // A refusal is final; an S3 or worker hiccup is retried (for about five minutes).
 const access = proxyActivities<{ authorize: typeof authorize; verifyServiceRequest: typeof verifyServiceRequest }>({
@@ -98,8 +102,13 @@ export async function privacyLedger(input: LedgerInput): Promise<void> {
     <Req, Res>(kind: WriteKind, apply: (s: typeof state, req: Req, at: string) => Res) =>
     async (req: Req): Promise<Res> => {
       updatesThisRun += 1;
-      await checkSigned(state, kind, req);
-      return apply(state, req, now());
+      // Ledgers live for years: Updates a ledger accepted before writes were signed replay
+      // unchecked (their history has no check to replay), every later one is checked.
+      if (patched(SIGNED_WRITES_PATCH)) {
+        await checkSigned(state, kind, req);
+        return apply(state, req, now());
+      }
+      return kind === 'grant' ? (applyLegacyGrant(state, req, now()) as Res) : apply(state, req, now());
     };
   setHandler(grantUpdate, signedWrite('grant', applyGrant), { validator: (req) => void checkGrant(state, req) });
   setHandler(reserveUpdate, signedWrite('reserve', applyReserve), { validator: (req) => void checkReserve(state, req) });

@@ -1,8 +1,8 @@
 // sample: authorize the analyst's signed request → check the release policy (model ε within what the analyst accepts, non-DP models for
 // privileged analysts only) → generate on the GPU queue → store in S3 → return the samples.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
-import { ACCESS_REFUSALS, parseInput } from '../validation.ts';
+import { ACCESS_REFUSALS, AUTHORIZE_PATCH, parseInput } from '../validation.ts';
 import { sampleSchema, type SampleResult } from './spec.ts';
 
 const NON_RETRYABLE = ['InvalidInput', 'ReleaseRefused', 'ModelNotFound', ...ACCESS_REFUSALS];
@@ -19,7 +19,7 @@ export async function sample(input: unknown): Promise<SampleResult> {
     heartbeatTimeout: '5 minutes',
     retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
   });
-  const principal = await light.authorize({ action: 'sample', request: input });
+  const principal = patched(AUTHORIZE_PATCH) ? await light.authorize({ action: 'sample', request: input }) : { privileged: false };
   const privacy = await light.checkRelease({ analyst: spec.analyst, privileged: principal.privileged, modelId: spec.modelId, maxEpsilon: spec.maxEpsilon });
   const sampleId = workflowInfo().workflowId.replace(/[^A-Za-z0-9._@-]/g, '_');
   const prompts = [...spec.prompts, ...Array.from({ length: spec.unconditional }, () => '')];
