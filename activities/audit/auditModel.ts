@@ -26,7 +26,7 @@ import { ObjectExistsError, ObjectNotFoundError, assertSegment, modelPrefix, typ
 import { modelPrivacySchema } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { runDataPrefix } from '../training/prepareData.ts';
-import { downloadTokenizedRows } from '../training/tokenizedRows.ts';
+import { downloadTokenizedRows, usableRows } from '../training/tokenizedRows.ts';
 
 export interface AuditModelInput {
   modelId: string;
@@ -150,7 +150,7 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
 
 async function rowsOf(store: ArtifactStore, prefix: string, file: string): Promise<Int32Array[]> {
   try {
-    return await downloadTokenizedRows(store, prefix, file);
+    return usableRows(await downloadTokenizedRows(store, prefix, file));
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw ApplicationFailure.nonRetryable(`no committed ${file} under ${prefix}/ (${err.message})`, AUDIT_NOT_POSSIBLE);
     throw err;

@@ -1,16 +1,19 @@
 // Held-out evaluation: mean token loss and perplexity of the trained model on the test rows.
 // The test rows are private too, so for a DP model the reported loss is itself released with
-// DP: each row's mean token loss is clipped to [0, LOSS_BOUND], and the mean over n rows (whose
-// sensitivity to replacing one row is LOSS_BOUND / n) gets Laplace noise of scale
-// LOSS_BOUND / (n · ε_eval) from the CSPRNG. That ε_eval is charged with the training ε.
+// DP. Which test slots hold a usable row is private (prepareData.ts), so the mean is released as
+// a noisy sum over a noisy count: each row's mean token loss is clipped to [0, LOSS_BOUND], the sum
+// (L1 sensitivity LOSS_BOUND) gets Laplace noise at ⅔ ε_eval and the count (sensitivity 1) at
+// ⅓ ε_eval, the split that balances their relative errors for losses near LOSS_BOUND / 4.
+// Noise comes from the CSPRNG; ε_eval is charged with the training ε.
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { rowLosses, SequenceScorer } from '../../engine/audit/index.ts';
+import { laplaceNoise } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from './baseModel.ts';
 import { trainedModel } from './finalModel.ts';
-import { downloadTokenizedRows } from './tokenizedRows.ts';
+import { downloadTokenizedRows, usableRows } from './tokenizedRows.ts';
 
 // ln(50257) ≈ 10.8 is the loss of a uniform guess over GPT-2's vocabulary: a useful model is
 // below it, and a smaller bound means less noise for the same ε.
@@ -34,17 +37,14 @@ export interface Evaluation {
   epsilon: number | null;
 }
 
-function laplace(stream: SecureStream, scale: number): number {
-  const u = stream.nextDouble() - 0.5;
-  return -scale * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
-}
 
 export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
   const ctx = Context.current();
   const store = await sharedStore();
   const scorer = await SequenceScorer.create(await trainedModel(store, input.jobId, input.checkpointStep, input.base));
   try {
-    const rows = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
+    const slots = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
+    const rows = usableRows(slots);
     let sum = 0;
     for (let i = 0; i < rows.length; i += BATCH) {
       for (const loss of await rowLosses(scorer, rows.slice(i, i + BATCH))) {
@@ -52,12 +52,17 @@ export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
       }
       ctx.heartbeat({ rows: i });
     }
-    let mean = sum / rows.length;
-    if (input.evaluationEpsilon !== null) {
+    let mean: number;
+    if (input.evaluationEpsilon === null) {
+      mean = rows.length > 0 ? sum / rows.length : LOSS_BOUND;
+    } else {
       const noise = new SecureStream(randomBytes(32));
-      mean = Math.min(Math.max(mean + laplace(noise, LOSS_BOUND / (rows.length * input.evaluationEpsilon)), 0), LOSS_BOUND);
+      const noisySum = sum + laplaceNoise(noise, LOSS_BOUND / ((2 / 3) * input.evaluationEpsilon));
+      const noisyRows = rows.length + laplaceNoise(noise, 1 / ((1 / 3) * input.evaluationEpsilon));
+      mean = Math.min(Math.max(noisySum / Math.max(noisyRows, 1), 0), LOSS_BOUND);
     }
-    return { testLoss: mean, perplexity: Math.exp(mean), rows: rows.length, epsilon: input.evaluationEpsilon };
+    // The number of test slots, not of usable rows (that one is private).
+    return { testLoss: mean, perplexity: Math.exp(mean), rows: slots.length, epsilon: input.evaluationEpsilon };
   } finally {
     await scorer.release();
   }

@@ -4,11 +4,13 @@ import { sharedStore } from '../shared/resources.ts';
 import { epsilonSpentSoFar } from './checkpoints.ts';
 import { evaluateModel } from './evaluate.ts';
 import { prepareTrainingData } from './prepareData.ts';
+import { releaseDataReport } from './dataReport.ts';
 import { train } from './train.ts';
 
 export function trainingLightActivities() {
   return {
     prepareTrainingData,
+    releaseDataReport,
     async spentSoFar(input: { jobId: string }) {
       return epsilonSpentSoFar(await sharedStore(), input.jobId);
     },
@@ -22,3 +24,4 @@ export function trainingGpuActivities() {
 export type { PreparedData } from './prepareData.ts';
 export type { TrainCancellation, TrainOutput, TrainProgress } from './train.ts';
 export type { Evaluation } from './evaluate.ts';
+export type { DataReport } from './dataReport.ts';

@@ -1,7 +1,15 @@
 // Turns a committed dataset version into the tokenized train/test rows a fine-tune reads: selects
 // the text column, tokenizes (each row ends with <|endoftext|>, so the model learns where notes
 // end), splits, and commits both halves under runs/<jobId>/data with a manifest. Idempotent: a
-// retried attempt finds the committed manifest and returns it. Errors speak in counts only.
+// retried attempt finds the committed manifest and returns it.
+//
+// Slots, not rows: every row of the dataset keeps its place (a slot) whether or not it survives
+// preprocessing. A row whose function failed, or whose text is missing or empty, becomes an empty
+// slot that contributes nothing to training or evaluation. So the train and test sizes, the
+// sampling rate and the number of steps depend only on the dataset's public row count, never on
+// how many rows the analyst's code rejected: otherwise a function that throws on one patient's
+// notes would turn the row count into a membership test. The exact counts (failures, skipped,
+// truncated) stay in this run's manifest in S3; the analyst gets them with noise (dataReport.ts).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readDatasetRows, readDatasetVersion, DatasetNotFoundError } from '../datasets/index.ts';
 import { ObjectExistsError } from '../../infra/storage/index.ts';
@@ -21,19 +29,35 @@ export interface PrepareDataInput {
   maxSeqLen: number;
 }
 
+/** What the workflow learns about the prepared data: public sizes only (it goes into history). */
 export interface PreparedData {
   prefix: string;
   dataset: { name: string; version: number; rows: number };
   trainKey: string;
   testKey: string;
+  /** Train slots: a function of the dataset's row count and the split, not of the data. */
   trainRows: number;
   testRows: number;
+  /** The functions that ran (name, sha256); their failure counts are released by dataReport.ts. */
+  preprocessing: { kind: string; function?: { name: string; sha256: string } }[];
+}
+
+/** Exact counts over private rows: kept in the run's manifest, never returned as they are. */
+export interface PrivateDataCounts {
   /** Rows left out because their text column was missing, not a string, or empty. */
   skippedRows: number;
   /** Rows cut to maxSeqLen tokens. */
   truncatedRows: number;
   /** Per step: the function run and its failure counts (rows dropped), never a row. */
   preprocessing: PreprocessingReport;
+}
+
+/** Marks each dataset row with its slot; symbol keys survive renames and the sandbox's row copies. */
+const SLOT = Symbol('veil.slot');
+
+async function* withSlots(rows: AsyncIterable<Record<string, unknown>>): AsyncGenerator<Record<string | symbol, unknown>> {
+  let slot = 0;
+  for await (const row of rows) yield { ...row, [SLOT]: slot++ };
 }
 
 export const PREPARE_ERROR = 'InvalidTrainingData';
@@ -83,7 +107,10 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
   if (workflowId) await claimJobId(store, input.jobId, workflowId);
   const prefix = runDataPrefix(input.jobId);
   const existing = await store.tryReadManifest(prefix);
-  if (existing) return existing.meta as unknown as PreparedData;
+  if (existing) {
+    const { privateCounts: _private, ...prepared } = existing.meta as unknown as PreparedData & { privateCounts: unknown };
+    return prepared;
+  }
 
   let manifest;
   try {
@@ -96,28 +123,32 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
   if (!columns.includes(input.textColumn)) {
     throw ApplicationFailure.nonRetryable(`dataset "${manifest.meta.name}" v${manifest.meta.version} has no column "${input.textColumn}" after preprocessing (columns: ${columns.join(', ')})`, PREPARE_ERROR);
   }
-  const pre = applyPreprocessing(readDatasetRows(store, manifest), input.preprocessing);
+  // The split is decided on the public slots before any row is read.
+  const slotCount = manifest.meta.rows;
+  const { train, test } = splitOrder(slotCount, input.split);
+  const pre = applyPreprocessing(withSlots(readDatasetRows(store, manifest)), input.preprocessing);
   const ctx = Context.current();
-  const tokenized: number[][] = [];
-  let skipped = 0;
+  const tokenized: number[][] = Array.from({ length: slotCount }, () => []);
+  let usable = 0;
   let truncated = 0;
   for await (const row of pre.rows) {
+    const slot = (row as Record<symbol, unknown>)[SLOT];
+    if (typeof slot !== 'number' || slot >= slotCount) throw new Error('preprocessing lost a row\'s slot'); // a bug, not data
     const text = row[input.textColumn];
-    if (typeof text !== 'string' || text.length === 0) {
-      skipped++;
-      continue;
-    }
+    if (typeof text !== 'string' || text.length === 0) continue;
     const ids = encode(text);
     ids.push(END_OF_TEXT_ID);
     if (ids.length > input.maxSeqLen) {
       truncated++;
       ids.length = input.maxSeqLen;
     }
-    tokenized.push(ids);
-    if (tokenized.length % 1000 === 0) ctx.heartbeat({ rows: tokenized.length });
+    tokenized[slot] = ids;
+    usable++;
+    if (usable % 1000 === 0) ctx.heartbeat({ slots: slot });
   }
-  if (tokenized.length < 2) throw ApplicationFailure.nonRetryable(`only ${tokenized.length} usable rows in column "${input.textColumn}" (${skipped} skipped: missing, empty or not text)`, PREPARE_ERROR);
-  const { train, test } = splitOrder(tokenized.length, input.split);
+  const report = await pre.report();
+  const failed = report.steps.reduce((n, step) => n + (step.failures?.count ?? 0), 0);
+  const counts: PrivateDataCounts = { skippedRows: slotCount - usable - failed, truncatedRows: truncated, preprocessing: report };
   await store.deletePrefix(prefix); // objects of an attempt that died before committing
   const trainObj = await store.putImmutable(`${prefix}/train.tokens`, encodeTokenizedRows(train.map((i) => tokenized[i])));
   const testObj = await store.putImmutable(`${prefix}/test.tokens`, encodeTokenizedRows(test.map((i) => tokenized[i])));
@@ -128,10 +159,14 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
     testKey: testObj.key,
     trainRows: train.length,
     testRows: test.length,
-    skippedRows: skipped,
-    truncatedRows: truncated,
-    preprocessing: await pre.report(),
+    preprocessing: report.steps.map(({ kind, function: fn }) => (fn ? { kind, function: fn } : { kind })),
   };
-  await store.writeManifest(prefix, [trainObj, testObj], { ...result });
+  await store.writeManifest(prefix, [trainObj, testObj], { ...result, privateCounts: counts });
   return result;
+}
+
+/** The exact counts of a prepared run (workers only: they are statistics of private rows). */
+export async function readPrivateCounts(jobId: string): Promise<PrivateDataCounts> {
+  const manifest = await (await sharedStore()).readManifest(runDataPrefix(jobId));
+  return manifest.meta.privateCounts as PrivateDataCounts;
 }

@@ -116,7 +116,16 @@ export function describeFineTuneResult(r: FineTuneResult): string {
   if (r.status === 'budget-exhausted') return `budget exhausted: ${r.message}`;
   if (r.status === 'cancelled') return r.message;
   const delta = r.delta === null ? '' : `, δ=${r.delta.toPrecision(3)}`;
-  return `${r.message}\nmodel ${r.modelId} (ε=${formatEpsilon(r.epsilon)}${delta}, ${r.steps} steps on ${r.trainRows} rows)`;
+  return [`${r.message}`, `model ${r.modelId} (ε=${formatEpsilon(r.epsilon)}${delta}, ${r.steps} steps on ${r.trainRows} rows)`, ...describeDataReport(r.dataReport)].join('\n');
+}
+
+/** The data report in a line or two: failures per function, rows without text, rows cut. */
+function describeDataReport(report: FineTuneResult['dataReport']): string[] {
+  if (!report) return [];
+  const about = report.epsilon === null ? '' : 'about ';
+  const failed = report.preprocessing.filter((s) => s.failures).map((s) => `${s.function?.name ?? s.kind} failed on ${about}${s.failures!.count}`);
+  const parts = [...failed, `${about}${report.skippedRows} without text`, `${about}${report.truncatedRows} cut to the maximum length`];
+  return [`rows: ${parts.join(', ')}`, `  (${report.notice})`];
 }
 
 export function describeOutcome(o: JobOutcome<FineTuneResult | SampleResult>): string {

@@ -8,3 +8,4 @@ export { NOISE_CHUNK, privatizeGradientSum, type NoiseState } from './noise.ts';
 export { PoissonSampler, poissonSample, type SamplerState, type UniformSource } from './poisson-sampler.ts';
 export { splitIntoMicroBatches } from './micro-batches.ts';
 export { CLIP_EPSILON, accumulateClipped, clipFactor, globalNorm } from './clipping.ts';
+export { laplaceNoise, noisyCount, type UniformDoubles } from './laplace.ts';

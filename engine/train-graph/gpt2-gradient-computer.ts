@@ -59,10 +59,15 @@ export class Gpt2GradientComputer implements GradientComputer {
     if (params.length !== this.paramSpecs.length || gradSum.length !== this.paramSpecs.length) {
       throw new RangeError(`expected ${this.paramSpecs.length} parameter and gradient tensors, got ${params.length} and ${gradSum.length}`);
     }
-    const T = this.bucketFor(rows);
+    this.bucketFor(rows); // checks every index
+    // A row shorter than 2 tokens has nothing to predict: its gradient is zero, clipped or not.
+    // Empty slots (rows the preprocessing rejected) are such rows; they count as examples.
+    const live = rows.filter((i) => this.options.rows[i].length >= 2);
+    if (live.length === 0) return { lossSum: 0, tokenCount: 0, exampleCount: rows.length };
+    const T = this.bucketFor(live);
     const session = await this.session(mode === 'nonprivate' ? 'sum' : 'clipped', T);
     const weights = new Map<string, ParamValue>(this.paramSpecs.map((s, k) => [s.name, { shape: s.shape, data: params[k] }]));
-    const result = await session.run(weights, this.batch(rows, T), mode === 'nonprivate' ? undefined : mode.clipNorm);
+    const result = await session.run(weights, this.batch(live, T), mode === 'nonprivate' ? undefined : mode.clipNorm);
     this.paramSpecs.forEach((s, k) => {
       const grad = result.grads.get(s.name)!;
       const into = gradSum[k];
@@ -72,7 +77,7 @@ export class Gpt2GradientComputer implements GradientComputer {
     let lossSum = 0;
     let tokenCount = 0;
     const perTokenMean = (this.options.exampleLoss ?? 'sum') === 'mean';
-    for (let b = 0; b < rows.length; b++) {
+    for (let b = 0; b < live.length; b++) {
       const n = result.exampleTargets[b];
       lossSum += perTokenMean ? result.exampleLoss[b] * n : result.exampleLoss[b];
       tokenCount += n;

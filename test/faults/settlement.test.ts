@@ -13,7 +13,7 @@ import type { EvaluateInput } from '../../activities/training/evaluate.ts';
 import { reserveBudget } from '../../activities/budget/budget.ts';
 import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
-import { EVALUATION_EPSILON } from '../../workflows/fineTune/workflow.ts';
+import { DATA_REPORT_EPSILON, EVALUATION_EPSILON } from '../../workflows/fineTune/workflow.ts';
 import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
@@ -79,7 +79,7 @@ async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (jo
   const held = heldEvaluation(outcome);
   await withWorker(async ({ client, taskQueue }) => {
     const analystP = await newAnalyst('settle');
-  const analyst = analystP.id;
+    const analyst = analystP.id;
     const jobId = uniqueName('ft-settle');
     await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
     const spec = signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 0.5, checkpointEvery: 2 }));
@@ -103,14 +103,15 @@ async function assertSettled(job: HeldJob, epsilonSpent: number): Promise<void> 
   assert.equal(await store.tryReadManifest(modelPrefix(job.jobId)), undefined, 'no model is registered');
 }
 
-test('cancelled during the evaluation: the job ends cancelled and is charged its training ε only', { timeout: 120_000 }, async () => {
+test('cancelled during the evaluation: the job ends cancelled and is charged its training ε and the data report\'s only', { timeout: 120_000 }, async () => {
   await runHeldJob('await-cancellation', async (job) => {
     assert.ok('result' in job.outcome, `the workflow returns its cancelled result (got ${String('error' in job.outcome && job.outcome.error)})`);
     const { result } = job.outcome;
     assert.equal(result.status, 'cancelled', result.message);
-    assert.equal(result.epsilon, job.trainingEpsilon);
+    assert.equal(result.epsilon, job.trainingEpsilon + DATA_REPORT_EPSILON);
     assert.equal(result.steps, job.finalStep);
-    await assertSettled(job, job.trainingEpsilon); // no evaluation ε: its noisy loss was never released
+    assert.ok(result.dataReport && result.dataReport.epsilon === DATA_REPORT_EPSILON, 'the data report was released before the evaluation');
+    await assertSettled(job, job.trainingEpsilon + DATA_REPORT_EPSILON); // no evaluation ε: its noisy loss was never released
   });
 });
 
@@ -118,7 +119,7 @@ test('cancelled as the evaluation completes: the released test loss is charged w
   await runHeldJob('complete', async (job) => {
     const error = 'error' in job.outcome ? job.outcome.error : undefined;
     assert.ok(error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure, `the workflow ends cancelled (got ${String(error)})`);
-    await assertSettled(job, job.trainingEpsilon + EVALUATION_EPSILON);
+    await assertSettled(job, job.trainingEpsilon + DATA_REPORT_EPSILON + EVALUATION_EPSILON);
   });
 });
 
@@ -149,7 +150,7 @@ test('cancelled while the ledger records the reservation: the job ends cancelled
   }
   await withWorker(async ({ client, taskQueue }) => {
     const analystP = await newAnalyst('settle-reserve');
-  const analyst = analystP.id;
+    const analyst = analystP.id;
     const jobId = uniqueName('ft-settle-reserve');
     await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
     const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId))] });

@@ -10,7 +10,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
-import { prepareTrainingData, splitOrder, type PrepareDataInput, type PreparedData } from '../../activities/training/prepareData.ts';
+import { prepareTrainingData, readPrivateCounts, splitOrder, type PrepareDataInput, type PreparedData } from '../../activities/training/prepareData.ts';
+import { releaseDataReport, type DataReport } from '../../activities/training/dataReport.ts';
 import { downloadTokenizedRows } from '../../activities/training/tokenizedRows.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import { uniqueName } from '../helpers/names.ts';
@@ -44,18 +45,37 @@ function input(overrides: Partial<PrepareDataInput> = {}): PrepareDataInput {
   };
 }
 
-test('rename and a traced map run over the real rows; a failing row is dropped and only counted', async () => {
+test('rename and a traced map run over the real rows; a failing row leaves an empty slot, and its count is released with noise', async () => {
   const lower = trace((s: string) => s.toLowerCase(), { name: 'lower' });
   // Throws with the row's content on the secret rows: the message must not come back anywhere.
   const picky = trace((s: string) => { if (s.includes('zebra')) throw new Error(s); return s; }, { name: 'picky' });
   const req = input({ preprocessing: [{ kind: 'rename', from: 'body', to: 'text' }, { kind: 'map', column: 'text', fn: lower }, { kind: 'map', column: 'text', fn: picky }], textColumn: 'text' });
   const result: PreparedData = await new MockActivityEnvironment().run(prepareTrainingData, req);
-  assert.equal(result.trainRows + result.testRows, 36);
-  assert.equal(result.preprocessing.steps[2].failures?.count, 4);
-  assert.equal(result.preprocessing.steps[2].failures?.byKind.error, 4);
+  // Sizes are the dataset's 40 rows split 30/10, whatever the function rejected.
+  assert.deepEqual([result.trainRows, result.testRows], [30, 10]);
   assert.doesNotMatch(JSON.stringify(result), /zebra|ZEBRA|7731/);
+  assert.doesNotMatch(JSON.stringify(result), /failures|skipped|truncated/, 'no count over private rows goes back to the workflow');
   const train = await downloadTokenizedRows(store, result.prefix, 'train.tokens');
-  assert.ok(train.every((ids) => decode(ids).startsWith('patient ')), 'rows were lower-cased in the sandbox');
+  const test = await downloadTokenizedRows(store, result.prefix, 'test.tokens');
+  const usable = [...train, ...test].filter((ids) => ids.length > 0);
+  assert.equal(usable.length, 36, 'the 4 rejected rows are empty slots');
+  assert.ok(usable.every((ids) => decode(ids).startsWith('patient ')), 'rows were lower-cased in the sandbox');
+  // The exact counts stay in S3; the report gives them exactly only to a non-DP job.
+  const exact = await readPrivateCounts(req.jobId);
+  assert.equal(exact.preprocessing.steps[2].failures?.byKind.error, 4);
+  assert.equal(exact.skippedRows, 0);
+  const plain: DataReport = await new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: null });
+  assert.equal(plain.preprocessing[2].failures?.count, 4);
+  assert.equal(plain.epsilon, null);
+  // With ε = 10⁶ the Laplace noise (scale 10⁻⁶) rounds away: the released counts are the exact ones.
+  const sharp: DataReport = await new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: 1e6 });
+  assert.equal(sharp.preprocessing[2].failures?.byKind.error, 4);
+  assert.equal(sharp.preprocessing[2].failures?.count, 4);
+  assert.match(sharp.notice, /differential privacy \(epsilon=1000000\)/);
+  // At ε = 0.05 they are noisy: over 20 releases the error count cannot always be exactly 4.
+  const noisy: DataReport[] = await Promise.all(Array.from({ length: 20 }, () => new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: 0.05 }) as Promise<DataReport>));
+  assert.ok(noisy.some((r) => r.preprocessing[2].failures?.byKind.error !== 4), 'the DP report adds noise');
+  assert.doesNotMatch(JSON.stringify(noisy), /zebra|ZEBRA|7731/);
   // A retried attempt returns the committed result instead of writing again.
   const again = await new MockActivityEnvironment().run(prepareTrainingData, req);
   assert.deepEqual(again, result);
@@ -69,7 +89,7 @@ test('a preprocessing step on a missing column, or a function that is not self-c
   await assert.rejects(env.run(prepareTrainingData, input({ preprocessing: [{ kind: 'map', column: 'body', fn: leaky }] })), /process/);
 });
 
-test('splits are seeded shuffles of the usable rows, or a cut by index', () => {
+test('splits are seeded shuffles of the slots, or a cut by index', () => {
   const a = splitOrder(100, { kind: 'ratio', testFraction: 0.2, shuffleSeed: 's' });
   assert.equal(a.test.length, 20);
   assert.deepEqual([...a.train, ...a.test].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));

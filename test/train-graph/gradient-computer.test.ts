@@ -58,6 +58,24 @@ void test('a micro-batch padded to a shorter length bucket gives the same gradie
   a.forEach((g, k) => assert.ok(relativeMaxError(b[k], g) <= 1e-5, long.paramSpecs[k].name));
 });
 
+void test('empty slots (rows the preprocessing rejected) count as examples and add nothing', async () => {
+  const slotted = new Gpt2GradientComputer({ config: tiny.config, rows: [rows[0], [], rows[1], []], seqLen: fx.seqLen });
+  const plain = new Gpt2GradientComputer({ config: tiny.config, rows: [rows[0], rows[1]], seqLen: fx.seqLen });
+  const mode = { clipNorm: fx.clipNorm };
+  const a = zeros(slotted);
+  const b = zeros(plain);
+  const withEmpty = await slotted.computeMicroBatch(params(), [0, 1, 2, 3], mode, a);
+  const without = await plain.computeMicroBatch(params(), [0, 1], mode, b);
+  assert.equal(withEmpty.exampleCount, 4, 'the trainer sees every sampled slot processed');
+  assert.equal(withEmpty.tokenCount, without.tokenCount);
+  a.forEach((g, k) => assert.ok(relativeMaxError(b[k], g) <= 1e-6, slotted.paramSpecs[k].name));
+  const onlyEmpty = zeros(slotted);
+  assert.deepEqual(await slotted.computeMicroBatch(params(), [1, 3], mode, onlyEmpty), { lossSum: 0, tokenCount: 0, exampleCount: 2 });
+  assert.ok(onlyEmpty.every((g) => g.every((x) => x === 0)));
+  await slotted.release();
+  await plain.release();
+});
+
 void test('rejects token ids outside the vocabulary and unknown rows', async () => {
   assert.throws(() => new Gpt2GradientComputer({ config: tiny.config, rows: [[1, 50257]] }), /not a token id/);
   const computer = new Gpt2GradientComputer({ config: tiny.config, rows: [[1, 2]] });

@@ -2,6 +2,7 @@
 // workflow validates raw JSON from the UI, a schedule or the SDK against it).
 import { z } from 'zod';
 import type { AuditSummary } from '../../engine/audit/report.ts';
+import type { DataReport } from '../../activities/training/dataReport.ts';
 import { requestAuthSchema } from '../validation.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, at most 63 characters');
@@ -33,12 +34,16 @@ export const preprocessingStepSchema = z.discriminatedUnion('kind', [
 export type PreprocessingStep = z.output<typeof preprocessingStepSchema>;
 
 /** ε for releasing a DP model's held-out loss (Laplace mechanism), taken out of the target ε. */
-export const EVALUATION_EPSILON = 0.1;
+export const EVALUATION_EPSILON = 0.2;
+/** ε for releasing the data report (how many rows the preprocessing rejected), out of the target too. */
+export const DATA_REPORT_EPSILON = 0.05;
+/** What a DP job spends besides training: its target must leave at least as much for training. */
+export const RELEASES_EPSILON = EVALUATION_EPSILON + DATA_REPORT_EPSILON;
 
 export const trainingSchema = z.object({
   /** A finite ε, or 'unlimited' (no DP: privileged analysts only). */
   targetEpsilon: z.union([
-    z.number().finite().gt(2 * EVALUATION_EPSILON, `must be above ${2 * EVALUATION_EPSILON} (ε=${EVALUATION_EPSILON} of it goes to the DP evaluation)`),
+    z.number().finite().gt(2 * RELEASES_EPSILON, `must be above ${2 * RELEASES_EPSILON} (ε=${RELEASES_EPSILON} of it goes to the DP evaluation and the data report)`),
     z.literal('unlimited'),
   ]),
   /** δ; default 1/N^1.1 of the training rows. */
@@ -99,10 +104,16 @@ export interface FineTuneResult {
   delta: number | null;
   noiseMultiplier: number;
   steps: number;
+  /** Train and test slots: the dataset's rows split, whatever the preprocessing rejected (see dataReport). */
   trainRows: number;
   testRows: number;
   /** Mean test loss per token and its perplexity, from the held-out rows. */
   evaluation: { testLoss: number; perplexity: number } | null;
+  /**
+   * How the preprocessing went on the real rows (failures per step, rows without text, rows cut),
+   * with DP noise for a DP job; null when the job never got that far.
+   */
+  dataReport: DataReport | null;
   /** The privacy audit's aggregate numbers (the full report is for the data owner), or null if it failed. */
   audit: AuditSummary | null;
   message: string;

@@ -15,9 +15,9 @@ import {
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
 import { ACCESS_REFUSALS, AUTHORIZE_PATCH, parseInput } from '../validation.ts';
-import { EVALUATION_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
+import { DATA_REPORT_EPSILON, EVALUATION_EPSILON, RELEASES_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
 
-export { EVALUATION_EPSILON };
+export { DATA_REPORT_EPSILON, EVALUATION_EPSILON };
 const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged', ...ACCESS_REFUSALS];
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
@@ -37,6 +37,9 @@ const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActi
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/** The workflow-versioning patch that added the data report between training and evaluation. */
+const DATA_REPORT_PATCH = 'data-report';
 
 function jobIdOf(explicit: string | undefined): string {
   // A Schedule names its runs `<workflow id>-<RFC 3339 time>`, whose ':' a job id (an S3 path
@@ -59,11 +62,11 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const principal = patched(AUTHORIZE_PATCH) ? await light.authorize({ action: 'fineTune', request: input }) : { privileged: false };
 
   const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
-  // The held-out evaluation is a release too: its ε comes out of the target, so that training plus
-  // evaluation never spend more than the analyst asked for.
-  // (The schema holds the target above 2·EVALUATION_EPSILON.)
+  // The held-out evaluation and the data report are releases too: their ε comes out of the target,
+  // so that the job never spends more than the analyst asked for.
+  // (The schema holds the target above 2·RELEASES_EPSILON.)
   const target = spec.training.targetEpsilon;
-  const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - EVALUATION_EPSILON };
+  const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - RELEASES_EPSILON };
   const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: data.trainRows, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
@@ -71,35 +74,48 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   if (plan.trainingEpsilon !== 'unlimited') {
     // Not cancellable: a cancellation that arrived while the ledger records the reservation would
     // leave it held forever. It takes effect just after: train is refused and the job settles at ε=0.
-    const request = { ...budgetKey, epsilon: plan.trainingEpsilon + EVALUATION_EPSILON, delta: plan.delta ?? 0 };
+    const request = { ...budgetKey, epsilon: plan.trainingEpsilon + RELEASES_EPSILON, delta: plan.delta ?? 0 };
     const reservation = await CancellationScope.nonCancellable(() => light.reserveBudget(request));
     if (!reservation.ok) {
-      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, audit: null, message: reservation.message };
+      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
     }
   }
 
-  // Training and evaluation touch the data. If either is cancelled or fails, the reservation is
-  // settled at what the last checkpoint spent (after training, that is the final checkpoint).
+  // Training, the data report and evaluation touch the data. If one is cancelled or fails, the
+  // reservation is settled at what the last checkpoint spent (after training, that is the final
+  // checkpoint) plus the releases already made.
   let trained;
+  let dataReport;
   let evaluation;
+  let releasedEpsilon = 0;
   try {
     trained = await train({ jobId, data, model: spec.model, training });
+    // Not cancellable: once the noisy counts exist they are in history, and so must be their ε.
+    // (Runs started before the report existed replay without it.)
+    if (patched(DATA_REPORT_PATCH)) {
+      dataReport = await CancellationScope.nonCancellable(() => light.releaseDataReport({ jobId, epsilon: dp ? DATA_REPORT_EPSILON : null }));
+      if (dp) releasedEpsilon += DATA_REPORT_EPSILON;
+    }
     evaluation = await gpu.evaluateModel({ jobId, checkpointStep: trained.checkpoint.step, base: spec.model, dataPrefix: data.prefix, evaluationEpsilon: dp ? EVALUATION_EPSILON : null });
   } catch (err) {
     // Cancelled or failed after touching the data: charge what the last checkpoint spent.
     const spent = await CancellationScope.nonCancellable(async () => {
       const s = await light.spentSoFar({ jobId });
-      if (dp) await light.commitBudget({ ...budgetKey, epsilonSpent: typeof s.epsilon === 'number' ? s.epsilon : 0 });
-      return s;
+      const epsilon = typeof s.epsilon === 'number' ? s.epsilon + releasedEpsilon : s.epsilon;
+      if (dp) await light.commitBudget({ ...budgetKey, epsilonSpent: typeof epsilon === 'number' ? epsilon : 0 });
+      return { ...s, epsilon };
     });
     if (isCancellation(err)) {
-      return { ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, audit: null, message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged` };
+      return {
+        ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, dataReport: dataReport ?? null, audit: null,
+        message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged`,
+      };
     }
     throw err;
   }
 
   const ckpt = trained.checkpoint;
-  const epsilon = typeof ckpt.epsilon === 'number' ? ckpt.epsilon + EVALUATION_EPSILON : 'unlimited';
+  const epsilon = typeof ckpt.epsilon === 'number' ? ckpt.epsilon + releasedEpsilon + EVALUATION_EPSILON : 'unlimited';
   // The evaluation's noisy loss is in the history now, so its ε is spent too: a cancellation that
   // arrives here must not leave the reservation unsettled (a cancelled scope refuses new activities).
   if (typeof epsilon === 'number') await CancellationScope.nonCancellable(() => light.commitBudget({ ...budgetKey, epsilonSpent: epsilon }));
@@ -141,6 +157,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     delta: ckpt.delta,
     steps: ckpt.step,
     evaluation: { testLoss: evaluation.testLoss, perplexity: evaluation.perplexity },
+    dataReport: dataReport ?? null,
     audit,
     message: `${label}: test loss ${evaluation.testLoss.toFixed(3)}, perplexity ${evaluation.perplexity.toFixed(1)}`,
   };

@@ -1,0 +1,42 @@
+// What the analyst learns about how their preprocessing went on the real rows: per step, how many
+// rows the function failed on and how (error, timeout, memory, …); how many rows had no text; how
+// many were cut to maxSeqLen. Those are counting queries over private rows, so for a DP job each
+// count gets Laplace noise of scale 1/ε: every row lands in at most one of them (it fails at one
+// step, or has no text, or is usable, and then truncated or not), so the vector of counts has L1
+// sensitivity 1 and the whole report is ε-DP. The ε is reserved and charged with the job's.
+// A non-DP ('unlimited') job, for privileged analysts, gets the exact counts.
+import { randomBytes } from 'node:crypto';
+import { noisyCount } from '../../engine/dp/index.ts';
+import { SecureStream } from '../../engine/random/secure-stream.ts';
+import type { FailureCounts } from '../../engine/sandbox/index.ts';
+import { readPrivateCounts } from './prepareData.ts';
+
+export interface DataReport {
+  /** ε of this release; null when the counts are exact (non-DP job). */
+  epsilon: number | null;
+  skippedRows: number;
+  truncatedRows: number;
+  preprocessing: { kind: string; function?: { name: string; sha256: string }; failures?: FailureCounts }[];
+  notice: string;
+}
+
+export async function releaseDataReport(input: { jobId: string; epsilon: number | null }): Promise<DataReport> {
+  const exact = await readPrivateCounts(input.jobId);
+  if (input.epsilon === null) return { epsilon: null, ...exact, preprocessing: exact.preprocessing.steps, notice: 'Exact counts (non-private job)' };
+  const epsilon = input.epsilon;
+  const rng = new SecureStream(randomBytes(32)); // fresh secret noise, never stored
+  const noisy = (n: number) => noisyCount(rng, n, epsilon);
+  const preprocessing = exact.preprocessing.steps.map((step) => {
+    if (!step.failures) return step.function ? { kind: step.kind, function: step.function } : { kind: step.kind };
+    const byKind = Object.fromEntries(Object.entries(step.failures.byKind).map(([kind, n]) => [kind, noisy(n)])) as FailureCounts['byKind'];
+    const count = Object.values(byKind).reduce((a, b) => a + b, 0);
+    return { kind: step.kind, function: step.function, failures: { count, byKind } };
+  });
+  return {
+    epsilon,
+    skippedRows: noisy(exact.skippedRows),
+    truncatedRows: noisy(exact.truncatedRows),
+    preprocessing,
+    notice: `Counts released with differential privacy (epsilon=${epsilon}): each is within about ±${Math.ceil(3 / epsilon)} of the true count 95% of the time`,
+  };
+}
