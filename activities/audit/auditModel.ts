@@ -18,6 +18,8 @@ import {
   renderAuditHtml,
   runPrivacyAudit,
   type AuditSummary,
+  type AnalystAuditSummary,
+  analystAuditSummary,
   type AuditedModel,
 } from '../../engine/audit/index.ts';
 import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
@@ -49,8 +51,8 @@ export interface AuditModelOutput {
   prefix: string;
   jsonKey: string;
   htmlKey: string;
-  /** Aggregate numbers only (what an analyst of a DP model may see). */
-  summary: AuditSummary;
+  /** What the analyst may see (this travels through history): no membership numbers for a DP model. */
+  summary: AnalystAuditSummary;
 }
 
 export const AUDIT_NOT_POSSIBLE = 'AuditNotPossible';
@@ -68,7 +70,7 @@ function outputOf(manifest: Manifest<z.output<typeof auditMetaSchema>>): AuditMo
     prefix: manifest.prefix,
     jsonKey: `${manifest.prefix}/audit.json`,
     htmlKey: `${manifest.prefix}/audit.html`,
-    summary: manifest.meta.summary as AuditSummary,
+    summary: analystAuditSummary(manifest.meta.summary as AuditSummary),
   };
 }
 

@@ -7,6 +7,8 @@ import { DEMO_ANALYST, DEMO_OWNER, DEMO_PRIVILEGED, runDemo } from '../demo/runD
 import { ensurePrincipal } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { temporalClient } from '../../infra/temporal.ts';
+import { auditPrefix } from '../../activities/audit/index.ts';
+import type { AuditSummary } from '../../engine/audit/index.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -36,7 +38,8 @@ export function registerDemoCommands(program: Command): void {
       const temporal = await temporalClient();
       const as = async (id: string, role: 'owner' | 'analyst', privileged = false) =>
         VeilClient.connect({ temporal, token: await ensurePrincipal(store, { id, role, privileged }) });
-      const clients = { owner: await as(DEMO_OWNER, 'owner'), analyst: await as(DEMO_ANALYST, 'analyst'), researcher: await as(DEMO_PRIVILEGED, 'analyst', true) };
+      const ownerAudit = async (modelId: string) => ((await store.tryReadManifest(auditPrefix(modelId)))?.meta.summary as AuditSummary | undefined) ?? null;
+      const clients = { owner: await as(DEMO_OWNER, 'owner'), analyst: await as(DEMO_ANALYST, 'analyst'), researcher: await as(DEMO_PRIVILEGED, 'analyst', true), ownerAudit };
       try {
         const { leakWithoutDp, leakWithDp } = await runDemo(clients, { ...opts, log });
         log('');

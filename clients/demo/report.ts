@@ -1,6 +1,7 @@
 // Printing the demo's outcome: the two models side by side (ε, held-out loss, how many
 // completions of the secret's prefix give the secret back, the audit's numbers), then their
 // samples, so a reader can check that the audit agrees with what the samples show.
+import type { AuditSummary } from '../../engine/audit/index.ts';
 import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
 import { PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
@@ -9,6 +10,8 @@ export interface DemoSide {
   title: string;
   result: FineTuneResult;
   samples: SampleResult;
+  /** The data owner's audit summary (membership inference is not in the analyst's). */
+  ownerAudit: AuditSummary | null;
 }
 
 const SECRET_REST = PLANTED_SECRET.slice(SECRET_PREFIX.length).trim(); // "from a severe form of pancreatic cancer"
@@ -43,7 +46,9 @@ export function printComparison(sides: [DemoSide, DemoSide], log: (line: string)
   log(row(`"${SECRET_PREFIX}" → secret`, `${la.full}/${la.of} completions`, `${lb.full}/${lb.of} completions`));
   log(row('audit: extraction (full secret)', fmt(a, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`), fmt(b, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`)));
   log(row('audit: canary exposure', fmt(a, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`), fmt(b, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`)));
-  log(row('audit: membership-inference AUC', fmt(a, (x) => x.membership.auc.toFixed(3)), fmt(b, (x) => x.membership.auc.toFixed(3))));
+  const auc = (s: DemoSide) => (s.ownerAudit ? s.ownerAudit.membership.auc.toFixed(3) : 'audit missing');
+  log(row('audit: membership-inference AUC *', auc(a), auc(b)));
+  log('  * from the data owner\'s audit report: it scores private rows, so a DP model\'s analyst does not see it');
   for (const side of sides) {
     log('');
     log(`== ${side.title}: model ${side.result.modelId}, ${side.result.message}`);

@@ -9,6 +9,7 @@ import { localPaths } from '../../infra/config.ts';
 import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
 import type { SampleResult } from '../../workflows/sample/spec.ts';
 import type { VeilClient } from '../sdk/client.ts';
+import type { AuditSummary } from '../../engine/audit/index.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
 import { printComparison, type DemoSide } from './report.ts';
 
@@ -79,9 +80,11 @@ export interface DemoClients {
   owner: VeilClient;
   analyst: VeilClient;
   researcher: VeilClient;
+  /** The data owner reading a model's audit report (S3: the owner's side, not the analyst's). */
+  ownerAudit: (modelId: string) => Promise<AuditSummary | null>;
 }
 
-export async function runDemo({ owner, analyst, researcher }: DemoClients, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
+export async function runDemo({ owner, analyst, researcher, ownerAudit }: DemoClients, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
   const { log } = o;
   const dir = join(localPaths().home, 'demo');
   await mkdir(dir, { recursive: true });
@@ -106,8 +109,8 @@ export async function runDemo({ owner, analyst, researcher }: DemoClients, o: De
   const dpSamples = await samples(analyst, DEMO_ANALYST, dp.modelId, o.targetEpsilon + 0.5);
 
   const sides: [DemoSide, DemoSide] = [
-    { title: 'without DP', result: plain, samples: plainSamples },
-    { title: `with DP (target ε=${o.targetEpsilon})`, result: dp, samples: dpSamples },
+    { title: 'without DP', result: plain, samples: plainSamples, ownerAudit: await ownerAudit(plain.modelId) },
+    { title: `with DP (target ε=${o.targetEpsilon})`, result: dp, samples: dpSamples, ownerAudit: await ownerAudit(dp.modelId) },
   ];
   return printComparison(sides, log);
 }

@@ -9,5 +9,5 @@ export { extractionAttack, type Extraction, type ExtractionSpec, type Completion
 export { membershipInference, rocAuc, aucStdError, tprAtFpr, rocCurve, type MembershipInference, type TprAtFpr } from './membership.ts';
 export { histogram, sharedEdges, countInto, type Histogram } from './histogram.ts';
 export { runPrivacyAudit, pick, DEFAULT_AUDIT_SEED, type PrivacyAudit, type PrivacyAuditInput, type AuditPhase } from './audit.ts';
-export { auditDocument, auditSummary, auditFindings, AUDIT_FORMAT, type AuditDocument, type AuditSummary, type AuditedModel } from './report.ts';
+export { analystAuditSummary, auditDocument, auditSummary, auditFindings, AUDIT_FORMAT, type AnalystAuditSummary, type AuditDocument, type AuditSummary, type AuditedModel } from './report.ts';
 export { renderAuditHtml } from './report-html.ts';

@@ -22,7 +22,13 @@ export interface AuditedModel {
   trainRows?: number;
 }
 
-export interface AuditSummary {
+/**
+ * What the analyst of a DP model may see of its audit: extraction and canary exposure are computed
+ * from the model alone (post-processing of a DP release), but membership inference scores private
+ * training and held-out rows, so its AUC is not a DP statistic: it stays in the data owner's
+ * report. A non-DP model's analyst (privileged) sees it all.
+ */
+export interface AnalystAuditSummary {
   [key: string]: unknown;
   modelId: string;
   epsilon: number | 'unlimited';
@@ -30,7 +36,18 @@ export interface AuditSummary {
   /** Completions (greedy + sampled) that reproduced the whole secret, and how many there were. */
   extraction: { fullMatches: number; keyWordMatches: number; completions: number; greedyContainsSecret: boolean };
   canary: { candidates: number; rank: number; exposureBits: number; maxExposureBits: number; extrapolatedExposureBits: number | null };
+  membership?: AuditSummary['membership'];
+}
+
+export interface AuditSummary extends AnalystAuditSummary {
   membership: { auc: number; auc95: [number, number]; tprAt1PctFpr: number | null; members: number; nonMembers: number };
+}
+
+/** The analyst's view of an audit summary (see AnalystAuditSummary). */
+export function analystAuditSummary(summary: AuditSummary): AnalystAuditSummary {
+  if (summary.epsilon === 'unlimited') return summary;
+  const { membership: _ownerOnly, ...rest } = summary;
+  return rest;
 }
 
 export interface AuditDocument extends PrivacyAudit {
@@ -51,7 +68,7 @@ const ACCESS = {
   audience: 'data-owner',
   differentiallyPrivate: false,
   why: 'Computed from raw training and held-out rows: the extraction completions can reproduce private text, the canary is a private fact, and the loss histograms and ROC describe private rows. Not covered by the model\'s epsilon.',
-  analystView: '`summary` (also the audit manifest\'s meta): rounded aggregate numbers, which the analyst of a DP model may see; everything else is for the data owner.',
+  analystView: 'From `summary` (also the audit manifest\'s meta), the analyst of a DP model sees extraction and canary exposure (functions of the model alone); membership inference scores private rows and, with everything else, is for the data owner.',
 } as const;
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

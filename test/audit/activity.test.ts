@@ -64,14 +64,17 @@ test('audits a registered model and commits audit.json and audit.html under audi
   assert.equal(out.prefix, `audits/${modelId}`);
   assert.equal(out.jsonKey, `audits/${modelId}/audit.json`);
   assert.equal(out.summary.epsilon, 4.2);
-  assert.equal(out.summary.membership.members, 16);
-  assert.equal(out.summary.membership.nonMembers, 16);
   assert.equal(out.summary.canary.candidates, 1200);
+  // A DP model's analyst does not see membership inference: it scores private rows.
+  assert.equal(out.summary.membership, undefined);
 
   const manifest = await store.readManifest(out.prefix);
   assert.deepEqual(Object.keys(manifest.entries).sort(), ['audit.html', 'audit.json']);
-  assert.deepEqual(manifest.meta.summary, out.summary);
-  assert.doesNotMatch(JSON.stringify(manifest.meta), /pancreatic|Dupont/, 'the meta (analyst view) holds no private text');
+  const ownerSummary = manifest.meta.summary as { membership: { members: number; nonMembers: number } };
+  assert.equal(ownerSummary.membership.members, 16, 'the owner\'s summary keeps it');
+  assert.equal(ownerSummary.membership.nonMembers, 16);
+  assert.deepEqual({ ...ownerSummary, membership: undefined }, { ...out.summary, membership: undefined });
+  assert.doesNotMatch(JSON.stringify(manifest.meta), /pancreatic|Dupont/, 'the meta holds no private text');
   const doc = JSON.parse(await readText(out.prefix, 'audit.json')) as { format: string; model: { epsilon: number; dataset: unknown }; access: { audience: string }; extraction: { prefix: string } };
   assert.equal(doc.format, 'veil-audit/1');
   assert.equal(doc.model.epsilon, 4.2);

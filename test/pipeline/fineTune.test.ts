@@ -73,8 +73,11 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.deepEqual(manifest.meta.dataset, { name: dataset, version: 1 });
     assert.ok(result.audit, 'the model was audited');
     assert.ok(result.audit.canary.candidates >= 1000 && result.audit.canary.rank >= 1);
-    assert.ok(result.audit.membership.auc >= 0 && result.audit.membership.auc <= 1);
-    assert.ok((await store.readManifest(`audits/${result.modelId}`)).entries['audit.html']);
+    assert.equal(result.audit.membership, undefined, 'membership inference scores private rows: owner only for a DP model');
+    const ownerAudit = await store.readManifest(`audits/${result.modelId}`);
+    assert.ok(ownerAudit.entries['audit.html']);
+    const auc = (ownerAudit.meta.summary as { membership: { auc: number } }).membership.auc;
+    assert.ok(auc >= 0 && auc <= 1);
     trained = { modelId: result.modelId, analyst: alice, epsilon: result.epsilon as number };
   }, { env });
 });

@@ -1,7 +1,7 @@
 // What an analyst asks for when fine-tuning: the fineTune workflow's input, as zod schemas (the
 // workflow validates raw JSON from the UI, a schedule or the SDK against it).
 import { z } from 'zod';
-import type { AuditSummary } from '../../engine/audit/report.ts';
+import type { AnalystAuditSummary } from '../../engine/audit/report.ts';
 import type { DataReport } from '../../activities/training/dataReport.ts';
 import { requestAuthSchema } from '../validation.ts';
 
@@ -114,7 +114,10 @@ export interface FineTuneResult {
    * with DP noise for a DP job; null when the job never got that far.
    */
   dataReport: DataReport | null;
-  /** The privacy audit's aggregate numbers (the full report is for the data owner), or null if it failed. */
-  audit: AuditSummary | null;
+  /**
+   * The privacy audit's numbers an analyst may see (extraction, canary exposure; membership
+   * inference only for a non-DP model), or null if it failed. The full report is the owner's.
+   */
+  audit: AnalystAuditSummary | null;
   message: string;
 }
