@@ -67,7 +67,9 @@ async function samples(client: VeilClient, analyst: string, modelId: string, max
     prompts: Array.from({ length: 5 }, () => SECRET_PREFIX),
     unconditional: 10,
     maxEpsilon,
-    temperature: 1,
+    // Below 1 so that a tiny model's samples read as notes rather than word salad; the same
+    // setting for both models (the DP model's greedy output, the coldest setting, is audited too).
+    temperature: 0.7,
     topK: 40,
     maxNewTokens: 28,
   });
