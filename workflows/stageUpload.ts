@@ -32,9 +32,16 @@ export async function stageUpload(input: unknown): Promise<PresignedUpload> {
   return upload;
 }
 
-/** Deletes a staged upload after its URL has expired (a no-op when the ingest already deleted it). */
-export async function expireStagedUpload(input: { key: string }): Promise<void> {
-  await sleep(UPLOAD_URL_SECONDS * 1000);
-  await sleep(GRACE_AFTER_EXPIRY);
+/**
+ * Deletes a staged upload after its URL has expired (a no-op when the ingest already deleted it).
+ * `afterSeconds` overrides the wait (tests); by default the URL's lifetime plus an hour.
+ */
+export async function expireStagedUpload(input: { key: string; afterSeconds?: number }): Promise<void> {
+  if (input.afterSeconds !== undefined) {
+    await sleep(input.afterSeconds * 1000);
+  } else {
+    await sleep(UPLOAD_URL_SECONDS * 1000);
+    await sleep(GRACE_AFTER_EXPIRY);
+  }
   await deleteStagedUpload({ key: input.key });
 }

@@ -1,11 +1,12 @@
 // `veil access`: principals, tokens and budgets.
 //   add/list/revoke   operators (they hold the S3 credentials the registry lives behind)
+//   own               operators: give a dataset that predates access control its owner
 //   grant             data owners: set an analyst's (ε, δ) budget on a dataset they own
 //   budget            anyone: an analyst's budget on a dataset
 //   sign              sign a request for the Temporal UI (its JSON input, with your token)
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ROLES, createPrincipal, listPrincipals, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
+import { ROLES, claimDatasetOwner, createPrincipal, listPrincipals, readPrincipal, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/ledger.ts';
 import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './jobs.ts';
@@ -61,6 +62,20 @@ export function registerAccessCommands(program: Command): void {
     .action(async (id: string) => {
       const p = await revokePrincipal(await ArtifactStore.fromConfig(), id);
       console.log(`revoked ${p.id} (${p.revokedAt})`);
+    });
+
+  access
+    .command('own')
+    .description('give a dataset with no owner yet (ingested before access control) to a data owner (operators)')
+    .argument('<dataset>')
+    .requiredOption('--owner <id>', 'a data owner')
+    .action(async (dataset: string, opts: { owner: string }) => {
+      const store = await ArtifactStore.fromConfig();
+      const owner = await readPrincipal(store, opts.owner);
+      if (owner?.role !== 'owner' || owner.revokedAt) throw new UsageError(`"${opts.owner}" is not an active data owner`);
+      const current = await claimDatasetOwner(store, dataset, owner.id);
+      if (current !== owner.id) throw new UsageError(`dataset "${dataset}" already belongs to ${current}: ownership is never reassigned`);
+      console.log(`dataset ${dataset} belongs to ${owner.id}`);
     });
 
   usageErrorsExit2(

@@ -96,6 +96,18 @@ test('principals, grants, UI-signed inputs and revocation through `veil access`'
     assert.equal(listOwner.code, 0, describeRun(listOwner));
     assert.ok((JSON.parse(listOwner.stdout) as { name: string }[]).some((d) => d.name === dataset));
 
+    // An operator gives a dataset without an owner to a data owner, once.
+    const legacy = uniqueName('legacy-notes');
+    const owned = await operator(['access', 'own', legacy, '--owner', ownerId]);
+    assert.equal(owned.code, 0, describeRun(owned));
+    const stolen = await operator(['access', 'own', legacy, '--owner', analystId]);
+    assert.equal(stolen.code, 2, describeRun(stolen));
+    const secondOwner = uniqueName('clinic2');
+    await operator(['access', 'add', secondOwner, '--role', 'owner']);
+    const reassigned = await operator(['access', 'own', legacy, '--owner', secondOwner]);
+    assert.equal(reassigned.code, 2, describeRun(reassigned));
+    assert.match(reassigned.stderr, /already belongs to/);
+
     // No token at all: a usage error before anything starts.
     const noToken = await operator(['sample', '--model', 'm', '--analyst', analystId, '--max-epsilon', '5', '--unconditional', '1']);
     assert.equal(noToken.code, 2, describeRun(noToken));
