@@ -3,7 +3,7 @@
 // the result carries only the name, version, row count and schema. Whatever happens, the staged
 // raw file is deleted at the end, and a failed ingest leaves no half-written version behind.
 import { ApplicationFailure, CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
-import { AUTHORIZE_PATCH } from './validation.ts';
+import { ACCESS_REFUSALS, AUTHORIZE_PATCH } from './validation.ts';
 import type { datasetActivities } from '../activities/datasets/activities.ts';
 import type { LightActivities } from '../activities/index.ts';
 import {
@@ -33,7 +33,7 @@ const { validateAndStoreDataset } = proxyActivities<DatasetActivities>({
 
 const { authorize } = proxyActivities<Pick<LightActivities, 'authorize'>>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25, nonRetryableErrorTypes: ['Unauthenticated', 'Forbidden'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 25, nonRetryableErrorTypes: [...ACCESS_REFUSALS] },
 });
 
 const { buildSyntheticTwin } = proxyActivities<Pick<LightActivities, 'buildSyntheticTwin'>>({

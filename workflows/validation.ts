@@ -2,25 +2,17 @@
 // workflow parses its input with zod first, and a bad input fails the workflow at once with a
 // non-retryable failure that lists every problem, before anything is read or charged.
 import { ApplicationFailure } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
+
+export { ACCESS_REFUSALS, requestAuthSchema } from '../infra/access/requestAuth.ts';
 
 export const INVALID_INPUT = 'InvalidInput';
-
-/**
- * A request's signature (infra/access): who sent it and their HMAC of the rest of the request.
- * Optional in the schemas so that an unsigned request gets the authorization's clear refusal
- * ("the request is not signed: …") rather than a bare "auth: required".
- */
-export const requestAuthSchema = z.object({ principal: z.string().min(1).max(200), signature: z.string().min(1).max(200) }).strict();
 
 /**
  * The workflow-versioning patch that put an authorization first in the job workflows: runs started
  * before it replay without one (they were started before tokens existed), every later run checks.
  */
 export const AUTHORIZE_PATCH = 'authorize-requests';
-
-/** Failure types of a refused authorization (activities/access): final, never retried. */
-export const ACCESS_REFUSALS = ['Unauthenticated', 'Forbidden'];
 
 /** The problems zod found, one line each: `training.batchSize: Too small: expected number to be >0`. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -4,7 +4,9 @@
 // anything reads data or spends ε; the ledger calls them before any write.
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  FORBIDDEN,
   SERVICE_PRINCIPAL,
+  UNAUTHENTICATED,
   datasetOwner,
   claimDatasetOwner,
   readPrincipal,
@@ -18,9 +20,6 @@ import {
 } from '../../infra/access/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { ACTIONS, decide, type AccessFacts, type Action } from './policy.ts';
-
-export const UNAUTHENTICATED = 'Unauthenticated';
-export const FORBIDDEN = 'Forbidden';
 
 export interface AuthorizeInput {
   action: Action;

@@ -1,6 +1,7 @@
 // Who may do what: Veil's access rules as one pure function, so they can be read (and tested) in
 // one place. The activity in authorize.ts first proves who is asking (the signature), then asks
 // this function whether they may.
+import { FORBIDDEN } from '../../infra/access/requestAuth.ts';
 import type { Principal } from '../../infra/access/index.ts';
 
 /** Every action a signed request can ask for; the name is part of what is signed. */
@@ -17,7 +18,7 @@ export interface AccessFacts {
 
 /** A refusal: `kind` is the failure type the workflow reports (never retried). */
 export interface Refusal {
-  kind: 'Forbidden';
+  kind: typeof FORBIDDEN;
   message: string;
 }
 
@@ -36,7 +37,7 @@ function targetEpsilonOf(request: Record<string, unknown>): unknown {
  * - any active principal may list datasets and read their synthetic previews.
  */
 export function decide(principal: Principal, action: Action, request: Record<string, unknown>, facts: AccessFacts): Refusal | null {
-  const refuse = (message: string): Refusal => ({ kind: 'Forbidden', message });
+  const refuse = (message: string): Refusal => ({ kind: FORBIDDEN, message });
   const who = `${principal.role} ${principal.id}`;
   switch (action) {
     case 'catalog':

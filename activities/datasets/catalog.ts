@@ -5,24 +5,17 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { sharedStore } from '../shared/resources.ts';
 import { readSyntheticPreview, type SyntheticTwinInfo } from '../synthetic/twin.ts';
 import { DatasetNotFoundError, listDatasets, readDatasetVersion, type DatasetSummary } from './registry.ts';
-import type { DatasetSchema } from './spec.ts';
 
 export type CatalogQuery = { kind: 'list' } | { kind: 'describe'; name: string; version?: number } | { kind: 'preview'; name: string; version?: number };
 
-export interface DatasetDescription {
-  name: string;
-  version: number;
-  rows: number;
-  schema: DatasetSchema;
-}
+/** One version as the list describes it, without the list's other fields. */
+export type DatasetDescription = Pick<DatasetSummary, 'name' | 'version' | 'rows' | 'schema'>;
 
 export interface SyntheticRows {
   dataset: DatasetDescription;
   twin: SyntheticTwinInfo;
   rows: Record<string, unknown>[];
 }
-
-export type CatalogAnswer<Q extends CatalogQuery> = Q extends { kind: 'list' } ? DatasetSummary[] : Q extends { kind: 'describe' } ? DatasetDescription : SyntheticRows;
 
 async function describe(name: string, version?: number): Promise<DatasetDescription> {
   try {

@@ -2,6 +2,7 @@
 // and result. Shared by the client, the workflow and the activities, so it imports nothing from
 // Node (the workflow sandbox bundles it).
 import { z } from 'zod';
+import { requestAuthSchema } from '../../infra/access/requestAuth.ts';
 
 export const DATASET_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -45,7 +46,7 @@ export const ingestDatasetInputSchema = z
     /** The owner's (ε, δ) for the DP synthetic twin built from this version (previews, dry runs). */
     synthetic: z.object({ epsilon: z.number().positive().max(100), delta: z.number().gt(0).lt(1) }).strict().default({ epsilon: 1, delta: 1e-6 }),
     /** The data owner's signature of the request (infra/access); checked before the file is read. */
-    auth: z.object({ principal: z.string().min(1).max(200), signature: z.string().min(1).max(200) }).strict().optional(),
+    auth: requestAuthSchema.optional(),
   })
   .strict();
 export type IngestDatasetInput = z.input<typeof ingestDatasetInputSchema>;

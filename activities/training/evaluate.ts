@@ -37,7 +37,6 @@ export interface Evaluation {
   epsilon: number | null;
 }
 
-
 export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
   const ctx = Context.current();
   const store = await sharedStore();

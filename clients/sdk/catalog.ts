@@ -3,10 +3,10 @@
 // here needs S3 credentials.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { signRequest } from '../../infra/access/index.ts';
+import { isAccessRefusal, signRequest } from '../../infra/access/index.ts';
 import type { CatalogQuery, DatasetDescription, SyntheticRows } from '../../activities/datasets/catalog.ts';
 import { DatasetNotFoundError, type DatasetSummary } from '../../activities/datasets/registry.ts';
+import { applicationCause } from './failures.ts';
 
 export type { DatasetDescription, SyntheticRows };
 
@@ -23,12 +23,6 @@ export class AccessRefusedError extends Error {
   readonly exitCode = 4;
 }
 
-function innermostApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  let found: ApplicationFailure | undefined;
-  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApplicationFailure) found = e;
-  return found;
-}
-
 async function read<T>(c: CatalogConnection, query: CatalogQuery): Promise<T> {
   try {
     return (await c.temporal.workflow.execute('catalog', {
@@ -38,9 +32,9 @@ async function read<T>(c: CatalogConnection, query: CatalogQuery): Promise<T> {
     })) as T;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = innermostApplicationFailure(err);
+    const cause = applicationCause(err);
     if (cause?.type === 'DatasetNotFound') throw new DatasetNotFoundError(cause.message);
-    if (cause?.type === 'Unauthenticated' || cause?.type === 'Forbidden') throw new AccessRefusedError(cause.message);
+    if (cause && isAccessRefusal(cause.type)) throw new AccessRefusedError(cause.message);
     throw new Error(cause?.message ?? err.message, { cause: err });
   }
 }

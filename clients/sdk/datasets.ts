@@ -6,8 +6,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { signRequest } from '../../infra/access/index.ts';
+import { isAccessRefusal, signRequest } from '../../infra/access/index.ts';
+import { applicationCause } from './failures.ts';
 import type { PresignedUpload } from '../../activities/datasets/presign.ts';
 import { putFile } from './upload.ts';
 import {
@@ -48,13 +48,6 @@ export class DatasetIngestError extends Error {
   }
 }
 
-/** The innermost ApplicationFailure of a workflow failure: the activity's own error. */
-function applicationCause(err: unknown): ApplicationFailure | undefined {
-  let found: ApplicationFailure | undefined;
-  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApplicationFailure) found = e;
-  return found;
-}
-
 async function checkArguments(name: string, file: string, format: DatasetFormat | undefined): Promise<DatasetFormat> {
   const n = datasetNameSchema.safeParse(name);
   if (!n.success) throw new DatasetIngestError(`invalid dataset name "${name}": ${n.error.issues[0].message}`, 2);
@@ -81,7 +74,7 @@ export async function addDataset(
     target = await temporal.workflow.execute('stageUpload', { taskQueue, workflowId: `stage-upload-${name}-${id.slice(0, 8)}`, args: [signRequest(options.token, 'upload', { name })] });
   } catch (err) {
     const cause = applicationCause(err);
-    if (cause?.type === 'Unauthenticated' || cause?.type === 'Forbidden') throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, undefined, cause.type);
+    if (cause && isAccessRefusal(cause.type)) throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, undefined, cause.type ?? undefined);
     throw err;
   }
   // If anything fails from here on, stageUpload's timer deletes the staged file.
@@ -95,8 +88,7 @@ export async function addDataset(
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err);
-    const refused = cause?.type === 'Unauthenticated' || cause?.type === 'Forbidden';
-    if (refused) throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, workflowId, cause.type ?? undefined);
+    if (cause && isAccessRefusal(cause.type)) throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, workflowId, cause.type ?? undefined);
     const rejected = cause?.type === DATASET_VALIDATION_ERROR || cause?.type === INVALID_INPUT_ERROR;
     const message = cause?.message ?? err.cause?.message ?? err.message;
     throw new DatasetIngestError(

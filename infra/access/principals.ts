@@ -151,11 +151,24 @@ export async function datasetOwner(store: ArtifactStore, dataset: string): Promi
   return raw?.owner;
 }
 
+const serviceSecrets = new WeakMap<ArtifactStore, Promise<string>>();
+
 /**
  * The secret the service signs its own ledger writes with (reserve, commit, release), so that only
- * Veil's workers can move budget. Created on first use; concurrent first uses agree on one.
+ * Veil's workers can move budget. Created on first use; concurrent first uses agree on one. It
+ * never changes once written, so each store reads it once (every ledger write signs and checks).
  */
-export async function serviceSecret(store: ArtifactStore): Promise<string> {
+export function serviceSecret(store: ArtifactStore): Promise<string> {
+  let secret = serviceSecrets.get(store);
+  if (!secret) {
+    secret = readOrCreateServiceSecret(store);
+    serviceSecrets.set(store, secret);
+    secret.catch(() => serviceSecrets.delete(store)); // an S3 outage is not remembered
+  }
+  return secret;
+}
+
+async function readOrCreateServiceSecret(store: ArtifactStore): Promise<string> {
   const existing = (await readJson(store, SERVICE_KEY)) as { secret?: string } | undefined;
   if (existing?.secret) return existing.secret;
   try {

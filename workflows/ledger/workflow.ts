@@ -35,6 +35,7 @@ import {
 } from '@temporalio/workflow';
 import type { authorize, verifyServiceRequest } from '../../activities/access/authorize.ts';
 import { SERVICE_PRINCIPAL, TWIN_ANALYST } from '../../infra/access/names.ts';
+import { ACCESS_REFUSALS } from '../../infra/access/requestAuth.ts';
 import { LedgerErrorType, ledgerFailure } from './errors.ts';
 import { balanceQuery, commitUpdate, grantUpdate, releaseUpdate, reservationQuery, reserveUpdate, stateQuery } from './definitions.ts';
 import {
@@ -60,7 +61,7 @@ const SIGNED_WRITES_PATCH = 'signed-ledger-writes';
 // A refusal is final; an S3 or worker hiccup is retried (for about five minutes).
 const access = proxyActivities<{ authorize: typeof authorize; verifyServiceRequest: typeof verifyServiceRequest }>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 20, nonRetryableErrorTypes: ['Unauthenticated', 'Forbidden'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 20, nonRetryableErrorTypes: [...ACCESS_REFUSALS] },
 });
 
 type WriteKind = 'grant' | 'reserve' | 'commit' | 'release';
