@@ -1,0 +1,13 @@
+// Data converters that seal payloads: the workers' (and operators' tools') with the master keys.
+import type { DataConverter } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
+import { VeilPayloadCodec } from './codec.ts';
+import { loadKeyRing, type KeyRing } from './keyRing.ts';
+
+/** Path of the module exporting the failure converter that encodes messages and stack traces. */
+export const failureConverterPath = fileURLToPath(new URL('./failureConverter.ts', import.meta.url));
+
+/** The data converter of a process that holds the master keys (workers, codec server, operators). */
+export function localDataConverter(ring: KeyRing = loadKeyRing()): DataConverter {
+  return { payloadCodecs: [new VeilPayloadCodec(ring)], failureConverterPath };
+}
