@@ -4,7 +4,7 @@
 //
 //   node --import tsx bench/generate/bench.ts [--batches 1,8] [--prompt-tokens 64] [--new-tokens 100]
 //
-// VEIL_PYTHON names a Python with torch and transformers (default /tmp/veil-py/bin/python).
+// VEIL_PYTHON names a Python with torch and transformers (default bench/.venv, made by bench/python/setup.sh).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { saveCheckpoint } from '../../engine/gpt2/checkpoint.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
+import { benchPython } from '../python/python.ts';
 
 interface SideResult {
   seconds: number;
@@ -31,7 +32,7 @@ const { values } = parseArgs({
   },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
-const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+const python = benchPython();
 const promptTokens = values['prompt-tokens'];
 const newTokens = values['new-tokens'];
 

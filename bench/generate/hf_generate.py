@@ -5,7 +5,7 @@ Usage: python hf_generate.py --model DIR --batch B --prompt-tokens P --new-token
 Prints one JSON line: {"seconds": ..., "tokens_per_second": ..., "max_rss_mb": ...}.
 Prompts are the same deterministic token ids the TypeScript side uses; generation runs greedy with
 the KV cache, no early stop, after one untimed warm-up call.
-Needs: pip install torch transformers safetensors (bench.ts passes VEIL_PYTHON, default /tmp/veil-py/bin/python).
+Needs: pip install torch transformers safetensors (bench.ts runs it under VEIL_PYTHON, default bench/.venv from bench/python/setup.sh).
 """
 import argparse
 import json

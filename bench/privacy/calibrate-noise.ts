@@ -2,10 +2,11 @@
 // Opacus's get_noise_multiplier, measured side by side in the same run (goal: ≥ 10× faster).
 //   node --import tsx bench/privacy/calibrate-noise.ts [--accountant rdp|prv] [--runs N]
 // The Opacus side runs bench/privacy/opacus_calibrate.py under $VEIL_PYTHON (default
-// /tmp/veil-py/bin/python); without it the bench says so and reports Veil alone.
+// bench/.venv/bin/python, made by bench/python/setup.sh); without it the bench says so and reports Veil alone.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { calibrateNoise, parseAccountantKind } from '../../engine/privacy/index.ts';
+import { benchPython } from '../python/python.ts';
 
 const SAMPLE_RATE = 1 / 2608;
 const STEPS = 7824;
@@ -33,7 +34,7 @@ interface OpacusTiming {
 }
 
 function timeOpacus(): OpacusTiming | string {
-  const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+  const python = benchPython();
   const script = fileURLToPath(new URL('./opacus_calibrate.py', import.meta.url));
   const args = [script, '--sample-rate', String(SAMPLE_RATE), '--steps', String(STEPS), '--delta', String(DELTA),
     '--target-epsilon', String(TARGET_EPSILON), '--runs', String(runs), '--accountant', accountant];

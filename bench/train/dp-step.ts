@@ -12,13 +12,14 @@
 //   node --import tsx bench/train/dp-step.ts [--batch 8] [--seq 128] [--layers 12] [--steps 2]
 //        [--micro-batches 1] [--threads 2] [--skip-torch] [--profile]
 // The logical batch is --micro-batches × --batch rows (Veil; Opacus runs one physical batch).
-// VEIL_PYTHON names a Python with torch, transformers, opacus, numpy (default /tmp/veil-py/bin/python).
+// VEIL_PYTHON names a Python with torch, transformers, opacus, numpy (default bench/.venv, made by bench/python/setup.sh).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchPython } from '../python/python.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ const T = Number(values.seq);
 const layers = Number(values.layers);
 const steps = values.steps;
 const threads = values.threads;
-const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+const python = benchPython();
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 // Packed rows (no padding), deterministic ids with repeats, as real text has.
