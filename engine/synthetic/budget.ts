@@ -1,15 +1,22 @@
-// How the owner's (ε, δ) for a twin is spent. The plan depends on the schema only, never on the
-// data, so it is itself public and recorded in the model.
+// How the owner's (ε, δ) for a twin is spent.
+//
+// Neighbouring datasets differ by adding or removing one row (the privacy unit of the twin).
 //
 // Accounting (see gaussian-dp.ts):
-//   - every release is a Gaussian mechanism with L2 sensitivity 1 per row; together they are
-//     μ-GDP with μ² = Σ μᵢ², and μ is the largest value for which μ-GDP implies (ε, δ/2);
-//   - releases of keys proposed by the data (words, bigrams, category values) are thresholded:
-//     each may release a key that only the added row has with probability δᵢ. With all of them
-//     together at most (δ/2)·e^{−ε}, the whole fit is (ε, δ/2 + e^ε · (δ/2)e^{−ε}) = (ε, δ)-DP:
+//   - every release is a Gaussian mechanism on counts with L2 sensitivity 1 per row; together they
+//     are μ-GDP with μ² = Σ μᵢ², and μ is the largest value for which μ-GDP implies (ε, δ/2);
+//   - releases of keys proposed by the data (words, bigrams, category values, JSON key lists,
+//     id templates) are thresholded: each may release a key that only the added row has with
+//     probability δᵢ. With Σδᵢ ≤ (δ/2)·e^{−ε}, the whole fit is (ε, δ/2 + e^ε·(δ/2)e^{−ε}) = (ε, δ):
 //     outside an event of probability Σδᵢ the output is that of the pure Gaussian composition.
-//   - the budget is shared equally between modelled columns, then between a column's releases by
-//     fixed weights (below); μᵢ = μ·√(share).
+//
+// The split is a tree of allowances. The top level depends on the schema only: columns share μ²
+// equally. Below a string column the split is adaptive: the column first releases a noisy
+// histogram of value shapes (JSON, date, id pattern, text), and what it releases next (a JSON
+// object's keys, a date's parts, a text model) depends on that release. Adaptive composition of
+// Gaussian DP holds (Dong, Roth & Su 2019, Thm 3.2) because, whatever an earlier release said,
+// the releases that follow it split the remaining allowance, so on every branch Σ μᵢ² ≤ μ² and
+// Σ δᵢ ≤ (δ/2)e^{−ε}. The releases actually made are recorded in the model (`privacy.releases`).
 
 import { gdpMuFor, releaseThreshold } from './gaussian-dp.ts';
 
@@ -18,7 +25,8 @@ export type ColumnType = 'string' | 'number' | 'integer' | 'boolean' | 'null';
 export interface ColumnSchema {
   readonly name: string;
   readonly type: ColumnType;
-  /** Strings: free text (default) or a category (a short value from a set nobody published). */
+  /** Strings: free text or structured (default: detected under DP), or a category (a short
+   * value from a set nobody published). */
   readonly role?: 'text' | 'category';
   /** Numbers: a public range [min, max]; values are clipped to it. Without one, part of the
    * column's budget estimates it from the data. */
@@ -31,10 +39,15 @@ export interface TwinSchema {
   readonly columns: readonly ColumnSchema[];
 }
 
-/** What one release costs and, for thresholded ones, the bound on a row's keys. */
+export type ReleaseKind =
+  | 'vocabulary' | 'bigrams' | 'lengths' | 'values' | 'range' | 'histogram'
+  | 'shapes' | 'keys' | 'types' | 'templates' | 'years' | 'months' | 'days';
+
+/** What one release cost and, for thresholded ones, the bound on a row's keys. */
 export interface Release {
+  /** The column, or a path inside it (`context.text` is the `text` key of JSON in `context`). */
   readonly column: string;
-  readonly what: 'vocabulary' | 'bigrams' | 'lengths' | 'values' | 'range' | 'histogram';
+  readonly what: ReleaseKind;
   /** Noise standard deviation (the L2 sensitivity of every release is 1). */
   readonly sigma: number;
   /** Thresholded releases: at most this many keys per row, and the release threshold. */
@@ -50,7 +63,49 @@ export interface BudgetPlan {
   readonly mu: number;
   readonly deltaGaussian: number;
   readonly deltaThresholds: number;
+  /** The releases made, in order (filled by the fit). */
   readonly releases: readonly Release[];
+}
+
+/** A share of the budget: the μ its releases may compose to, and the δ its thresholds may use. */
+export interface Allowance {
+  readonly path: string;
+  readonly mu: number;
+  readonly thresholdDelta: number;
+}
+
+/** Spends allowances and records each release made. */
+export class BudgetLedger {
+  readonly releases: Release[] = [];
+
+  /** A Gaussian release over public bins that uses the whole allowance. */
+  gaussian(allowance: Allowance, what: ReleaseKind): Release {
+    const release: Release = { column: allowance.path, what, sigma: 1 / allowance.mu };
+    this.releases.push(release);
+    return release;
+  }
+
+  /** A thresholded release of data-proposed keys (each row proposes at most `maxKeysPerRow`). */
+  thresholded(allowance: Allowance, what: ReleaseKind, maxKeysPerRow: number): Release {
+    const sigma = 1 / allowance.mu;
+    const release: Release = {
+      column: allowance.path, what, sigma, maxKeysPerRow, thresholdDelta: allowance.thresholdDelta,
+      threshold: releaseThreshold(sigma, maxKeysPerRow, allowance.thresholdDelta),
+    };
+    this.releases.push(release);
+    return release;
+  }
+}
+
+/** Splits an allowance by weights: μᵢ² = μ²·wᵢ/Σw and δᵢ = δ·wᵢ/Σw, so the parts compose back. */
+export function splitAllowance(allowance: Allowance, parts: readonly { readonly name: string; readonly weight: number }[]): Allowance[] {
+  const total = parts.reduce((s, p) => s + p.weight, 0);
+  if (!(total > 0)) throw new Error('internal: an allowance split needs a positive weight');
+  return parts.map((p) => ({
+    path: p.name ? `${allowance.path}.${p.name}` : allowance.path,
+    mu: allowance.mu * Math.sqrt(p.weight / total),
+    thresholdDelta: (allowance.thresholdDelta * p.weight) / total,
+  }));
 }
 
 /** Keys a row may contribute to the vocabulary and to the bigrams. A row with m ≤ 64 distinct
@@ -58,33 +113,18 @@ export interface BudgetPlan {
  * shrinks), so it is set above the length of most sentences. */
 export const TEXT_KEYS_PER_ROW = 64;
 
-interface PlannedRelease {
-  readonly what: Release['what'];
-  readonly weight: number;
-  readonly maxKeysPerRow?: number;
+export interface ColumnAllowances {
+  readonly plan: Omit<BudgetPlan, 'releases'>;
+  /** One allowance per column of the schema (unused by `null` columns). */
+  readonly columns: readonly Allowance[];
 }
 
-function releasesOf(column: ColumnSchema): PlannedRelease[] {
-  switch (column.type) {
-    case 'null': return [];
-    case 'boolean': return [{ what: 'values', weight: 1 }];
-    case 'number': case 'integer':
-      return column.range
-        ? [{ what: 'histogram', weight: 1 }]
-        : [{ what: 'range', weight: 0.3 }, { what: 'histogram', weight: 0.7 }];
-    case 'string':
-      if (column.role === 'category') return [{ what: 'values', weight: 1, maxKeysPerRow: 1 }];
-      // Words need the most: a word must be frequent enough to clear the threshold, and the
-      // sequence model is what makes samples read like the data.
-      return [
-        { what: 'vocabulary', weight: 0.35, maxKeysPerRow: TEXT_KEYS_PER_ROW },
-        { what: 'bigrams', weight: 0.45, maxKeysPerRow: TEXT_KEYS_PER_ROW },
-        { what: 'lengths', weight: 0.2 },
-      ];
-  }
+function isModelled(column: ColumnSchema): boolean {
+  return column.type !== 'null';
 }
 
-export function planBudget(schema: TwinSchema, epsilon: number, delta: number): BudgetPlan {
+/** The top of the tree: depends on the schema only. */
+export function planBudget(schema: TwinSchema, epsilon: number, delta: number): ColumnAllowances {
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError('the twin needs a finite ε > 0');
   if (!(delta > 0 && delta < 1)) throw new RangeError('the twin needs 0 < δ < 1');
   const names = new Set<string>();
@@ -93,35 +133,24 @@ export function planBudget(schema: TwinSchema, epsilon: number, delta: number): 
     names.add(c.name);
     if (c.range && !(c.range[0] <= c.range[1])) throw new RangeError(`column ${c.name}: range must be [min, max]`);
   }
-  const planned = schema.columns.map((c) => ({ column: c, releases: releasesOf(c) }));
-  const modelled = planned.filter((p) => p.releases.length > 0).length;
-  const thresholded = planned.reduce((n, p) => n + p.releases.filter((r) => r.maxKeysPerRow !== undefined).length, 0);
+  const modelled = schema.columns.filter(isModelled).length;
   const deltaGaussian = delta / 2;
   const deltaThresholds = (delta / 2) * Math.exp(-epsilon);
   const mu = gdpMuFor(epsilon, deltaGaussian);
-  const releases: Release[] = [];
-  for (const { column, releases: rs } of planned) {
-    for (const r of rs) {
-      const sigma = 1 / (mu * Math.sqrt(r.weight / modelled));
-      if (r.maxKeysPerRow === undefined) {
-        releases.push({ column: column.name, what: r.what, sigma });
-      } else {
-        const thresholdDelta = deltaThresholds / thresholded;
-        releases.push({
-          column: column.name, what: r.what, sigma, maxKeysPerRow: r.maxKeysPerRow, thresholdDelta,
-          threshold: releaseThreshold(sigma, r.maxKeysPerRow, thresholdDelta),
-        });
-      }
-    }
-  }
+  const columns = schema.columns.map((c) => (isModelled(c)
+    ? { path: c.name, mu: mu / Math.sqrt(modelled), thresholdDelta: deltaThresholds / modelled }
+    : { path: c.name, mu: 0, thresholdDelta: 0 }));
   return {
-    epsilon, delta, mu, deltaGaussian, deltaThresholds, releases,
-    accounting: 'Gaussian mechanisms composed as μ-GDP (exact), converted to (ε, δ/2); thresholded key releases add e^ε·Σδᵢ = δ/2',
+    plan: {
+      epsilon, delta, mu, deltaGaussian, deltaThresholds,
+      accounting: 'Gaussian mechanisms composed adaptively as μ-GDP (exact), converted to (ε, δ/2); thresholded key releases add e^ε·Σδᵢ ≤ δ/2; neighbours differ by one row',
+    },
+    columns,
   };
 }
 
-export function releaseFor(plan: BudgetPlan, column: string, what: Release['what']): Release {
-  const r = plan.releases.find((x) => x.column === column && x.what === what);
-  if (!r) throw new Error(`internal: no ${what} release planned for column ${column}`);
+export function releaseFor(releases: readonly Release[], column: string, what: ReleaseKind): Release {
+  const r = releases.find((x) => x.column === column && x.what === what);
+  if (!r) throw new Error(`internal: no ${what} release made for ${column}`);
   return r;
 }

@@ -1,7 +1,7 @@
 // DP histograms of categorical columns: strings from a set nobody published (thresholded, so a
 // value only one row has is not released) and booleans (public bins, no threshold needed).
 import { noisyHistogram, thresholdedRelease } from './noisy-release.ts';
-import { releaseFor, type BudgetPlan, type ColumnSchema } from './budget.ts';
+import type { Allowance, BudgetLedger, ColumnSchema } from './budget.ts';
 import { sampleIndex, type RandomSource } from './random-source.ts';
 
 /** Longer category values are cut: a category is a label, and a long one would carry more. */
@@ -34,13 +34,14 @@ export class CategoryCollector {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  fit(plan: BudgetPlan, rng: RandomSource): CategoryModel {
-    const release = releaseFor(plan, this.column.name, 'values');
+  fit(allowance: Allowance, rng: RandomSource, ledger: BudgetLedger): CategoryModel {
     if (this.column.type === 'boolean') {
+      const release = ledger.gaussian(allowance, 'values');
       const [f, t, n] = noisyHistogram([this.booleans[0], this.booleans[1], this.nulls], release.sigma, rng);
       return { kind: 'category', values: [[false, f], [true, t], [null, n]] };
     }
     // One row adds 1 to exactly one key: the null key (public, always released) or a value.
+    const release = ledger.thresholded(allowance, 'values', 1);
     const [nullCount] = noisyHistogram([this.nulls], release.sigma, rng);
     return { kind: 'category', values: [...thresholdedRelease(this.counts, release, rng), [null, nullCount]] };
   }

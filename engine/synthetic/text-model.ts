@@ -12,7 +12,7 @@
 
 import { tokenize, detokenize } from './tokenize.ts';
 import { noisyHistogram, thresholdedRelease } from './noisy-release.ts';
-import { releaseFor, TEXT_KEYS_PER_ROW, type BudgetPlan, type ColumnSchema } from './budget.ts';
+import { splitAllowance, TEXT_KEYS_PER_ROW, type Allowance, type BudgetLedger, type ColumnSchema } from './budget.ts';
 import { sampleDistinct, sampleIndex, type RandomSource } from './random-source.ts';
 
 const START = -1;
@@ -61,8 +61,12 @@ export class TextCollector {
     this.rows.push(row);
   }
 
-  fit(plan: BudgetPlan, rng: RandomSource): TextModel {
-    const name = this.column.name;
+  fit(allowance: Allowance, rng: RandomSource, ledger: BudgetLedger): TextModel {
+    // Words need the most: a word must be frequent enough to clear the threshold, and the
+    // sequence model is what makes samples read like the data.
+    const [forVocabulary, forBigrams, forLengths] = splitAllowance(allowance, [
+      { name: '', weight: 0.35 }, { name: '', weight: 0.45 }, { name: '', weight: 0.2 },
+    ]);
     const maxTokens = this.column.maxTokens ?? DEFAULT_MAX_TOKENS;
 
     // Vocabulary: bounded, weighted word proposals, then thresholded noisy counts.
@@ -77,7 +81,7 @@ export class TextCollector {
         wordWeights.set(word, (wordWeights.get(word) ?? 0) + weight);
       }
     }
-    const keptWords = thresholdedRelease(wordWeights, releaseFor(plan, name, 'vocabulary'), rng);
+    const keptWords = thresholdedRelease(wordWeights, ledger.thresholded(forVocabulary, 'vocabulary', TEXT_KEYS_PER_ROW), rng);
     keptWords.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const vocabulary = keptWords.map(([w]) => w);
     const index = new Map(vocabulary.map((w, i) => [w, i]));
@@ -100,14 +104,14 @@ export class TextCollector {
       const weight = 1 / Math.sqrt(chosen.length);
       for (const key of chosen) pairWeights.set(key, (pairWeights.get(key) ?? 0) + weight);
     }
-    const bigramRelease = releaseFor(plan, name, 'bigrams');
+    const bigramRelease = ledger.thresholded(forBigrams, 'bigrams', TEXT_KEYS_PER_ROW);
     const bigrams = thresholdedRelease(pairWeights, bigramRelease, rng).map(([key, count]) =>
       [Math.floor(key / stride) - 2, (key % stride) - 2, count] as const);
 
     // Lengths (clipped) and nulls: one bin per row, public bins.
     const lengthBins = new Float64Array(maxTokens + 2);
     for (const row of this.rows) lengthBins[row ? Math.min(row.length, maxTokens) : maxTokens + 1]++;
-    const noisyLengths = noisyHistogram(lengthBins, releaseFor(plan, name, 'lengths').sigma, rng);
+    const noisyLengths = noisyHistogram(lengthBins, ledger.gaussian(forLengths, 'lengths').sigma, rng);
 
     return {
       kind: 'text',

@@ -9,6 +9,7 @@ import { planBudget } from '../../engine/synthetic/budget.ts';
 import { gdpDelta, gdpMuFor } from '../../engine/synthetic/gaussian-dp.ts';
 import { isSynthetic } from '../../engine/synthetic/synthetic-rows.ts';
 import type { TextModel } from '../../engine/synthetic/text-model.ts';
+import type { StringModel } from '../../engine/synthetic/string-model.ts';
 import type { NumericModel } from '../../engine/synthetic/numeric-model.ts';
 import type { CategoryModel } from '../../engine/synthetic/category-model.ts';
 import { dryRun } from '../../engine/sandbox/dry-run.ts';
@@ -33,10 +34,12 @@ function withSecretAt<T extends Record<string, unknown>>(rows: T[], key: string,
   return [...rows.slice(0, position), { [key]: SECRET }, ...rows.slice(position)];
 }
 
+/** A column's text model: free-text columns are string columns whose DP shape release said text. */
 function textModel(model: SyntheticTwinModel, column: string): TextModel {
   const m = model.columns.find((c) => c.name === column)!.model;
-  assert.equal(m.kind, 'text');
-  return m as TextModel;
+  assert.equal(m.kind, 'string');
+  assert.equal((m as StringModel).group, 'text');
+  return (m as StringModel).model as TextModel;
 }
 
 void test('a sentence that appears once is not reproducible from the twin (generated notes, ε = 1)', async () => {
@@ -81,7 +84,7 @@ void test('a sentence that appears once is not reproducible from the twin of PHE
   for (const r of samples.slice(0, 3)) t.diagnostic(`ε=8 sample: ${String(r.context)}`);
 });
 
-void test('the budget plan composes to exactly the owner\'s (ε, δ)', () => {
+void test('the releases of a fit compose to exactly the owner\'s (ε, δ)', async () => {
   const schema = {
     columns: [
       { name: 'note', type: 'string' as const },
@@ -92,17 +95,21 @@ void test('the budget plan composes to exactly the owner\'s (ε, δ)', () => {
       { name: 'empty', type: 'null' as const },
     ],
   };
-  const plan = planBudget(schema, 2, 1e-6);
+  const rows = generatedNotes(500, 13).map((r, i) => ({ ...r, ward: i % 2 ? 'cardiology' : 'oncology', age: i % 90, dose: i / 7, smoker: i % 3 === 0, empty: null }));
+  const { plan } = planBudget(schema, 2, 1e-6);
   assert.equal(plan.mu, gdpMuFor(2, 5e-7));
-  const composedMu = Math.sqrt(plan.releases.reduce((s, r) => s + 1 / r.sigma ** 2, 0));
+  const model = await fitSyntheticTwin(rows, schema, { epsilon: 2, delta: 1e-6, rng: SecureStream.fromSeed(61, 'twin-noise') });
+  const { releases } = model.privacy;
+  const composedMu = Math.sqrt(releases.reduce((s, r) => s + 1 / r.sigma ** 2, 0));
   assert.ok(Math.abs(composedMu - plan.mu) < 1e-12 * plan.mu, `${composedMu} vs ${plan.mu}`);
   assert.ok(gdpDelta(composedMu, 2) <= 5e-7);
-  const thresholded = plan.releases.filter((r) => r.threshold !== undefined);
+  const thresholded = releases.filter((r) => r.threshold !== undefined);
   assert.deepEqual(thresholded.map((r) => `${r.column}/${r.what}`), ['note/vocabulary', 'note/bigrams', 'ward/values']);
   const thresholdDeltas = thresholded.reduce((s, r) => s + r.thresholdDelta!, 0);
-  assert.ok(Math.abs(plan.deltaGaussian + Math.exp(2) * thresholdDeltas - 1e-6) < 1e-18);
-  assert.deepEqual(plan.releases.filter((r) => r.column === 'dose').map((r) => r.what), ['range', 'histogram']);
-  assert.ok(!plan.releases.some((r) => r.column === 'empty'));
+  assert.ok(plan.deltaGaussian + Math.exp(2) * thresholdDeltas <= 1e-6 * (1 + 1e-12));
+  assert.deepEqual(releases.filter((r) => r.column === 'note').map((r) => r.what), ['shapes', 'vocabulary', 'bigrams', 'lengths']);
+  assert.deepEqual(releases.filter((r) => r.column === 'dose').map((r) => r.what), ['range', 'histogram']);
+  assert.ok(!releases.some((r) => r.column === 'empty'));
   assert.throws(() => planBudget(schema, 0, 1e-6), /ε > 0/);
   assert.throws(() => planBudget({ columns: [{ name: 'a', type: 'null' }, { name: 'a', type: 'null' }] }, 1, 1e-6), /twice/);
 });
