@@ -2,9 +2,11 @@
 // `veil-gpu` queue (training, sampling, audit). The workflow bundle is built once at start and
 // shared by both workers. In production, GPU machines run `veil worker --queues veil-gpu`.
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config, taskQueueNames, type VeilConfig } from '../infra/config.ts';
 import { gpuActivities, lightActivities } from '../activities/index.ts';
+import { failureConverterPath, localDataConverter } from '../infra/codec/dataConverter.ts';
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -21,9 +23,12 @@ export function parseQueues(list: string): QueueName[] {
 export const HEARTBEAT_THROTTLE = '2s';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per process. */
+/**
+ * The workflow bundle, built once per process. Its failure converter moves messages and stack
+ * traces into payloads, so that the codec encrypts them too.
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  bundle ??= bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
   return bundle;
 }
 
@@ -34,10 +39,13 @@ export interface VeilWorkers {
   shutdown(): void;
 }
 
-async function createQueueWorker(connection: NativeConnection, taskQueue: QueueName, cfg: VeilConfig): Promise<Worker> {
+async function createQueueWorker(connection: NativeConnection, taskQueue: QueueName, cfg: VeilConfig, dataConverter: DataConverter): Promise<Worker> {
   const isGpu = taskQueue === GPU_TASK_QUEUE;
   return Worker.create({
     connection,
+    // Every payload (inputs, results, signals, updates, queries, heartbeats, memos, failures) is
+    // sealed with a per-workflow key before it reaches the Temporal server.
+    dataConverter,
     namespace: cfg.TEMPORAL_NAMESPACE,
     // The role names veil / veil-gpu map to the configured queue names (VEIL_TASK_QUEUE).
     taskQueue: isGpu ? taskQueueNames(cfg).gpu : taskQueueNames(cfg).light,
@@ -52,11 +60,12 @@ async function createQueueWorker(connection: NativeConnection, taskQueue: QueueN
 }
 
 export async function createWorkers(queues: QueueName[], cfg: VeilConfig = config()): Promise<VeilWorkers> {
+  const dataConverter = localDataConverter(); // a missing master key fails here, before connecting
   const connection = await NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
   let workers: Worker[];
   try {
     workers = [];
-    for (const q of queues) workers.push(await createQueueWorker(connection, q, cfg));
+    for (const q of queues) workers.push(await createQueueWorker(connection, q, cfg, dataConverter));
   } catch (err) {
     await connection.close();
     throw err;

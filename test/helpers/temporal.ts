@@ -17,6 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config } from '../../infra/config.ts';
 import { HEARTBEAT_THROTTLE, workflowBundle } from '../../workers/worker.ts';
 import { gpuActivities, lightActivities } from '../../activities/index.ts';
+import { localDataConverter } from '../../infra/codec/dataConverter.ts';
+import { ensureKeyFile } from '../../infra/codec/keyRing.ts';
+import type { DataConverter } from '@temporalio/common';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- activity maps are heterogeneous
 type Activities = Record<string, Function>;
@@ -36,11 +39,25 @@ function quietRuntime(): void {
   }
 }
 
+let converter: DataConverter | undefined;
+/**
+ * The data converter of tests: they play the operator, who holds the codec's master keys (the key
+ * file `veil infra up` creates under VEIL_HOME, or VEIL_CODEC_MASTER_KEY), so their client reads
+ * what the in-process workers seal.
+ */
+export function testDataConverter(): DataConverter {
+  if (!converter) {
+    if (!process.env.VEIL_CODEC_MASTER_KEY) ensureKeyFile();
+    converter = localDataConverter();
+  }
+  return converter;
+}
+
 /** A test environment on the configured server and namespace. Call teardown() when done. */
 export async function connectTestEnvironment(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const cfg = config();
-  return TestWorkflowEnvironment.createFromExistingServer({ address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE });
+  return TestWorkflowEnvironment.createFromExistingServer({ address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, client: { dataConverter: testDataConverter() } });
 }
 
 export interface WorkerContext {
@@ -72,7 +89,7 @@ export async function withWorker<T>(fn: (ctx: WorkerContext) => Promise<T>, opti
   const taskQueue = options.queues === 'real' ? TASK_QUEUE : `veil-test-${randomUUID()}`;
   const gpuTaskQueue = options.queues === 'real' ? GPU_TASK_QUEUE : `${taskQueue}-gpu`;
   const cfg = config();
-  const common = { connection: env.nativeConnection, namespace: cfg.TEMPORAL_NAMESPACE, workflowBundle: await workflowBundle() };
+  const common = { connection: env.nativeConnection, namespace: cfg.TEMPORAL_NAMESPACE, workflowBundle: await workflowBundle(), dataConverter: testDataConverter() };
   try {
     const light = await Worker.create({ ...common, taskQueue, activities: { ...lightActivities(), ...options.activities } });
     const ctx: WorkerContext = { env, client: env.client, taskQueue, gpuTaskQueue };
