@@ -2,18 +2,13 @@
 // never pass through Temporal: the input names the staged object, the activities stream it, and
 // the result carries only the name, version, row count and schema. Whatever happens, the staged
 // raw file is deleted at the end, and a failed ingest leaves no half-written version behind.
-import { ApplicationFailure, CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
-import { ACCESS_REFUSALS, AUTHORIZE_PATCH } from './validation.ts';
+import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
 import type { datasetActivities } from '../activities/datasets/activities.ts';
 import type { LightActivities } from '../activities/index.ts';
-import {
-  DATASET_VALIDATION_ERROR,
-  INVALID_INPUT_ERROR,
-  UPLOAD_INTEGRITY_ERROR,
-  ingestDatasetInputSchema,
-  type IngestDatasetInput,
-  type IngestDatasetResult,
-} from '../activities/datasets/spec.ts';
+import { ingestDatasetInputSchema, type IngestDatasetInput, type IngestDatasetResult } from '../contracts/datasets.ts';
+import { ACCESS_REFUSALS, NON_RETRYABLE } from '../contracts/failures.ts';
+import { parseInput } from '../contracts/validation.ts';
+import { AUTHORIZE_PATCH } from './patches.ts';
 
 type DatasetActivities = ReturnType<typeof datasetActivities>;
 
@@ -27,7 +22,7 @@ const { validateAndStoreDataset } = proxyActivities<DatasetActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 25,
-    nonRetryableErrorTypes: [DATASET_VALIDATION_ERROR, UPLOAD_INTEGRITY_ERROR],
+    nonRetryableErrorTypes: [...NON_RETRYABLE.ingest],
   },
 });
 
@@ -47,19 +42,15 @@ const { discardDatasetIngest, deleteStagedUpload } = proxyActivities<DatasetActi
 });
 
 export async function ingestDataset(input: IngestDatasetInput): Promise<IngestDatasetResult> {
-  const parsed = ingestDatasetInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
-    throw ApplicationFailure.nonRetryable(`invalid ingestDataset input: ${problems.join('; ')}`, INVALID_INPUT_ERROR);
-  }
-  const { name, upload } = parsed.data;
+  const spec = parseInput('ingestDataset', ingestDatasetInputSchema, input);
+  const { name, upload } = spec;
   // Clean-up runs even when the ingest is cancelled: raw rows must not linger in staging.
   try {
     // Only a data owner adds datasets, and only to names that are theirs (a new name becomes theirs).
     if (patched(AUTHORIZE_PATCH)) await authorize({ action: 'ingestDataset', request: input });
-    const stored = await validateAndStoreDataset(parsed.data);
+    const stored = await validateAndStoreDataset(spec);
     // The analyst's only view of the rows: a DP synthetic twin, charged to the dataset's ledger.
-    const twin = await buildSyntheticTwin({ name: stored.name, version: stored.version, ...parsed.data.synthetic });
+    const twin = await buildSyntheticTwin({ name: stored.name, version: stored.version, ...spec.synthetic });
     return { ...stored, synthetic: { epsilon: twin.epsilon, delta: twin.delta, previewRows: twin.previewRows } };
   } catch (err) {
     await CancellationScope.nonCancellable(() => discardDatasetIngest({ name }));

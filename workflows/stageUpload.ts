@@ -3,20 +3,17 @@
 // read it; a child timer deletes it anyway after the URL has expired, so an upload whose ingest
 // never started does not leave raw rows behind.
 import { ParentClosePolicy, proxyActivities, sleep, startChild } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { LightActivities } from '../activities/index.ts';
-import type { PresignedUpload } from '../activities/datasets/presign.ts';
-import { UPLOAD_URL_SECONDS } from '../activities/datasets/spec.ts';
-import { ACCESS_REFUSALS, parseInput, requestAuthSchema } from './validation.ts';
+import { UPLOAD_URL_SECONDS, stageUploadInputSchema, type PresignedUpload } from '../contracts/datasets.ts';
+import { NON_RETRYABLE } from '../contracts/failures.ts';
+import { parseInput } from '../contracts/validation.ts';
 
 /** Left for the client to start the ingest after its URL expires, before the staged file goes. */
 const GRACE_AFTER_EXPIRY = '1 hour';
 
-export const stageUploadInputSchema = z.object({ name: z.string().min(1).max(63), auth: requestAuthSchema.optional() });
-
 const { authorize, presignUpload, deleteStagedUpload } = proxyActivities<LightActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 25, nonRetryableErrorTypes: [...ACCESS_REFUSALS, 'InvalidInput'] },
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 25, nonRetryableErrorTypes: [...NON_RETRYABLE.stageUpload] },
 });
 
 export async function stageUpload(input: unknown): Promise<PresignedUpload> {

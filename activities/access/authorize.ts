@@ -3,10 +3,8 @@
 // with who is asking, or a non-retryable refusal that costs no budget. Workflows call them before
 // anything reads data or spends ε; the ledger calls them before any write.
 import { ApplicationFailure } from '@temporalio/activity';
+import { FORBIDDEN, SERVICE_PRINCIPAL, UNAUTHENTICATED } from '../../contracts/access.ts';
 import {
-  FORBIDDEN,
-  SERVICE_PRINCIPAL,
-  UNAUTHENTICATED,
   datasetOwner,
   claimDatasetOwner,
   readPrincipal,

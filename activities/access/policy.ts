@@ -1,7 +1,7 @@
 // Who may do what: Veil's access rules as one pure function, so they can be read (and tested) in
 // one place. The activity in authorize.ts first proves who is asking (the signature), then asks
 // this function whether they may.
-import { FORBIDDEN } from '../../infra/access/requestAuth.ts';
+import { FORBIDDEN } from '../../contracts/access.ts';
 import type { Principal } from '../../infra/access/index.ts';
 
 /** Every action a signed request can ask for; the name is part of what is signed. */

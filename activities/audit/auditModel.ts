@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
 import {
   SequenceScorer,
   auditDocument,
@@ -24,10 +23,10 @@ import {
 } from '../../engine/audit/index.ts';
 import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
-import { ObjectExistsError, ObjectNotFoundError, assertSegment, modelPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
+import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
+import type { AuditCanary } from '../../contracts/fine-tune.ts';
 import { modelPrivacySchema } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { runDataPrefix } from '../training/prepareData.ts';
 import { downloadTokenizedRows, usableRows } from '../training/tokenizedRows.ts';
 
 export interface AuditModelInput {
@@ -39,11 +38,10 @@ export interface AuditModelInput {
   /** Rows scored per side for membership inference (default 500). */
   maxRowsPerSide?: number;
   /**
-   * The planted secret to look for, default the demo's ("François Dupont suffers from a severe
-   * form of pancreatic cancer", prompted with "François Dupont suffers"). It travels through
-   * workflow history when given, so pass it only when it is not sensitive.
+   * Sentences to look for (extraction from `prompt`, exposure of `secret`); the audit measures the
+   * first. They travel through workflow history, so pass only sentences that are not sensitive.
    */
-  secret?: { sentence: string; prompt: string };
+  canaries: AuditCanary[];
 }
 
 export interface AuditModelOutput {
@@ -56,11 +54,6 @@ export interface AuditModelOutput {
 }
 
 export const AUDIT_NOT_POSSIBLE = 'AuditNotPossible';
-
-export function auditPrefix(modelId: string): string {
-  assertSegment('model id', modelId);
-  return `audits/${modelId}`;
-}
 
 const auditMetaSchema = z.object({ modelId: z.string(), createdAt: z.string(), summary: z.record(z.string(), z.unknown()) });
 
@@ -84,7 +77,9 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
   if (!modelManifest) throw ApplicationFailure.nonRetryable(`model "${input.modelId}" is not registered`, 'ModelNotFound');
   const privacy = modelManifest.meta;
   const dataPrefix = input.dataPrefix ?? runDataPrefix(input.jobId ?? privacy.jobId);
-  const secret = input.secret ?? { sentence: PLANTED_SECRET, prompt: SECRET_PREFIX };
+  const [first] = input.canaries;
+  if (!first) throw ApplicationFailure.nonRetryable('no canary to look for: extraction and exposure need a sentence (audit.canaries)', AUDIT_NOT_POSSIBLE);
+  const secret = { sentence: first.secret, prompt: first.prompt };
   let canary;
   try {
     canary = conditionCanary(secret.sentence);
@@ -131,16 +126,18 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
         trainRows: privacy.trainRows,
       };
       const doc = auditDocument(model, audit);
-      await store.deletePrefix(prefix); // objects of an attempt that died before committing
-      const json = await store.putImmutable(`${prefix}/audit.json`, Buffer.from(JSON.stringify(doc, null, 1) + '\n'), { contentType: 'application/json' });
-      const html = await store.putImmutable(`${prefix}/audit.html`, Buffer.from(renderAuditHtml(doc)), { contentType: 'text/html; charset=utf-8' });
-      try {
-        return outputOf(await store.writeManifest(prefix, [json, html], { modelId: input.modelId, createdAt: doc.createdAt, summary: doc.summary }));
-      } catch (err) {
-        // Another attempt committed first: its audit stands.
-        if (err instanceof ObjectExistsError) return outputOf(await store.readManifest(prefix, auditMetaSchema));
-        throw err;
-      }
+      // Another attempt that committed first: its audit stands.
+      const { manifest } = await commitOnce(
+        store,
+        prefix,
+        async (w) => {
+          await w.put('audit.json', Buffer.from(JSON.stringify(doc, null, 1) + '\n'), { contentType: 'application/json' });
+          await w.put('audit.html', Buffer.from(renderAuditHtml(doc)), { contentType: 'text/html; charset=utf-8' });
+          return { modelId: input.modelId, createdAt: doc.createdAt, summary: doc.summary };
+        },
+        { metaSchema: auditMetaSchema },
+      );
+      return outputOf(manifest);
     } finally {
       await generator.release();
       await scorer?.release();

@@ -5,4 +5,4 @@ export function auditActivities() {
   return { auditModel };
 }
 
-export { auditPrefix, AUDIT_NOT_POSSIBLE, type AuditModelInput, type AuditModelOutput } from './auditModel.ts';
+export { AUDIT_NOT_POSSIBLE, type AuditModelInput, type AuditModelOutput } from './auditModel.ts';

@@ -7,7 +7,7 @@ import { planRun, TrainConfigError, type RunPlan } from '../../engine/train/inde
 import { commit, LedgerError, LedgerErrorType, release, reserve } from '../../clients/sdk/ledger.ts';
 import { sharedTemporalClient } from '../shared/resources.ts';
 import { serviceSigner } from '../access/authorize.ts';
-import type { FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import type { TrainingSpec } from '../../contracts/fine-tune.ts';
 import { trainConfigOf } from '../training/train.ts';
 
 export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
@@ -19,7 +19,7 @@ export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
  * Calibrates σ for the run; refuses 'unlimited' for analysts who are not privileged (`privileged`
  * comes from the request's authorization, which already refused it: this is the second lock).
  */
-export async function planPrivacy(input: { analyst: string; privileged: boolean; trainRows: number; training: FineTuneSpec['training'] }): Promise<PrivacyPlan> {
+export async function planPrivacy(input: { analyst: string; privileged: boolean; trainRows: number; training: TrainingSpec }): Promise<PrivacyPlan> {
   if (input.training.targetEpsilon === 'unlimited' && !input.privileged) {
     throw ApplicationFailure.nonRetryable(`analyst ${input.analyst} may not train without differential privacy ('unlimited' is for privileged analysts)`, 'NotPrivileged');
   }

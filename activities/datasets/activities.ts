@@ -5,16 +5,17 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { IntegrityError, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { ingestDataset, type IngestProgress } from './ingest.ts';
-import { DATASET_VALIDATION_ERROR, UPLOAD_INTEGRITY_ERROR, type IngestDatasetInput, type IngestDatasetResult } from './spec.ts';
+import type { IngestDatasetInput, IngestDatasetResult } from '../../contracts/datasets.ts';
+import { Failure } from '../../contracts/failures.ts';
 import { DatasetValidationError } from './validationError.ts';
 import { discardUncommitted } from './versions.ts';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 function permanentFailure(err: unknown): unknown {
-  if (err instanceof DatasetValidationError) return ApplicationFailure.nonRetryable(err.message, DATASET_VALIDATION_ERROR);
+  if (err instanceof DatasetValidationError) return ApplicationFailure.nonRetryable(err.message, Failure.DatasetValidationError);
   if (err instanceof IntegrityError) {
-    return ApplicationFailure.nonRetryable(`the uploaded file was damaged between the client and the server (${err.message}); upload it again`, UPLOAD_INTEGRITY_ERROR);
+    return ApplicationFailure.nonRetryable(`the uploaded file was damaged between the client and the server (${err.message}); upload it again`, Failure.UploadIntegrityError);
   }
   return err;
 }

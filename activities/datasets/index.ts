@@ -2,5 +2,4 @@
 export { datasetActivities } from './activities.ts';
 export { ingestDataset, type IngestOptions, type IngestProgress } from './ingest.ts';
 export { DatasetNotFoundError, listDatasets, readDatasetRows, readDatasetVersion, type DatasetSummary } from './registry.ts';
-export * from './spec.ts';
 export { DatasetValidationError } from './validationError.ts';

@@ -7,7 +7,7 @@ import { IntegrityError, datasetVersionPrefix, type ArtifactStore } from '../../
 import { csvTable } from './csv.ts';
 import { jsonlTable } from './jsonl.ts';
 import { SchemaBuilder, valueConverter } from './schema.ts';
-import type { DatasetFormat, DatasetMeta, DatasetSchema, IngestDatasetInput, IngestDatasetResult } from './spec.ts';
+import type { DatasetFormat, DatasetMeta, DatasetSchema, IngestDatasetInput, IngestDatasetResult } from '../../contracts/datasets.ts';
 import type { TableItem } from './table.ts';
 import { utf8Text } from './utf8.ts';
 import { DatasetValidationError } from './validationError.ts';

@@ -4,13 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { uploadKey } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { UPLOAD_URL_SECONDS } from './spec.ts';
-
-export interface PresignedUpload {
-  key: string;
-  url: string;
-  expiresAt: string;
-}
+import { UPLOAD_URL_SECONDS, type PresignedUpload } from '../../contracts/datasets.ts';
 
 export async function presignUpload(): Promise<PresignedUpload> {
   const store = await sharedStore();

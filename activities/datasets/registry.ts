@@ -3,19 +3,9 @@
 // back verified against the manifest.
 import { datasetVersionPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { committedVersions, readVersionManifest } from './versions.ts';
-import type { DatasetFormat, DatasetMeta, DatasetSchema } from './spec.ts';
+import type { DatasetMeta, DatasetSummary } from '../../contracts/datasets.ts';
 
-export interface DatasetSummary {
-  name: string;
-  /** The latest committed version, which the summary describes. */
-  version: number;
-  /** Every committed version, ascending. */
-  versions: number[];
-  rows: number;
-  schema: DatasetSchema;
-  format: DatasetFormat;
-  createdAt: string;
-}
+export type { DatasetSummary };
 
 export class DatasetNotFoundError extends Error {
   override name = 'DatasetNotFoundError';

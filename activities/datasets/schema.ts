@@ -3,7 +3,7 @@
 // a column is integer, number or boolean when every non-empty cell reads as one, else string,
 // and an empty cell is a null. Canonical forms only ("007" stays a string: it is an identifier,
 // not seven), so a value never changes meaning on the way in.
-import type { Column, ColumnType, DatasetFormat, DatasetSchema } from './spec.ts';
+import type { Column, ColumnType, DatasetFormat, DatasetSchema } from '../../contracts/datasets.ts';
 import { DatasetValidationError, lineRef } from './validationError.ts';
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;

@@ -4,7 +4,7 @@
 // A slot with a claim and no manifest is an ingest in progress, or one that failed.
 import { z } from 'zod';
 import { ObjectExistsError, datasetPrefix, datasetVersionPrefix, parseVersionSegment, sha256Hex, type ArtifactStore, type Manifest, type StoredObject } from '../../infra/storage/index.ts';
-import { datasetMetaSchema, type DatasetMeta } from './spec.ts';
+import { datasetMetaSchema, type DatasetMeta } from '../../contracts/datasets.ts';
 
 export const CLAIM_FILE = 'ingest.json';
 /** The files an ingest writes after its claim (the manifest aside). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { saveCheckpoint } from '../../engine/gpt2/index.ts';
-import { modelPrefix, type ArtifactStore, type StoredObject } from '../../infra/storage/index.ts';
+import { commitOnce, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from '../training/baseModel.ts';
 import { trainedModel } from '../training/finalModel.ts';
@@ -43,21 +43,24 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
   const store = await sharedStore();
   const modelId = input.jobId;
   const prefix = modelPrefix(modelId);
-  const existing = await store.tryReadManifest(prefix, modelPrivacySchema);
-  if (existing) return existing.meta;
-  const dir = await mkdtemp(join(tmpdir(), 'veil-model-'));
-  try {
-    await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
-    const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString() };
-    await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
-    await store.deletePrefix(prefix); // objects of an attempt that died before committing
-    const objects: StoredObject[] = [];
-    for (const file of (await readdir(dir)).sort()) objects.push(await store.putImmutable(`${prefix}/${file}`, createReadStream(join(dir, file))));
-    await store.writeManifest(prefix, objects, privacy);
-    return privacy;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { manifest } = await commitOnce(
+    store,
+    prefix,
+    async (w) => {
+      const dir = await mkdtemp(join(tmpdir(), 'veil-model-'));
+      try {
+        await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
+        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString() };
+        await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
+        for (const file of (await readdir(dir)).sort()) await w.put(file, createReadStream(join(dir, file)));
+        return privacy;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    { metaSchema: modelPrivacySchema, largeObjects: ['model.safetensors'] },
+  );
+  return manifest.meta;
 }
 
 /** A registered model's privacy metadata, or undefined. */

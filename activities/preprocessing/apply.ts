@@ -1,9 +1,11 @@
 // Applies an analyst's preprocessing steps to the real rows, as a stream: renames in place, and
 // traced functions in the sandbox (engine/sandbox), never in this process's JS realm. What comes
 // back about the rows is counts only: how many failed and how, never a message or an example.
+// Traced steps run in killable workers, one fixed time slot per row and step, padded to the
+// dataset's public row count, so how long this takes says nothing about the rows.
 import { ApplicationFailure } from '@temporalio/activity';
-import { streamTraced, TraceError, type FailureCounts, type TracedRunSummary } from '../../engine/sandbox/index.ts';
-import type { PreprocessingStep } from '../../workflows/fineTune/spec.ts';
+import { streamPacedSteps, TraceError, type FailureCounts, type PacedStep, type PacingOptions, type TracedRunSummary } from '../../engine/sandbox/index.ts';
+import type { PreprocessingStep } from '../../contracts/fine-tune.ts';
 
 export const PREPROCESSING_ERROR = 'InvalidPreprocessing';
 
@@ -11,17 +13,11 @@ export interface PreprocessingReport {
   steps: { kind: string; function?: { name: string; sha256: string }; failures?: FailureCounts }[];
 }
 
-function renameColumn(rows: AsyncIterable<Record<string, unknown>>, from: string, to: string): AsyncIterable<Record<string, unknown>> {
-  return (async function* () {
-    for await (const row of rows) {
-      if (!(from in row)) {
-        yield row;
-        continue;
-      }
-      const { [from]: value, ...rest } = row;
-      yield { ...rest, [to]: value };
-    }
-  })();
+function renameColumn(row: unknown, from: string, to: string): unknown {
+  if (row === null || typeof row !== 'object' || !(from in row)) return row;
+  const { [from]: value, ...rest } = row as Record<string, unknown>;
+  // Spreading keeps symbol keys (the slot a row came from).
+  return { ...rest, [to]: value };
 }
 
 /** The columns after the steps, checked up front so a typo fails before any row is read. */
@@ -35,32 +31,31 @@ export function columnsAfter(columns: readonly string[], steps: readonly Preproc
   return cols;
 }
 
-/** The rows after every step, and a report that settles once the rows have been consumed. */
+/**
+ * The rows after every step, and a report that settles once the rows have been consumed.
+ * `pacing.rowCount` must be the dataset's PUBLIC row count: the run is padded to it.
+ */
 export function applyPreprocessing(
   rows: AsyncIterable<Record<string, unknown>>,
   steps: readonly PreprocessingStep[],
+  pacing: PacingOptions = {},
 ): { rows: AsyncIterable<Record<string, unknown>>; report: () => Promise<PreprocessingReport> } {
-  let current = rows;
-  const summaries: (Promise<TracedRunSummary> | undefined)[] = [];
-  for (const step of steps) {
-    if (step.kind === 'rename') {
-      current = renameColumn(current, step.from, step.to);
-      summaries.push(undefined);
-      continue;
-    }
-    let run;
-    try {
-      run = streamTraced(step.fn, current, { column: step.column });
-    } catch (err) {
-      // The analyst's own source is not private: its problems can be quoted.
-      if (err instanceof TraceError || err instanceof TypeError) throw ApplicationFailure.nonRetryable(err.message, PREPROCESSING_ERROR);
-      throw err;
-    }
-    current = run.outputs as AsyncIterable<Record<string, unknown>>;
-    summaries.push(run.summary);
+  const paced: PacedStep[] = steps.map((step) => (step.kind === 'rename'
+    ? { kind: 'transform', apply: (row: unknown) => renameColumn(row, step.from, step.to) }
+    : { kind: 'traced', fn: step.fn, column: step.column }));
+  let run;
+  try {
+    run = streamPacedSteps(paced, rows, pacing);
+  } catch (err) {
+    // The analyst's own source is not private: its problems can be quoted.
+    if (err instanceof TraceError || err instanceof TypeError) throw ApplicationFailure.nonRetryable(err.message, PREPROCESSING_ERROR);
+    throw err;
   }
+  const summaries: (Promise<TracedRunSummary> | undefined)[] = [];
+  let next = 0;
+  for (const step of paced) summaries.push(step.kind === 'traced' ? run.summaries[next++] : undefined);
   return {
-    rows: current,
+    rows: run.outputs as AsyncIterable<Record<string, unknown>>,
     async report() {
       const out: PreprocessingReport = { steps: [] };
       for (const [i, step] of steps.entries()) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { Gpt2Model, generateText, loadCheckpoint } from '../../engine/gpt2/index.ts';
-import { modelPrefix } from '../../infra/storage/index.ts';
+import { commitOnce, modelPrefix, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 
 export interface GenerateSamplesInput {
@@ -23,14 +23,18 @@ export interface GenerateSamplesInput {
   seed?: string;
 }
 
+const SAMPLES_FILE = 'samples.json';
+
+async function storedSamples(store: ArtifactStore, manifest: Manifest): Promise<{ key: string; samples: { prompt: string; text: string }[] }> {
+  const stored = JSON.parse((await store.getEntryBuffer(manifest, SAMPLES_FILE)).toString('utf8')) as { samples: { prompt: string; text: string }[] };
+  return { key: `${manifest.prefix}/${SAMPLES_FILE}`, samples: stored.samples };
+}
+
 export async function generateSamples(input: GenerateSamplesInput): Promise<{ key: string; samples: { prompt: string; text: string }[] }> {
   const store = await sharedStore();
-  const prefix = `samples/${input.sampleId}`;
+  const prefix = samplesPrefix(input.sampleId);
   const existing = await store.tryReadManifest(prefix);
-  if (existing) {
-    const samples = JSON.parse((await store.getEntryBuffer(existing, 'samples.json')).toString('utf8')) as { samples: { prompt: string; text: string }[] };
-    return { key: `${prefix}/samples.json`, samples: samples.samples };
-  }
+  if (existing) return storedSamples(store, existing);
   const manifest = await store.readManifest(modelPrefix(input.modelId));
   const dir = await mkdtemp(join(tmpdir(), 'veil-sample-'));
   try {
@@ -49,9 +53,12 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
         seed,
       });
       const samples = results.map((r) => ({ prompt: r.prompt, text: r.text }));
-      const obj = await store.putJsonImmutable(`${prefix}/samples.json`, { modelId: input.modelId, samples });
-      await store.writeManifest(prefix, [obj], { modelId: input.modelId, count: samples.length });
-      return { key: obj.key, samples };
+      // A retry that lost the race to commit returns the winner's samples: one release per sample job.
+      const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
+        await w.putJson(SAMPLES_FILE, { modelId: input.modelId, samples });
+        return { modelId: input.modelId, count: samples.length };
+      });
+      return storedSamples(store, committed);
     } finally {
       await model.release();
     }

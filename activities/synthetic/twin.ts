@@ -8,11 +8,11 @@ import { Context } from '@temporalio/activity';
 import { fitSyntheticTwin, sampleSynthetic, type ColumnSchema, type SyntheticTwinModel } from '../../engine/synthetic/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { balance, commit, grantBudget, reserve, getReservation } from '../../clients/sdk/ledger.ts';
-import type { ArtifactStore } from '../../infra/storage/index.ts';
+import { commitOnce, syntheticPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { readDatasetRows, readDatasetVersion } from '../datasets/index.ts';
-import type { DatasetSchema } from '../datasets/spec.ts';
+import type { DatasetSchema, SyntheticTwinInfo } from '../../contracts/datasets.ts';
 import { sharedStore, sharedTemporalClient } from '../shared/resources.ts';
-import { TWIN_ANALYST } from '../../infra/access/names.ts';
+import { TWIN_ANALYST } from '../../contracts/access.ts';
 import { serviceSigner } from '../access/authorize.ts';
 
 export { TWIN_ANALYST };
@@ -23,18 +23,6 @@ export interface SyntheticTwinInput {
   version: number;
   epsilon: number;
   delta: number;
-}
-
-export interface SyntheticTwinInfo extends Record<string, unknown> {
-  name: string;
-  version: number;
-  epsilon: number;
-  delta: number;
-  previewRows: number;
-}
-
-export function syntheticPrefix(name: string, version: number): string {
-  return `synthetic/${name}/v${version}`;
 }
 
 function twinSchema(schema: DatasetSchema): { columns: ColumnSchema[] } {
@@ -69,11 +57,12 @@ export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<Syn
   const rng = new SecureStream(randomBytes(32)); // fresh secret noise, never stored
   const model: SyntheticTwinModel = await fitSyntheticTwin(readDatasetRows(store, manifest), twinSchema(manifest.meta.schema), { epsilon: input.epsilon, delta: input.delta, rng });
   const preview = sampleSynthetic(model, PREVIEW_ROWS, rng);
-  await store.deletePrefix(prefix); // leftovers of an attempt that died before committing
-  const modelObj = await store.putJsonImmutable(`${prefix}/twin.json`, model);
-  const previewObj = await store.putImmutable(`${prefix}/preview.jsonl`, preview.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const info: SyntheticTwinInfo = { name: input.name, version: input.version, epsilon: input.epsilon, delta: input.delta, previewRows: preview.length };
-  await store.writeManifest(prefix, [modelObj, previewObj], info);
+  const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
+    await w.putJson('twin.json', model);
+    await w.put('preview.jsonl', preview.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return { name: input.name, version: input.version, epsilon: input.epsilon, delta: input.delta, previewRows: preview.length } satisfies SyntheticTwinInfo;
+  });
+  const info = committed.meta as SyntheticTwinInfo;
   await commit(client, { ...key, epsilonSpent: input.epsilon, deltaSpent: input.delta }, options);
   return info;
 }

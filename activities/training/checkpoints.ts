@@ -2,7 +2,7 @@
 // optimizer, sampler and noise counters, accountant state) streamed chunk by chunk, committed by
 // its manifest. The latest committed step is where a retried or restarted run resumes.
 import { checkpointChunks, decodeCheckpoint, type Checkpoint } from '../../engine/train/index.ts';
-import { checkpointPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
 
 /** The one object of a checkpoint prefix (its manifest aside). */
 export const CHECKPOINT_FILE = 'checkpoint.veil';
@@ -16,10 +16,6 @@ export interface CheckpointMeta extends Record<string, unknown> {
   noiseMultiplier: number;
 }
 
-export function checkpointsRoot(jobId: string): string {
-  return `runs/${jobId}/checkpoints`;
-}
-
 /** Uploads a checkpoint without assembling it in memory a second time. Re-uploading a committed step is a no-op. */
 export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt: Checkpoint): Promise<CheckpointMeta> {
   const prefix = checkpointPrefix(jobId, ckpt.step);
@@ -31,16 +27,19 @@ export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt
     delta: ckpt.plan.delta,
     noiseMultiplier: ckpt.plan.noiseMultiplier,
   };
-  if (await store.tryReadManifest(prefix)) return meta; // a resumed run redoes identical steps
-  // Leftovers of an attempt that died before committing. A worker killed mid-upload also leaves
-  // the parts of its multipart upload, which MinIO lists by exact key only (not by prefix).
-  await store.abortIncompleteUploads(`${prefix}/${CHECKPOINT_FILE}`);
-  await store.deletePrefix(prefix);
   async function* chunks() {
     for (const chunk of checkpointChunks(ckpt)) yield chunk;
   }
-  const obj = await store.putImmutable(`${prefix}/${CHECKPOINT_FILE}`, chunks());
-  await store.writeManifest(prefix, [obj], meta);
+  // A resumed run redoes identical steps: a step committed before is kept as it is.
+  await commitOnce(
+    store,
+    prefix,
+    async (w) => {
+      await w.put(CHECKPOINT_FILE, chunks());
+      return meta;
+    },
+    { largeObjects: [CHECKPOINT_FILE] },
+  );
   return meta;
 }
 

@@ -8,17 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { noisyCount } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
+import type { DataReport } from '../../contracts/fine-tune.ts';
 import type { FailureCounts } from '../../engine/sandbox/index.ts';
 import { readPrivateCounts } from './prepareData.ts';
-
-export interface DataReport {
-  /** ε of this release; null when the counts are exact (non-DP job). */
-  epsilon: number | null;
-  skippedRows: number;
-  truncatedRows: number;
-  preprocessing: { kind: string; function?: { name: string; sha256: string }; failures?: FailureCounts }[];
-  notice: string;
-}
 
 export async function releaseDataReport(input: { jobId: string; epsilon: number | null }): Promise<DataReport> {
   const exact = await readPrivateCounts(input.jobId);

@@ -21,7 +21,5 @@ export function trainingGpuActivities() {
   return { train, evaluateModel };
 }
 
-export type { PreparedData } from './prepareData.ts';
-export type { TrainCancellation, TrainOutput, TrainProgress } from './train.ts';
+export type { TrainOutput } from './train.ts';
 export type { Evaluation } from './evaluate.ts';
-export type { DataReport } from './dataReport.ts';

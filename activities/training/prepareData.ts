@@ -12,10 +12,10 @@
 // truncated) stay in this run's manifest in S3; the analyst gets them with noise (dataReport.ts).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readDatasetRows, readDatasetVersion, DatasetNotFoundError } from '../datasets/index.ts';
-import { ObjectExistsError } from '../../infra/storage/index.ts';
+import { ObjectExistsError, commitOnce, runClaimKey, runDataPrefix } from '../../infra/storage/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
-import type { PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
+import type { PreparedData, PreprocessingStep, SplitSpec } from '../../contracts/fine-tune.ts';
 import { applyPreprocessing, columnsAfter, type PreprocessingReport } from '../preprocessing/apply.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { encodeTokenizedRows } from './tokenizedRows.ts';
@@ -29,18 +29,6 @@ export interface PrepareDataInput {
   maxSeqLen: number;
 }
 
-/** What the workflow learns about the prepared data: public sizes only (it goes into history). */
-export interface PreparedData {
-  prefix: string;
-  dataset: { name: string; version: number; rows: number };
-  trainKey: string;
-  testKey: string;
-  /** Train slots: a function of the dataset's row count and the split, not of the data. */
-  trainRows: number;
-  testRows: number;
-  /** The functions that ran (name, sha256); their failure counts are released by dataReport.ts. */
-  preprocessing: { kind: string; function?: { name: string; sha256: string } }[];
-}
 
 /** Exact counts over private rows: kept in the run's manifest, never returned as they are. */
 export interface PrivateDataCounts {
@@ -61,10 +49,6 @@ async function* withSlots(rows: AsyncIterable<Record<string, unknown>>): AsyncGe
 }
 
 export const PREPARE_ERROR = 'InvalidTrainingData';
-
-export function runDataPrefix(jobId: string): string {
-  return `runs/${jobId}/data`;
-}
 
 /** Indices in the order the split takes them: a seeded Fisher–Yates shuffle, or the identity. */
 export function splitOrder(n: number, split: SplitSpec): { train: number[]; test: number[] } {
@@ -90,7 +74,7 @@ export function splitOrder(n: number, split: SplitSpec): { train: number[]; test
  * claims runs/<jobId>/job.json, and any other workflow is refused before it can touch that run.
  */
 async function claimJobId(store: Awaited<ReturnType<typeof sharedStore>>, jobId: string, workflowId: string): Promise<void> {
-  const key = `runs/${jobId}/job.json`;
+  const key = runClaimKey(jobId);
   try {
     await store.putJsonImmutable(key, { jobId, workflowId });
     return;
@@ -101,16 +85,19 @@ async function claimJobId(store: Awaited<ReturnType<typeof sharedStore>>, jobId:
   if (owner.workflowId !== workflowId) throw ApplicationFailure.nonRetryable(`job id "${jobId}" is already used by another job (${owner.workflowId})`, 'JobIdTaken');
 }
 
+/** The public part of a prepared run's manifest meta: the exact counts stay behind. */
+function preparedOf(meta: Record<string, unknown>): PreparedData {
+  const { privateCounts: _private, ...prepared } = meta as unknown as PreparedData & { privateCounts: unknown };
+  return prepared;
+}
+
 export async function prepareTrainingData(input: PrepareDataInput): Promise<PreparedData> {
   const store = await sharedStore();
   const workflowId = Context.current().info.workflowExecution?.workflowId;
   if (workflowId) await claimJobId(store, input.jobId, workflowId);
   const prefix = runDataPrefix(input.jobId);
   const existing = await store.tryReadManifest(prefix);
-  if (existing) {
-    const { privateCounts: _private, ...prepared } = existing.meta as unknown as PreparedData & { privateCounts: unknown };
-    return prepared;
-  }
+  if (existing) return preparedOf(existing.meta);
 
   let manifest;
   try {
@@ -149,20 +136,21 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
   const report = await pre.report();
   const failed = report.steps.reduce((n, step) => n + (step.failures?.count ?? 0), 0);
   const counts: PrivateDataCounts = { skippedRows: slotCount - usable - failed, truncatedRows: truncated, preprocessing: report };
-  await store.deletePrefix(prefix); // objects of an attempt that died before committing
-  const trainObj = await store.putImmutable(`${prefix}/train.tokens`, encodeTokenizedRows(train.map((i) => tokenized[i])));
-  const testObj = await store.putImmutable(`${prefix}/test.tokens`, encodeTokenizedRows(test.map((i) => tokenized[i])));
-  const result: PreparedData = {
-    prefix,
-    dataset: { name: manifest.meta.name, version: manifest.meta.version, rows: manifest.meta.rows },
-    trainKey: trainObj.key,
-    testKey: testObj.key,
-    trainRows: train.length,
-    testRows: test.length,
-    preprocessing: report.steps.map(({ kind, function: fn }) => (fn ? { kind, function: fn } : { kind })),
-  };
-  await store.writeManifest(prefix, [trainObj, testObj], { ...result, privateCounts: counts });
-  return result;
+  const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
+    const trainObj = await w.put('train.tokens', encodeTokenizedRows(train.map((i) => tokenized[i])));
+    const testObj = await w.put('test.tokens', encodeTokenizedRows(test.map((i) => tokenized[i])));
+    const result: PreparedData = {
+      prefix,
+      dataset: { name: manifest.meta.name, version: manifest.meta.version, rows: manifest.meta.rows },
+      trainKey: trainObj.key,
+      testKey: testObj.key,
+      trainRows: train.length,
+      testRows: test.length,
+      preprocessing: report.steps.map(({ kind, function: fn }) => (fn ? { kind, function: fn } : { kind })),
+    };
+    return { ...result, privateCounts: counts };
+  });
+  return preparedOf(committed.meta);
 }
 
 /** The exact counts of a prepared run (workers only: they are statistics of private rows). */

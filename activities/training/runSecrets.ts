@@ -4,12 +4,8 @@
 // create-only, so every attempt of the run (and a resume after a crash) uses the same key and
 // therefore adds exactly the noise an uninterrupted run would have.
 import { RunKey } from '../../engine/dp/index.ts';
-import { ObjectExistsError, type ArtifactStore } from '../../infra/storage/index.ts';
+import { ObjectExistsError, runKeyKey, type ArtifactStore } from '../../infra/storage/index.ts';
 
-/** Where a run's key lives (tests pin two jobs to one key through it to compare them bit for bit). */
-export function runKeyKey(jobId: string): string {
-  return `secrets/runs/${jobId}/run-key`;
-}
 
 export async function runKeyFor(store: ArtifactStore, jobId: string): Promise<RunKey> {
   const key = runKeyKey(jobId);

@@ -7,11 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { runTrainingInWorker, TrainConfigError, type ProgressEvent, type TrainConfig } from '../../engine/train/index.ts';
 import type { Gpt2WorkerModelOptions } from '../../engine/train-graph/worker-model.ts';
-import type { FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import type { ModelSpec, PreparedData, TrainCancellation, TrainingSpec, TrainProgress } from '../../contracts/fine-tune.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { materializeBaseModel } from './baseModel.ts';
 import { downloadCheckpoint, latestCheckpoint, uploadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
-import type { PreparedData } from './prepareData.ts';
 import { runKeyFor } from './runSecrets.ts';
 import { downloadTokenizedRows } from './tokenizedRows.ts';
 
@@ -21,32 +20,8 @@ const HEARTBEAT_EVERY_MS = 2_000;
 export interface TrainInput {
   jobId: string;
   data: PreparedData;
-  model: FineTuneSpec['model'];
-  training: FineTuneSpec['training'];
-}
-
-export interface TrainProgress {
-  step: number;
-  totalSteps: number;
-  /**
-   * Mean token loss of the step's batch. It is computed from raw rows and is not DP, so it is
-   * reported only for non-private ('unlimited') runs; DP runs report null here and release a
-   * DP test loss at the end instead.
-   */
-  loss: number | null;
-  epsilon: number | 'unlimited';
-  /** The last step committed to S3, where a retry resumes. */
-  checkpointStep: number | null;
-}
-
-/** The details of the train activity's cancellation. */
-export interface TrainCancellation {
-  /** Steps done when the cancellation reached the activity. */
-  cancelRequestedAfterStep: number;
-  /** Steps done when it stopped (the step under way is finished, never a further one). */
-  stoppedAfterStep: number;
-  /** The checkpoint written on stopping: what the job is charged for. */
-  checkpointStep: number;
+  model: ModelSpec;
+  training: TrainingSpec;
 }
 
 export interface TrainOutput {
@@ -55,7 +30,7 @@ export interface TrainOutput {
   baseModel: string;
 }
 
-export function trainConfigOf(trainRows: number, t: FineTuneSpec['training']): TrainConfig {
+export function trainConfigOf(trainRows: number, t: TrainingSpec): TrainConfig {
   return {
     rowCount: trainRows,
     targetEpsilon: t.targetEpsilon,

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { ROLES, claimDatasetOwner, createPrincipal, listPrincipals, readPrincipal, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/ledger.ts';
-import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './jobs.ts';
+import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './command-line.ts';
 import { requireToken, tokenPrincipal } from './token.ts';
 
 const SIGNABLE = ['fineTune', 'sample', 'ingestDataset'] as const;

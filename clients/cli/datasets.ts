@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { config } from '../../infra/config.ts';
 import { temporalUiAddress } from '../../infra/servers/temporal.ts';
-import { DATASET_FORMATS, type DatasetFormat, type DatasetSchema } from '../../activities/datasets/spec.ts';
+import { DATASET_FORMATS, type DatasetFormat, type DatasetSchema } from '../../contracts/datasets.ts';
 import { VeilClient } from '../sdk/client.ts';
 
 function describeSchema(schema: DatasetSchema): string {

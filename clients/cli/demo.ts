@@ -7,7 +7,7 @@ import { DEMO_ANALYST, DEMO_OWNER, DEMO_PRIVILEGED, runDemo } from '../demo/runD
 import { ensurePrincipal } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { temporalClient } from '../../infra/temporal.ts';
-import { auditPrefix } from '../../activities/audit/index.ts';
+import { auditPrefix } from '../../infra/storage/index.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
 
 function positive(value: string): number {

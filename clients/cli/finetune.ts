@@ -4,10 +4,11 @@
 // (step/total, loss, ε so far, ETA). Exit codes: 0 completed, 1 failed, 2 bad flags,
 // 3 budget exhausted, 4 cancelled. The flags are shared with `veil schedule create`.
 import { Command } from 'commander';
-import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
-import { JobInputError, startFineTune, validateFineTuneInput } from '../sdk/jobs.ts';
+import type { FineTuneInput } from '../../contracts/fine-tune.ts';
+import { JobInputError, startFineTune, validateFineTuneInput } from '../sdk/jobs/index.ts';
 import { requireToken, tokenPrincipal } from './token.ts';
-import { UsageError, epsilonFlag, followFineTune, numberFlag, reportFineTune, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
+import { UsageError, epsilonFlag, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './command-line.ts';
+import { followFineTune, reportFineTune } from './progress-view.ts';
 
 export interface FineTuneFlags {
   dataset?: string;

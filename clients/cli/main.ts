@@ -1,6 +1,7 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerAccessCommands } from './access.ts';
+import { registerCodecServerCommands } from './codecServer.ts';
 import { registerDatasetsCommands } from './datasets.ts';
 import { registerDemoCommands } from './demo.ts';
 import { registerFinetuneCommands } from './finetune.ts';
@@ -26,6 +27,7 @@ const program = new Command()
 
 // Command groups (one line each; keep alphabetical):
 registerAccessCommands(program);
+registerCodecServerCommands(program);
 registerDatasetsCommands(program);
 registerDemoCommands(program);
 registerFinetuneCommands(program);

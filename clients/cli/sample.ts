@@ -3,9 +3,10 @@
 // refusal. Exit codes: 0 released, 1 failed, 2 bad flags, 3 refused.
 import { requireToken, tokenPrincipal } from './token.ts';
 import { Command } from 'commander';
-import type { SampleInput } from '../../workflows/sample/spec.ts';
-import { UsageError, epsilonFlag, formatEpsilon, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
-import { runSample, validateSampleInput } from '../sdk/jobs.ts';
+import type { SampleInput } from '../../contracts/sample.ts';
+import { UsageError, epsilonFlag, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './command-line.ts';
+import { formatEpsilon } from './job-format.ts';
+import { runSample, validateSampleInput } from '../sdk/jobs/index.ts';
 import { asFlagError, checkFlags } from './finetune.ts';
 
 interface SampleFlags {

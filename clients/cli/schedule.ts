@@ -16,7 +16,7 @@ import {
   type FineTuneScheduleInfo,
 } from '../sdk/schedules.ts';
 import { asFlagError, addFineTuneFlags, checkFlags, fineTuneInputFromFlags, type FineTuneFlags } from './finetune.ts';
-import { usageErrorsExit2, withTemporal, workflowUrl } from './jobs.ts';
+import { usageErrorsExit2, withTemporal, workflowUrl } from './command-line.ts';
 
 const SCHEDULE_FLAGS = { name: 'NAME', every: '--every', cron: '--cron' };
 

@@ -1,7 +1,7 @@
 // The caller's access token on the command line: `--token` (a global flag) or VEIL_TOKEN. Prefer
 // the variable: a flag's value is visible to other users of the machine in the process list.
 import { parseToken } from '../../infra/access/index.ts';
-import { UsageError } from './jobs.ts';
+import { UsageError } from './command-line.ts';
 
 /** The token to sign requests with; a missing or malformed one is a usage error (exit code 2). */
 export function requireToken(): string {

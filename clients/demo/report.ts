@@ -2,8 +2,8 @@
 // completions of the secret's prefix give the secret back, the audit's numbers), then their
 // samples, so a reader can check that the audit agrees with what the samples show.
 import type { AuditSummary } from '../../engine/audit/index.ts';
-import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
-import type { SampleResult } from '../../workflows/sample/spec.ts';
+import type { FineTuneResult } from '../../contracts/fine-tune.ts';
+import type { SampleResult } from '../../contracts/sample.ts';
 import { PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
 
 export interface DemoSide {

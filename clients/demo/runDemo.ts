@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localPaths } from '../../infra/config.ts';
-import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
-import type { SampleResult } from '../../workflows/sample/spec.ts';
+import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
+import type { SampleResult } from '../../contracts/sample.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
@@ -37,6 +37,8 @@ function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: 
     textColumn: 'note',
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: o.base, seed: 'demo', maxSeqLen: 32 },
+    // The audit looks for the demo's own planted secret: Veil's audit code knows no sentence of its own.
+    audit: { canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }] },
     training: dp
       ? { targetEpsilon, batchSize: 128, epochs: o.epochs * 2, maxGradNorm: 1, lr: 2e-2, physicalBatchSize: 32, accountant: 'prv', checkpointEvery: 25 }
       : { targetEpsilon, batchSize: 16, epochs: o.epochs, lr: 1e-2, physicalBatchSize: 32, checkpointEvery: 100 },

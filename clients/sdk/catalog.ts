@@ -3,9 +3,11 @@
 // here needs S3 credentials.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { isAccessRefusal, signRequest } from '../../infra/access/index.ts';
-import type { CatalogQuery, DatasetDescription, SyntheticRows } from '../../activities/datasets/catalog.ts';
-import { DatasetNotFoundError, type DatasetSummary } from '../../activities/datasets/registry.ts';
+import { isAccessRefusal } from '../../contracts/failures.ts';
+import { signRequest } from '../../infra/access/index.ts';
+import type { CatalogQuery, DatasetDescription, SyntheticRows } from '../../contracts/datasets.ts';
+import { DatasetNotFoundError } from '../../activities/datasets/registry.ts';
+import type { DatasetSummary } from '../../contracts/datasets.ts';
 import { applicationCause } from './failures.ts';
 
 export type { DatasetDescription, SyntheticRows };

@@ -5,12 +5,12 @@
 import type { Client } from '@temporalio/client';
 import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
 import { temporalClient } from '../../infra/temporal.ts';
-import type { DatasetSummary } from '../../activities/datasets/registry.ts';
+import type { DatasetSummary } from '../../contracts/datasets.ts';
 import * as catalog from './catalog.ts';
 import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './datasets.ts';
-import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
-import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
-import * as jobs from './jobs.ts';
+import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
+import type { SampleInput, SampleResult } from '../../contracts/sample.ts';
+import * as jobs from './jobs/index.ts';
 import { DatasetRef, FittedModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
 import * as schedules from './schedules.ts';
 import { AccessTokenError, parseToken } from '../../infra/access/index.ts';

@@ -6,20 +6,19 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { isAccessRefusal, signRequest } from '../../infra/access/index.ts';
+import { Failure, isAccessRefusal } from '../../contracts/failures.ts';
+import { signRequest } from '../../infra/access/index.ts';
 import { applicationCause } from './failures.ts';
-import type { PresignedUpload } from '../../activities/datasets/presign.ts';
 import { putFile } from './upload.ts';
 import {
   DATASET_FORMATS,
-  DATASET_VALIDATION_ERROR,
-  INVALID_INPUT_ERROR,
   datasetNameSchema,
   formatFromFileName,
   type DatasetFormat,
   type IngestDatasetInput,
   type IngestDatasetResult,
-} from '../../activities/datasets/spec.ts';
+  type PresignedUpload,
+} from '../../contracts/datasets.ts';
 import type { ingestDataset } from '../../workflows/ingestDataset.ts';
 
 export interface AddDatasetOptions {
@@ -89,7 +88,7 @@ export async function addDataset(
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err);
     if (cause && isAccessRefusal(cause.type)) throw new DatasetIngestError(`dataset "${name}" was not added: ${cause.message}`, 4, workflowId, cause.type ?? undefined);
-    const rejected = cause?.type === DATASET_VALIDATION_ERROR || cause?.type === INVALID_INPUT_ERROR;
+    const rejected = cause?.type === Failure.DatasetValidationError || cause?.type === Failure.InvalidInput;
     const message = cause?.message ?? err.cause?.message ?? err.message;
     throw new DatasetIngestError(
       rejected ? `dataset "${name}" was not added: ${message}` : `ingesting dataset "${name}" failed: ${message} (workflow ${workflowId})`,

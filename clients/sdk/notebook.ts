@@ -11,8 +11,8 @@
 import { dryRun, type DryRunReport, type TracedFunction } from '../../engine/sandbox/index.ts';
 import { markSynthetic, SYNTHETIC_NOTICE } from '../../engine/synthetic/index.ts';
 import { describeDataset, syntheticPreview, type CatalogConnection } from './catalog.ts';
-import type { FineTuneInput, FineTuneResult, PreprocessingStep, SplitSpec } from '../../workflows/fineTune/spec.ts';
-import type { SampleInput, SampleResult } from '../../workflows/sample/spec.ts';
+import type { FineTuneInput, FineTuneResult, PreprocessingStep, SplitSpec } from '../../contracts/fine-tune.ts';
+import type { SampleInput, SampleResult } from '../../contracts/sample.ts';
 
 export interface SyntheticPreview {
   notice: typeof SYNTHETIC_NOTICE;

@@ -13,9 +13,9 @@ import {
   type ScheduleDescription,
   type ScheduleSummary,
 } from '@temporalio/client';
-import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../workflows/fineTune/spec.ts';
+import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../contracts/fine-tune.ts';
 import { signRequest } from '../../infra/access/index.ts';
-import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs.ts';
+import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs/index.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** A whole number of seconds, minutes, hours, days or weeks (`30m`, `12h`, `1d`, `2w`). */

@@ -14,10 +14,12 @@
 import { splitAllowance, type Allowance, type BudgetLedger, type ColumnSchema } from './budget.ts';
 import { noisyHistogram, thresholdedRelease } from './noisy-release.ts';
 import { sampleIndex, type RandomSource } from './random-source.ts';
-import { NumericCollector, sampleNumber, type NumericModel } from './numeric-model.ts';
-import { CategoryCollector, sampleCategory, type CategoryModel } from './category-model.ts';
+import { NumericCollector, sampleNumber } from './numeric-model.ts';
+import { CategoryCollector, sampleCategory } from './category-model.ts';
 import { writeObject, type FlatValue, type JsonStyle } from './json-style.ts';
-import type { StringFitOptions, StringModel } from './string-model.ts';
+import type { JsonKeyModel, JsonModel, StringFitOptions, StringModel } from './structured-models.ts';
+
+export type { JsonKeyModel, JsonModel };
 
 export const VALUE_TYPES = ['absent', 'null', 'string', 'integer', 'number', 'boolean', 'nested'] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
@@ -28,23 +30,6 @@ const MAX_MODELLED_KEYS = 24;
 const KEY_LISTS_WEIGHT = 0.05;
 const TYPES_WEIGHT = 0.05;
 const TEXT_VALUE_WEIGHT = 8;
-
-export interface JsonKeyModel {
-  readonly key: string;
-  /** Noisy counts aligned with VALUE_TYPES. */
-  readonly types: readonly number[];
-  /** The type its values are written as (numbers: integers or floats); 'null' when none. */
-  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'null';
-  readonly values?: StringModel | NumericModel | CategoryModel;
-}
-
-export interface JsonModel {
-  readonly kind: 'json';
-  readonly style: JsonStyle;
-  /** [keys in order, noisy count]. */
-  readonly keyLists: readonly (readonly [readonly string[], number])[];
-  readonly keys: readonly JsonKeyModel[];
-}
 
 interface JsonFitContext {
   readonly column: ColumnSchema;

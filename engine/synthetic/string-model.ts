@@ -10,9 +10,12 @@ import { noisyHistogram } from './noisy-release.ts';
 import { splitAllowance, type Allowance, type BudgetLedger, type ColumnSchema } from './budget.ts';
 import { sampleIndex, type RandomSource } from './random-source.ts';
 import { TextCollector, TextSampler, type TextModel } from './text-model.ts';
-import { fitDates, sampleDate, type DateModel } from './date-model.ts';
-import { fitPatterns, samplePattern, type PatternModel } from './pattern-model.ts';
-import { fitJson, JsonSampler, type JsonModel } from './json-model.ts';
+import { fitDates, sampleDate } from './date-model.ts';
+import { fitPatterns, samplePattern } from './pattern-model.ts';
+import { fitJson, JsonSampler } from './json-model.ts';
+import type { StringFitOptions, StringModel } from './structured-models.ts';
+
+export type { StringFitOptions, StringModel };
 import { groupOf, parseObject, SHAPES, shapeOf, type Shape, type ShapeGroup } from './string-shapes.ts';
 import { JSON_STYLES, type JsonStyle } from './json-style.ts';
 
@@ -20,20 +23,6 @@ import { JSON_STYLES, type JsonStyle } from './json-style.ts';
 const SHAPES_WEIGHT = 0.05;
 /** A structured group must beat this many noise standard deviations to be chosen over text. */
 const STRUCTURE_MARGIN_SIGMAS = 4;
-
-export interface StringModel {
-  readonly kind: 'string';
-  /** Noisy counts of the shapes, aligned with SHAPES. */
-  readonly shapes: readonly number[];
-  readonly group: ShapeGroup;
-  readonly model: TextModel | DateModel | PatternModel | JsonModel;
-}
-
-export interface StringFitOptions {
-  readonly column: ColumnSchema;
-  /** Whether a JSON object is a shape here (not inside another JSON object's values). */
-  readonly allowJson: boolean;
-}
 
 function fitText(values: readonly unknown[], column: ColumnSchema, allowance: Allowance, rng: RandomSource, ledger: BudgetLedger): TextModel {
   const collector = new TextCollector(column);

@@ -7,7 +7,6 @@ import bpeRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
 
 export const END_OF_TEXT = '<|endoftext|>';
 export const END_OF_TEXT_ID = 50256;
-export const GPT2_VOCAB_SIZE = 50257;
 
 const utf8 = new TextEncoder();
 

@@ -20,13 +20,6 @@ export function sumAll(terms: readonly Tensor[]): Tensor {
   return terms[0].graph.node('Sum', terms, [{ dtype: terms[0].dtype, shape: terms[0].shape }])[0];
 }
 
-/** 0, 1, …, n−1 as int64 where n is the run-time size of `x` along `axis`. */
-export function rangeAlong(x: Tensor, axis: number, dim: Dim): Tensor {
-  const g = x.graph;
-  const n = op.squeeze(op.gather(op.shapeOf(x), g.int64s([axis])), [0]);
-  return g.node('Range', [g.scalar(0, 'int64'), n, g.scalar(1, 'int64')], [{ dtype: 'int64', shape: [dim] }])[0];
-}
-
 /** Swaps the last two axes: the transposed operand of a Gram matrix (ORT fuses it into MatMul). */
 export function swapLast(x: Tensor): Tensor {
   const perm = x.shape.map((_, i) => i);

@@ -2,5 +2,3 @@
 export * from './tokens.ts';
 export * from './requestSignature.ts';
 export * from './principals.ts';
-export * from './names.ts';
-export * from './requestAuth.ts';

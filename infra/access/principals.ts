@@ -4,15 +4,25 @@
 // (create-only), so nothing is ever silently overwritten: revoking writes a second object, and the
 // owner of a dataset is whoever claimed it first.
 import { z } from 'zod';
-import { ObjectExistsError, ObjectNotFoundError, type ArtifactStore } from '../storage/index.ts';
-import { AccessTokenError, PRINCIPAL_ID, formatToken, newSecret } from './tokens.ts';
-import { RESERVED_PRINCIPAL_IDS } from './names.ts';
+import {
+  ACCESS_PRINCIPALS_PREFIX,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  SERVICE_KEY_OBJECT,
+  accessPrincipalKey,
+  accessRevocationKey,
+  datasetOwnerKey,
+  type ArtifactStore,
+} from '../storage/index.ts';
+import { AccessTokenError, formatToken, newSecret } from './tokens.ts';
+import { PRINCIPAL_ID_PATTERN } from '../../contracts/ids.ts';
+import { RESERVED_PRINCIPAL_IDS } from '../../contracts/access.ts';
 
 export const ROLES = ['owner', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
 
 const principalRecordSchema = z.object({
-  id: z.string().regex(PRINCIPAL_ID),
+  id: z.string().regex(PRINCIPAL_ID_PATTERN),
   role: z.enum(ROLES),
   privileged: z.boolean(),
   /** The HMAC key of the principal's requests (the token's secret). Workers need it to verify. */
@@ -35,15 +45,13 @@ export class PrincipalError extends Error {
   readonly exitCode = 2;
 }
 
-/** '@' is not allowed in an S3 key segment; '=' is not allowed in an id, so this is one-to-one. */
-function keySegment(id: string): string {
-  if (!PRINCIPAL_ID.test(id)) throw new AccessTokenError(`invalid principal id "${id}": letters, digits, . _ @ -, at most 128 characters`);
-  return id.replaceAll('@', '=');
+function checkedId(id: string): string {
+  if (!PRINCIPAL_ID_PATTERN.test(id)) throw new AccessTokenError(`invalid principal id "${id}": letters, digits, . _ @ -, at most 128 characters`);
+  return id;
 }
-const principalKey = (id: string) => `access/principals/${keySegment(id)}.json`;
-const revocationKey = (id: string) => `access/revoked/${keySegment(id)}.json`;
-const datasetOwnerKey = (dataset: string) => `access/datasets/${dataset}.json`;
-const SERVICE_KEY = 'access/service.json';
+const principalKey = (id: string) => accessPrincipalKey(checkedId(id));
+const revocationKey = (id: string) => accessRevocationKey(checkedId(id));
+const SERVICE_KEY = SERVICE_KEY_OBJECT;
 
 async function readJson(store: ArtifactStore, key: string): Promise<unknown> {
   try {
@@ -100,7 +108,7 @@ function publicView(record: PrincipalRecord, revokedAt?: string): Principal {
 
 /** The principal with its secret, for verifying its signatures; undefined when unknown. */
 export async function readPrincipalRecord(store: ArtifactStore, id: string): Promise<(PrincipalRecord & { revokedAt?: string }) | undefined> {
-  if (!PRINCIPAL_ID.test(id)) return undefined;
+  if (!PRINCIPAL_ID_PATTERN.test(id)) return undefined;
   const raw = await readJson(store, principalKey(id));
   if (raw === undefined) return undefined;
   const record = principalRecordSchema.parse(raw);
@@ -114,8 +122,8 @@ export async function readPrincipal(store: ArtifactStore, id: string): Promise<P
 }
 
 export async function listPrincipals(store: ArtifactStore): Promise<Principal[]> {
-  const objects = await store.listObjects('access/principals/');
-  const ids = objects.map((o) => o.key.slice('access/principals/'.length, -'.json'.length).replaceAll('=', '@'));
+  const objects = await store.listObjects(ACCESS_PRINCIPALS_PREFIX);
+  const ids = objects.map((o) => o.key.slice(ACCESS_PRINCIPALS_PREFIX.length, -'.json'.length).replaceAll('=', '@'));
   const principals = await Promise.all(ids.map((id) => readPrincipal(store, id)));
   return principals.filter((p): p is Principal => p !== undefined).sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -3,10 +3,9 @@
 // sends the token itself anywhere: it signs each request with the secret (requestSignature.ts),
 // so a token never lands in a workflow's history, a log or the Temporal UI.
 import { randomBytes } from 'node:crypto';
+import { PRINCIPAL_ID_PATTERN } from '../../contracts/ids.ts';
 
 const PREFIX = 'veil1.';
-/** The principal ids the rest of Veil accepts as analyst ids (letters, digits, . _ @ -). */
-export const PRINCIPAL_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export class AccessTokenError extends Error {
@@ -25,7 +24,7 @@ export function newSecret(): string {
 }
 
 export function formatToken(principal: string, secret: string): string {
-  if (!PRINCIPAL_ID.test(principal)) throw new AccessTokenError(`invalid principal id "${principal}": letters, digits, . _ @ -, at most 128 characters`);
+  if (!PRINCIPAL_ID_PATTERN.test(principal)) throw new AccessTokenError(`invalid principal id "${principal}": letters, digits, . _ @ -, at most 128 characters`);
   if (!SECRET.test(secret)) throw new AccessTokenError('invalid token secret');
   return `${PREFIX}${principal}.${secret}`;
 }
@@ -36,7 +35,7 @@ export function parseToken(token: string): ParsedToken {
   const cut = trimmed.lastIndexOf('.');
   const principal = trimmed.slice(PREFIX.length, cut);
   const secret = trimmed.slice(cut + 1);
-  if (!trimmed.startsWith(PREFIX) || cut <= PREFIX.length || !PRINCIPAL_ID.test(principal) || !SECRET.test(secret)) {
+  if (!trimmed.startsWith(PREFIX) || cut <= PREFIX.length || !PRINCIPAL_ID_PATTERN.test(principal) || !SECRET.test(secret)) {
     throw new AccessTokenError('not a Veil access token (expected veil1.<principal>.<secret>, as printed by `veil access add`)');
   }
   return { principal, secret };

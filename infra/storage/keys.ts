@@ -1,10 +1,7 @@
-// Veil's S3 layout, in one place. Every artifact lives under one of these prefixes; a prefix with a
-// manifest.json is committed, one without is unfinished work that readers ignore.
-//
-//   uploads/<uuid>                                   raw user files in transit (deleted after ingest)
-//   datasets/<name>/v<k>/{rows.jsonl,schema.json}    dataset versions
-//   runs/<runId>/checkpoints/step-<n>/…              training checkpoints
-//   models/<id>/…                                    registered models (HF layout + veil.json)
+// Veil's S3 layout, in one place (README.md beside this file draws the whole tree). Every
+// artifact lives under one of these prefixes; a prefix with a manifest.json is committed, one
+// without is unfinished work that readers ignore. Every key is built here, from ids the contracts
+// (contracts/ids.ts) already accept, so a job the boundary lets in never fails on its first key.
 
 /** One path segment: no slashes, no dot-only names, nothing S3 or a shell would misread. */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,199}$/;
@@ -58,13 +55,59 @@ export function parseVersionSegment(segment: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export function checkpointPrefix(runId: string, step: number): string {
-  assertSegment('run id', runId);
+export function checkpointPrefix(jobId: string, step: number): string {
   if (!Number.isSafeInteger(step) || step < 0) throw new TypeError(`invalid checkpoint step ${step}`);
-  return `runs/${runId}/checkpoints/step-${step}`;
+  return `${checkpointsRoot(jobId)}/step-${step}`;
 }
 
 export function modelPrefix(modelId: string): string {
   assertSegment('model id', modelId);
   return `models/${modelId}`;
+}
+
+/** A principal id as a key segment: '@' is not allowed in a segment; '=' is not allowed in an id, so this is one-to-one. */
+export function principalSegment(id: string): string {
+  const segment = id.replaceAll('@', '=');
+  assertSegment('principal id', segment);
+  return segment;
+}
+
+export const accessPrincipalKey = (id: string): string => `access/principals/${principalSegment(id)}.json`;
+export const accessRevocationKey = (id: string): string => `access/revoked/${principalSegment(id)}.json`;
+export const ACCESS_PRINCIPALS_PREFIX = 'access/principals/';
+export function datasetOwnerKey(dataset: string): string {
+  assertSegment('dataset name', dataset);
+  return `access/datasets/${dataset}.json`;
+}
+/** The service's signing key: workers only. */
+export const SERVICE_KEY_OBJECT = 'access/service.json';
+
+/** Everything one job (fine-tune) writes besides its checkpoints' bytes. */
+export function runPrefix(jobId: string): string {
+  assertSegment('job id', jobId);
+  return `runs/${jobId}`;
+}
+/** The claim that ties a job id to the first workflow that used it. */
+export const runClaimKey = (jobId: string): string => `${runPrefix(jobId)}/job.json`;
+/** The tokenized train and test slots of a run, with the exact private counts in the manifest. */
+export const runDataPrefix = (jobId: string): string => `${runPrefix(jobId)}/data`;
+export const checkpointsRoot = (jobId: string): string => `${runPrefix(jobId)}/checkpoints`;
+/** A run's secret key (noise and sampling streams): kept apart from what analysts' tools read. */
+export function runKeyKey(jobId: string): string {
+  assertSegment('job id', jobId);
+  return `secrets/runs/${jobId}/run-key`;
+}
+
+export function auditPrefix(modelId: string): string {
+  assertSegment('model id', modelId);
+  return `audits/${modelId}`;
+}
+
+export function samplesPrefix(sampleId: string): string {
+  assertSegment('sample id', sampleId);
+  return `samples/${sampleId}`;
+}
+
+export function syntheticPrefix(name: string, version: number): string {
+  return `synthetic/${datasetVersionPrefix(name, version).slice('datasets/'.length)}`;
 }

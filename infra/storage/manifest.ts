@@ -3,8 +3,21 @@
 // only trust prefixes that have one, and only bytes that match it.
 import { z } from 'zod';
 import { ManifestError, ObjectNotFoundError, isNotFound } from './errors.ts';
+import type { ObjectDigest } from './hashing.ts';
 import { manifestKey, normalizePrefix } from './keys.ts';
-import type { ArtifactStore, StoredObject } from './store.ts';
+
+/** A stored object: its key and what a verified read will check. */
+export interface StoredObject extends ObjectDigest {
+  key: string;
+}
+
+/** What manifests need of a store: the store passes itself (kept structural so neither file imports the other). */
+export interface ManifestIo {
+  stat(key: string): Promise<{ size: number } | undefined>;
+  getRaw(key: string): Promise<AsyncIterable<unknown>>;
+  putJsonImmutable(key: string, value: unknown): Promise<StoredObject>;
+  getEntry(manifest: Manifest, path: string): Promise<AsyncIterable<unknown>>;
+}
 
 export const MANIFEST_FORMAT = 'veil-manifest/1';
 /** Manifests are small; a bigger one is not ours (and must not be read into memory). */
@@ -34,7 +47,7 @@ export interface Manifest<M extends Record<string, unknown> = Record<string, unk
 }
 
 export async function writeManifest<M extends Record<string, unknown>>(
-  store: ArtifactStore,
+  store: ManifestIo,
   prefix: string,
   objects: StoredObject[],
   meta: M,
@@ -58,7 +71,7 @@ export async function writeManifest<M extends Record<string, unknown>>(
   return manifest;
 }
 
-async function readManifestText(store: ArtifactStore, key: string): Promise<string> {
+async function readManifestText(store: ManifestIo, key: string): Promise<string> {
   const size = (await store.stat(key))?.size;
   if (size === undefined) throw new ObjectNotFoundError(key);
   if (size > MAX_MANIFEST_BYTES) throw new ManifestError(`manifest "${key}" is ${size} bytes, more than a manifest can be`);
@@ -68,7 +81,7 @@ async function readManifestText(store: ArtifactStore, key: string): Promise<stri
 }
 
 export async function readManifest<S extends z.ZodType<Record<string, unknown>>>(
-  store: ArtifactStore,
+  store: ManifestIo,
   prefix: string,
   metaSchema?: S,
 ): Promise<Manifest<z.output<S>>> {
@@ -94,7 +107,7 @@ export async function readManifest<S extends z.ZodType<Record<string, unknown>>>
 }
 
 export async function tryReadManifest<S extends z.ZodType<Record<string, unknown>>>(
-  store: ArtifactStore,
+  store: ManifestIo,
   prefix: string,
   metaSchema?: S,
 ): Promise<Manifest<z.output<S>> | undefined> {
@@ -106,7 +119,7 @@ export async function tryReadManifest<S extends z.ZodType<Record<string, unknown
   }
 }
 
-export async function verifyManifest(store: ArtifactStore, manifest: Manifest): Promise<void> {
+export async function verifyManifest(store: ManifestIo, manifest: Manifest): Promise<void> {
   for (const path of Object.keys(manifest.entries)) {
     // Reading to the end is what runs the size and sha256 checks.
     for await (const _chunk of await store.getEntry(manifest, path));

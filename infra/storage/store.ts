@@ -9,14 +9,11 @@ import { ensureBucket, s3Client } from './client.ts';
 import { ObjectNotFoundError, isNotFound } from './errors.ts';
 import { VerifyingStream, type ObjectDigest } from './hashing.ts';
 import { assertKey, normalizePrefix } from './keys.ts';
-import { readManifest, tryReadManifest, verifyManifest, writeManifest, type Manifest, type ManifestEntry } from './manifest.ts';
+import { readManifest, tryReadManifest, verifyManifest, writeManifest, type Manifest, type ManifestEntry, type StoredObject } from './manifest.ts';
 import { uploadCreateOnly, type UploadBody, type UploadOptions } from './upload.ts';
 import type { z } from 'zod';
 
-/** A stored object: its key and what a verified read will check. */
-export interface StoredObject extends ObjectDigest {
-  key: string;
-}
+export type { StoredObject };
 
 export interface StoreOptions {
   /** Multipart part size in bytes (≥ 5 MiB); memory per upload is about twice this. */

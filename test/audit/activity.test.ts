@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
-import { auditActivities, auditPrefix, type AuditModelOutput } from '../../activities/audit/index.ts';
+import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+
+const DEMO_CANARIES = [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }];
+import { auditActivities, type AuditModelOutput } from '../../activities/audit/index.ts';
+import { auditPrefix, runDataPrefix } from '../../infra/storage/index.ts';
 import type { ModelPrivacy } from '../../activities/models/registry.ts';
-import { runDataPrefix } from '../../activities/training/prepareData.ts';
 import { encodeTokenizedRows } from '../../activities/training/tokenizedRows.ts';
 import { openCheckpoint, saveCheckpoint } from '../../engine/gpt2/index.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
@@ -60,7 +62,7 @@ async function readText(manifestPrefix: string, file: string): Promise<string> {
 }
 
 test('audits a registered model and commits audit.json and audit.html under audits/<modelId>/', async () => {
-  const out: AuditModelOutput = await new MockActivityEnvironment().run(auditModel, { modelId, maxRowsPerSide: 16 });
+  const out: AuditModelOutput = await new MockActivityEnvironment().run(auditModel, { canaries: DEMO_CANARIES, modelId, maxRowsPerSide: 16 });
   assert.equal(out.prefix, `audits/${modelId}`);
   assert.equal(out.jsonKey, `audits/${modelId}/audit.json`);
   assert.equal(out.summary.epsilon, 4.2);
@@ -85,24 +87,24 @@ test('audits a registered model and commits audit.json and audit.html under audi
   assert.ok(html.startsWith('<!DOCTYPE html>') && html.includes(modelId) && html.includes('ε = 4.20'));
 
   // A retry finds the committed audit and returns it without recomputing.
-  const again = await new MockActivityEnvironment().run(auditModel, { modelId, maxRowsPerSide: 3 });
+  const again = await new MockActivityEnvironment().run(auditModel, { canaries: DEMO_CANARIES, modelId, maxRowsPerSide: 3 });
   assert.deepEqual(again, out);
 });
 
 test('an unknown model and missing run data fail for good', async () => {
-  await assert.rejects(new MockActivityEnvironment().run(auditModel, { modelId: uniqueName('nope') }), (err: unknown) => {
+  await assert.rejects(new MockActivityEnvironment().run(auditModel, { canaries: DEMO_CANARIES, modelId: uniqueName('nope') }), (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure);
     assert.equal(err.type, 'ModelNotFound');
     assert.equal(err.nonRetryable, true);
     return true;
   });
-  await assert.rejects(new MockActivityEnvironment().run(auditModel, { modelId: modelId + '-x', dataPrefix: 'runs/none/data' }), /not registered/);
+  await assert.rejects(new MockActivityEnvironment().run(auditModel, { canaries: DEMO_CANARIES, modelId: modelId + '-x', dataPrefix: 'runs/none/data' }), /not registered/);
   const otherModel = uniqueName('audit-model-nodata');
   const cfg = await store.putImmutable(`${modelPrefix(otherModel)}/config.json`, '{}');
   const { modelId: _drop, createdAt: _c, ...meta } = (await store.readManifest(modelPrefix(modelId))).meta as ModelPrivacy;
   await store.writeManifest(modelPrefix(otherModel), [cfg], { ...meta, modelId: otherModel, createdAt: new Date().toISOString() });
   try {
-    await assert.rejects(new MockActivityEnvironment().run(auditModel, { modelId: otherModel, dataPrefix: `runs/${uniqueName('none')}/data` }), (err: unknown) => {
+    await assert.rejects(new MockActivityEnvironment().run(auditModel, { canaries: DEMO_CANARIES, modelId: otherModel, dataPrefix: `runs/${uniqueName('none')}/data` }), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, 'AuditNotPossible');
       assert.equal(err.nonRetryable, true);

@@ -4,7 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ArtifactStore, uploadKey } from '../../infra/storage/index.ts';
-import { ingestDataset, type DatasetFormat } from '../../activities/datasets/index.ts';
+import { ingestDataset } from '../../activities/datasets/index.ts';
+import type { DatasetFormat } from '../../contracts/datasets.ts';
 import { measureRssGrowth } from '../helpers/memory.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;

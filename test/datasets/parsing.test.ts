@@ -8,7 +8,7 @@ import { jsonlTable } from '../../activities/datasets/jsonl.ts';
 import { SchemaBuilder, valueConverter } from '../../activities/datasets/schema.ts';
 import { DatasetValidationError } from '../../activities/datasets/validationError.ts';
 import type { TableItem } from '../../activities/datasets/table.ts';
-import type { DatasetFormat } from '../../activities/datasets/spec.ts';
+import type { DatasetFormat } from '../../contracts/datasets.ts';
 
 async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

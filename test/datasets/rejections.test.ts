@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetIngestError, type VeilClient } from '../../clients/sdk/client.ts';
-import type { IngestDatasetInput } from '../../activities/datasets/spec.ts';
+import type { IngestDatasetInput } from '../../contracts/datasets.ts';
 import { uploadKey } from '../../infra/storage/index.ts';
 import { testStore } from '../helpers/storage.ts';
 import { uniqueName } from '../helpers/names.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { signRequest } from '../../infra/access/index.ts';
-import type { PresignedUpload } from '../../activities/datasets/presign.ts';
+import type { PresignedUpload } from '../../contracts/datasets.ts';
 import { putFile } from '../../clients/sdk/upload.ts';
 import { newAnalyst } from '../helpers/principals.ts';
 import { uniqueName } from '../helpers/names.ts';

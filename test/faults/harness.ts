@@ -11,13 +11,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { TrainProgress } from '../../activities/training/index.ts';
-import { CHECKPOINT_FILE, checkpointsRoot } from '../../activities/training/checkpoints.ts';
-import { runKeyKey } from '../../activities/training/runSecrets.ts';
+import type { TrainProgress } from '../../contracts/fine-tune.ts';
+import { CHECKPOINT_FILE } from '../../activities/training/checkpoints.ts';
+import { checkpointsRoot, runKeyKey } from '../../infra/storage/index.ts';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
-import type { FineTuneInput } from '../../workflows/fineTune/spec.ts';
+import type { FineTuneInput } from '../../contracts/fine-tune.ts';
 import { withWorker } from '../helpers/temporal.ts';
 import { newOwner, type TestPrincipal } from '../helpers/principals.ts';
 

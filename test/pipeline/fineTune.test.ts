@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { signRequest } from '../../infra/access/index.ts';
-import type { FineTuneInput, FineTuneResult } from '../../workflows/fineTune/spec.ts';
-import type { SampleResult } from '../../workflows/sample/spec.ts';
+import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
+import type { SampleResult } from '../../contracts/sample.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
@@ -49,6 +49,7 @@ function spec(analyst: string, overrides: Partial<FineTuneInput['training']> = {
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: 'tiny', seed: 'ft-test', maxSeqLen: 24 },
     training: { targetEpsilon: 8, batchSize: 12, epochs: 0.5, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 2, ...overrides },
+    audit: { canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }] },
   };
 }
 
@@ -184,4 +185,21 @@ test('samples are released from a DP model within the accepted ε, stored in S3,
     await refuse({ analyst, modelId, unconditional: 1, maxEpsilon: 100 }, /may only run jobs as itself/, mallory);
     await refuse({ analyst: mallory.id, modelId, unconditional: 1, maxEpsilon: 'unlimited' }, /may not sample without differential privacy/, mallory);
   }, { env });
+});
+
+test('a job id the storage layout would refuse ("@") is refused at the boundary: nothing read, nothing charged', async () => {
+  await withWorker(async ({ client, taskQueue }) => {
+    const frank = await newAnalyst('frank');
+    await grantBudget(client, { dataset, analyst: frank.id, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    const unique = uniqueName('job');
+    const input = signedBy(frank, 'fineTune', { ...spec(frank.id), jobId: `frank@${unique}` });
+    const err = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] }).then(() => assert.fail('accepted'), (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError, String(err));
+    const cause = err.cause as (Error & { type?: string }) | undefined;
+    assert.equal(cause?.type, 'InvalidInput');
+    assert.match(String(cause?.message), /jobId: letters, digits/);
+    const b = await balance(client, { dataset, analyst: frank.id });
+    assert.equal(b.committed.epsilon + b.reserved.epsilon + b.committed.delta + b.reserved.delta, 0, 'nothing held or charged');
+    assert.deepEqual((await store.listObjects('runs/')).filter((o) => o.key.includes(unique)), [], 'nothing written for the job');
+  }, { env, gpu: false });
 });

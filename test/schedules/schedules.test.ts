@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { balance } from '../../clients/sdk/ledger.ts';
 import type { FineTuneScheduleInfo } from '../../clients/sdk/schedules.ts';
 import { deleteSchedule } from '../../clients/sdk/schedules.ts';
-import type { FineTuneResult } from '../../workflows/fineTune/spec.ts';
+import type { FineTuneResult } from '../../contracts/fine-tune.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';

@@ -14,17 +14,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
-import { ACCESS_REFUSALS, AUTHORIZE_PATCH, parseInput } from '../validation.ts';
-import { DATA_REPORT_EPSILON, EVALUATION_EPSILON, RELEASES_EPSILON, fineTuneSchema, type FineTuneResult } from './spec.ts';
-
-export { DATA_REPORT_EPSILON, EVALUATION_EPSILON };
-const NON_RETRYABLE = ['InvalidInput', 'InvalidPreprocessing', 'JobIdTaken', 'InvalidTrainingData', 'InvalidTrainingConfig', 'DatasetNotFound', 'ModelNotFound', 'NotPrivileged', ...ACCESS_REFUSALS];
+import { Failure, NON_RETRYABLE } from '../../contracts/failures.ts';
+import { DATA_REPORT_EPSILON, EVALUATION_EPSILON, RELEASES_EPSILON, fineTuneSchema, type FineTuneResult } from '../../contracts/fine-tune.ts';
+import { describeIdRule, idFromWorkflowId, isValidId } from '../../contracts/ids.ts';
+import { parseInput } from '../../contracts/validation.ts';
+import { AUTHORIZE_PATCH, DATA_REPORT_PATCH } from '../patches.ts';
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
 const light = proxyActivities<LightActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: [...NON_RETRYABLE.fineTune] },
 });
 
 const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActivities<GpuActivities>({
@@ -35,18 +35,15 @@ const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActi
   heartbeatTimeout: `${heartbeatTimeoutSeconds}s`,
   // On cancellation, wait for the activity to checkpoint and stop before charging what it spent.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: [...NON_RETRYABLE.fineTune] },
 });
-
-/** The workflow-versioning patch that added the data report between training and evaluation. */
-const DATA_REPORT_PATCH = 'data-report';
 
 function jobIdOf(explicit: string | undefined): string {
   // A Schedule names its runs `<workflow id>-<RFC 3339 time>`, whose ':' a job id (an S3 path
-  // part) may not hold: the default id replaces such characters by '-'.
-  const id = explicit ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9._@-]/g, '-');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(id)) {
-    throw ApplicationFailure.nonRetryable(`job id "${id}" must be letters, digits, . _ @ - (pass jobId, or start the workflow with such an id)`, 'InvalidInput');
+  // part) may not hold: the default id replaces such characters.
+  const id = explicit ?? idFromWorkflowId(workflowInfo().workflowId);
+  if (!isValidId(id)) {
+    throw ApplicationFailure.nonRetryable(`job id "${id}" must be ${describeIdRule()} (pass jobId, or start the workflow with such an id)`, Failure.InvalidInput);
   }
   return id;
 }
@@ -144,7 +141,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // be rerun on its own), so it is reported as missing rather than failing the job.
   let audit = null;
   try {
-    audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix })).summary;
+    audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix, canaries: spec.audit.canaries })).summary;
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('privacy audit failed', { jobId, error: err instanceof Error ? err.message : String(err) });

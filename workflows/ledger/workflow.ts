@@ -34,8 +34,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { authorize, verifyServiceRequest } from '../../activities/access/authorize.ts';
-import { SERVICE_PRINCIPAL, TWIN_ANALYST } from '../../infra/access/names.ts';
-import { ACCESS_REFUSALS } from '../../infra/access/requestAuth.ts';
+import { ACCESS_REFUSALS, SERVICE_PRINCIPAL, TWIN_ANALYST } from '../../contracts/access.ts';
 import { LedgerErrorType, ledgerFailure } from './errors.ts';
 import { balanceQuery, commitUpdate, grantUpdate, releaseUpdate, reservationQuery, reserveUpdate, stateQuery } from './definitions.ts';
 import {

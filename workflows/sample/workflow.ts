@@ -2,13 +2,14 @@
 // privileged analysts only) → generate on the GPU queue → store in S3 → return the samples.
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
-import { ACCESS_REFUSALS, AUTHORIZE_PATCH, parseInput } from '../validation.ts';
-import { sampleSchema, type SampleResult } from './spec.ts';
-
-const NON_RETRYABLE = ['InvalidInput', 'ReleaseRefused', 'ModelNotFound', ...ACCESS_REFUSALS];
+import { idFromWorkflowId } from '../../contracts/ids.ts';
+import { NON_RETRYABLE } from '../../contracts/failures.ts';
+import { sampleSchema, type SampleResult } from '../../contracts/sample.ts';
+import { parseInput } from '../../contracts/validation.ts';
+import { AUTHORIZE_PATCH } from '../patches.ts';
 const light = proxyActivities<LightActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE.sample] },
 });
 
 export async function sample(input: unknown): Promise<SampleResult> {
@@ -17,11 +18,11 @@ export async function sample(input: unknown): Promise<SampleResult> {
     taskQueue: `${workflowInfo().taskQueue}-gpu`,
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: '5 minutes',
-    retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE.sample] },
   });
   const principal = patched(AUTHORIZE_PATCH) ? await light.authorize({ action: 'sample', request: input }) : { privileged: false };
   const privacy = await light.checkRelease({ analyst: spec.analyst, privileged: principal.privileged, modelId: spec.modelId, maxEpsilon: spec.maxEpsilon });
-  const sampleId = workflowInfo().workflowId.replace(/[^A-Za-z0-9._@-]/g, '_');
+  const sampleId = idFromWorkflowId(workflowInfo().workflowId);
   const prompts = [...spec.prompts, ...Array.from({ length: spec.unconditional }, () => '')];
   const { key, samples } = await gpu.generateSamples({
     sampleId,

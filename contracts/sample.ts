@@ -1,11 +1,15 @@
-// What an analyst asks for when sampling from a model: the sample workflow's input.
+// The sample workflow's contract: what an analyst asks for when sampling from a model, and what
+// comes back.
 import { z } from 'zod';
-import { requestAuthSchema } from '../validation.ts';
+import { requestAuthSchema } from './access.ts';
+import { idSchema, principalIdSchema } from './ids.ts';
+
+export const SAMPLE_WORKFLOW = 'sample';
 
 export const sampleSchema = z
   .object({
-    analyst: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -'),
-    modelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -'),
+    analyst: principalIdSchema,
+    modelId: idSchema,
     /** Completions of these prompts ('' is an unconditional sample). */
     prompts: z.array(z.string().max(4000)).max(256).default([]),
     /** Additional unconditional samples. */
@@ -26,6 +30,12 @@ export const sampleSchema = z
   .refine((s) => s.prompts.length + s.unconditional > 0, { message: 'ask for at least one sample: prompts or unconditional', path: ['prompts'] });
 export type SampleInput = z.input<typeof sampleSchema>;
 export type SampleSpec = z.output<typeof sampleSchema>;
+
+export const SAMPLE_PHASES = [
+  { activity: 'authorize', label: 'checking the signed request' },
+  { activity: 'checkRelease', label: 'checking the release policy' },
+  { activity: 'generateSamples', label: 'generating' },
+] as const;
 
 export interface SampleResult {
   sampleId: string;

@@ -1,14 +1,11 @@
-// The dataset registry's contract: names, formats, schemas and the ingestDataset workflow's input
-// and result. Shared by the client, the workflow and the activities, so it imports nothing from
-// Node (the workflow sandbox bundles it).
+// The dataset registry's contract: formats, schemas, the ingestDataset and stageUpload workflows'
+// inputs and results, and what the catalog answers. Shared by the client, the workflows and the
+// activities, so it imports nothing from Node (the workflow sandbox bundles it).
 import { z } from 'zod';
-import { requestAuthSchema } from '../../infra/access/requestAuth.ts';
+import { requestAuthSchema } from './access.ts';
+import { datasetNameSchema } from './ids.ts';
 
-export const DATASET_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-export const datasetNameSchema = z
-  .string()
-  .regex(DATASET_NAME_PATTERN, 'a dataset name is 1-63 characters: lowercase letters, digits, "_" and "-", starting with a letter or digit');
+export { DATASET_NAME_PATTERN, datasetNameSchema } from './ids.ts';
 
 export const DATASET_FORMATS = ['csv', 'jsonl'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
@@ -27,10 +24,10 @@ export type Column = z.output<typeof columnSchema>;
 export const datasetSchemaSchema = z.object({ columns: z.array(columnSchema).min(1) });
 export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
 
-/** A raw file staged in S3 by the client, with the digest the client computed while uploading. */
 /** How long a presigned upload URL is good for (the staged object is deleted an hour after). */
 export const UPLOAD_URL_SECONDS = 3600;
 
+/** A raw file staged in S3 by the client, with the digest the client computed while uploading. */
 export const stagedUploadSchema = z.object({
   key: z.string().regex(/^uploads\/[A-Za-z0-9-]{8,64}$/, 'an upload key is uploads/<id>'),
   size: z.number().int().nonnegative(),
@@ -73,10 +70,6 @@ export const datasetMetaSchema = z.object({
 });
 export type DatasetMeta = z.output<typeof datasetMetaSchema>;
 
-/** Failure types the ingest raises; listed in the workflow's retry policy as non-retryable. */
-export const DATASET_VALIDATION_ERROR = 'DatasetValidationError';
-export const UPLOAD_INTEGRITY_ERROR = 'UploadIntegrityError';
-export const INVALID_INPUT_ERROR = 'InvalidInput';
 
 /** The format a file name implies, if any. */
 export function formatFromFileName(fileName: string): DatasetFormat | undefined {
@@ -85,3 +78,56 @@ export function formatFromFileName(fileName: string): DatasetFormat | undefined 
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
   return undefined;
 }
+
+export const stageUploadInputSchema = z.object({ name: datasetNameSchema, auth: requestAuthSchema.optional() });
+
+/** Where the data owner sends a file: a presigned PUT URL for a fresh uploads/<uuid> key. */
+export interface PresignedUpload {
+  key: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** One dataset as the catalog lists it: its latest committed version. */
+export interface DatasetSummary {
+  name: string;
+  /** The latest committed version, which the summary describes. */
+  version: number;
+  /** Every committed version, ascending. */
+  versions: number[];
+  rows: number;
+  schema: DatasetSchema;
+  format: DatasetFormat;
+  createdAt: string;
+}
+
+/** One version as the list describes it, without the list's other fields. */
+export type DatasetDescription = Pick<DatasetSummary, 'name' | 'version' | 'rows' | 'schema'>;
+
+/** The DP synthetic twin of one dataset version: its budget and how many preview rows it holds. */
+export interface SyntheticTwinInfo extends Record<string, unknown> {
+  name: string;
+  version: number;
+  epsilon: number;
+  delta: number;
+  previewRows: number;
+}
+
+export interface SyntheticRows {
+  dataset: DatasetDescription;
+  twin: SyntheticTwinInfo;
+  rows: Record<string, unknown>[];
+}
+
+const versionSchema = z.number().int().positive().optional();
+/** The catalog workflow's input: a signed read of what any principal may know about the datasets. */
+export const catalogInputSchema = z.object({
+  query: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('list') }).strict(),
+    z.object({ kind: z.literal('describe'), name: datasetNameSchema, version: versionSchema }).strict(),
+    z.object({ kind: z.literal('preview'), name: datasetNameSchema, version: versionSchema }).strict(),
+  ]),
+  auth: requestAuthSchema.optional(),
+});
+export type CatalogQuery = z.output<typeof catalogInputSchema>['query'];
+export type CatalogAnswer = DatasetSummary[] | DatasetDescription | SyntheticRows;

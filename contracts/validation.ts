@@ -1,18 +1,9 @@
 // Validation at the workflow boundary. The Temporal UI and schedules send raw JSON: every
 // workflow parses its input with zod first, and a bad input fails the workflow at once with a
 // non-retryable failure that lists every problem, before anything is read or charged.
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-
-export { ACCESS_REFUSALS, requestAuthSchema } from '../infra/access/requestAuth.ts';
-
-export const INVALID_INPUT = 'InvalidInput';
-
-/**
- * The workflow-versioning patch that put an authorization first in the job workflows: runs started
- * before it replay without one (they were started before tokens existed), every later run checks.
- */
-export const AUTHORIZE_PATCH = 'authorize-requests';
+import { Failure } from './failures.ts';
 
 /** The problems zod found, one line each: `training.batchSize: Too small: expected number to be >0`. */
 export function describeIssues(error: z.ZodError): string[] {
@@ -24,7 +15,7 @@ export function parseInput<S extends z.ZodType>(what: string, schema: S, raw: un
   if (parsed.success) return parsed.data;
   const problems = describeIssues(parsed.error);
   throw ApplicationFailure.create({
-    type: INVALID_INPUT,
+    type: Failure.InvalidInput,
     nonRetryable: true,
     message: `invalid ${what} input: ${problems.join('; ')}`,
     details: [problems],

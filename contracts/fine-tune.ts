@@ -1,12 +1,13 @@
-// What an analyst asks for when fine-tuning: the fineTune workflow's input, as zod schemas (the
-// workflow validates raw JSON from the UI, a schedule or the SDK against it).
+// The fineTune workflow's contract: what an analyst asks for (zod schemas: the workflow validates
+// raw JSON from the UI, a schedule or the SDK against them), what each phase hands the next, and
+// what the job returns. Workflows, activities and clients all read it from here.
 import { z } from 'zod';
-import type { AnalystAuditSummary } from '../../engine/audit/report.ts';
-import type { DataReport } from '../../activities/training/dataReport.ts';
-import { requestAuthSchema } from '../validation.ts';
+import type { AnalystAuditSummary } from '../engine/audit/report.ts';
+import type { FailureCounts } from '../engine/sandbox/index.ts';
+import { requestAuthSchema } from './access.ts';
+import { datasetNameSchema, idSchema, principalIdSchema } from './ids.ts';
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -, at most 63 characters');
-const idPart = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'letters, digits, . _ @ -, at most 128 characters');
+export const FINE_TUNE_WORKFLOW = 'fineTune';
 
 export const splitSchema = z.discriminatedUnion('kind', [
   /** A seeded shuffle, then the first (1 − testFraction) for training. */
@@ -28,7 +29,7 @@ export const tracedSchema = z.object({
 /** Preprocessing, applied in order to every row before tokenization. */
 export const preprocessingStepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rename'), from: z.string().min(1), to: z.string().min(1) }),
-  /** Replaces `column` by fn(value), run in the sandbox; a row whose call fails is dropped (counted). */
+  /** Replaces `column` by fn(value), run in the sandbox; a row whose call fails becomes an empty slot (counted). */
   z.object({ kind: z.literal('map'), column: z.string().min(1), fn: tracedSchema }),
 ]);
 export type PreprocessingStep = z.output<typeof preprocessingStepSchema>;
@@ -59,6 +60,7 @@ export const trainingSchema = z.object({
   /** Steps between S3 checkpoints (a retried train activity resumes from the last one). */
   checkpointEvery: z.number().int().positive().default(20),
 });
+export type TrainingSpec = z.output<typeof trainingSchema>;
 
 export const modelSchema = z.object({
   /**
@@ -71,18 +73,25 @@ export const modelSchema = z.object({
   /** Rows are tokenized and cut to this many tokens (the end-of-text token included). */
   maxSeqLen: z.number().int().min(2).max(1024).default(64),
 });
+export type ModelSpec = z.output<typeof modelSchema>;
+
+/** A sentence the audit looks for in the trained model: `prompt` is the prefix it completes. */
+export const auditCanarySchema = z.object({ prompt: z.string().min(1).max(2000), secret: z.string().min(1).max(2000) }).strict();
+export type AuditCanary = z.output<typeof auditCanarySchema>;
 
 export const fineTuneSchema = z.object({
   /** Idempotency key for the privacy charge; defaults to the workflow id. */
-  jobId: idPart.optional(),
-  analyst: idPart,
-  dataset: z.object({ name, version: z.number().int().positive().optional() }),
+  jobId: idSchema.optional(),
+  analyst: principalIdSchema,
+  dataset: z.object({ name: datasetNameSchema, version: z.number().int().positive().optional() }),
   preprocessing: z.array(preprocessingStepSchema).max(32).default([]),
   /** The text column the language model learns from (after preprocessing). */
   textColumn: z.string().min(1),
   split: splitSchema.default({ kind: 'ratio', testFraction: 0.1, shuffleSeed: 'veil' }),
   model: modelSchema,
   training: trainingSchema,
+  /** Sentences the privacy audit checks the model for (extraction, exposure); none: only membership inference. */
+  audit: z.object({ canaries: z.array(auditCanarySchema).max(16).default([]) }).strict().default({ canaries: [] }),
   /**
    * Seconds the train activity may go without a heartbeat before the server counts its worker as
    * lost and retries it (from the last checkpoint) on another; it heartbeats every 2 s. 30 s in
@@ -94,6 +103,69 @@ export const fineTuneSchema = z.object({
 });
 export type FineTuneInput = z.input<typeof fineTuneSchema>;
 export type FineTuneSpec = z.output<typeof fineTuneSchema>;
+
+/** The phases of a fine-tune, in order: the activities the workflow runs (the CLI shows them). */
+export const FINE_TUNE_PHASES = [
+  { activity: 'authorize', label: 'checking the signed request' },
+  { activity: 'prepareTrainingData', label: 'preparing the data' },
+  { activity: 'planPrivacy', label: 'planning the privacy (σ for the target ε)' },
+  { activity: 'reserveBudget', label: 'reserving ε on the ledger' },
+  { activity: 'train', label: 'training' },
+  { activity: 'releaseDataReport', label: 'releasing the data report (DP counts)' },
+  { activity: 'evaluateModel', label: 'evaluating (DP-released test loss)' },
+  { activity: 'spentSoFar', label: 'reading the ε spent so far' },
+  { activity: 'commitBudget', label: 'charging the ε spent' },
+  { activity: 'registerModel', label: 'registering the model' },
+  { activity: 'auditModel', label: 'auditing the model' },
+] as const;
+
+/** What the workflow learns about the prepared data: public sizes only (it goes into history). */
+export interface PreparedData {
+  prefix: string;
+  dataset: { name: string; version: number; rows: number };
+  trainKey: string;
+  testKey: string;
+  /** Train slots: a function of the dataset's row count and the split, not of the data. */
+  trainRows: number;
+  testRows: number;
+  /** The functions that ran (name, sha256); their failure counts are released by the data report. */
+  preprocessing: { kind: string; function?: { name: string; sha256: string } }[];
+}
+
+/** How the preprocessing went on the real rows: DP counts for a DP job, exact ones otherwise. */
+export interface DataReport {
+  /** ε of this release; null when the counts are exact (non-DP job). */
+  epsilon: number | null;
+  skippedRows: number;
+  truncatedRows: number;
+  preprocessing: { kind: string; function?: { name: string; sha256: string }; failures?: FailureCounts }[];
+  notice: string;
+}
+
+/** What the train activity heartbeats (the CLI's and SDK's progress). */
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  /**
+   * Mean token loss of the step's batch. It is computed from raw rows and is not DP, so it is
+   * reported only for non-private ('unlimited') runs; DP runs report null here and release a
+   * DP test loss at the end instead.
+   */
+  loss: number | null;
+  epsilon: number | 'unlimited';
+  /** The last step committed to S3, where a retry resumes. */
+  checkpointStep: number | null;
+}
+
+/** The details of the train activity's cancellation. */
+export interface TrainCancellation {
+  /** Steps done when the cancellation reached the activity. */
+  cancelRequestedAfterStep: number;
+  /** Steps done when it stopped (the step under way is finished, never a further one). */
+  stoppedAfterStep: number;
+  /** The checkpoint written on stopping: what the job is charged for. */
+  checkpointStep: number;
+}
 
 export interface FineTuneResult {
   jobId: string;

@@ -1,0 +1,46 @@
+// One pattern per id: what the workflows' schemas accept, the S3 key layout accepts too, so a
+// job is never refused halfway (a job id with '@' used to pass the input check and fail at the
+// first checkpoint upload, after training had started).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fineTuneSchema } from '../../contracts/fine-tune.ts';
+import { idFromWorkflowId, isValidId } from '../../contracts/ids.ts';
+import { checkpointPrefix, modelPrefix, runDataPrefix, samplesPrefix } from '../../infra/storage/index.ts';
+
+const input = (jobId: string) => ({
+  jobId,
+  analyst: 'alice@example.org',
+  dataset: { name: 'notes' },
+  textColumn: 'note',
+  model: { base: 'tiny' },
+  training: { targetEpsilon: 8, batchSize: 8, epochs: 1 },
+});
+
+test('a job id with characters the storage layout refuses is refused by the input schema', () => {
+  for (const bad of ['a@b', 'a/b', '..', 'a..b', '-a', 'a b', 'a:b', 'x'.repeat(129)]) {
+    assert.equal(fineTuneSchema.safeParse(input(bad)).success, false, bad);
+  }
+  assert.equal(fineTuneSchema.safeParse(input('job-1.2_x')).success, true);
+  // Principal ids may be e-mail addresses.
+  assert.equal(fineTuneSchema.safeParse(input('ok')).success, true);
+});
+
+test('every id the contracts accept is a valid S3 key segment, and derived ids are valid ids', () => {
+  const alphabet = 'aZ09._-@/: %é';
+  let checked = 0;
+  for (let i = 0; i < 4000; i++) {
+    // A deterministic walk over short strings of the interesting characters.
+    let n = i;
+    let s = '';
+    do {
+      s += alphabet[n % alphabet.length];
+      n = Math.floor(n / alphabet.length);
+    } while (n > 0);
+    const derived = idFromWorkflowId(`w${s}`);
+    assert.ok(isValidId(derived), `idFromWorkflowId(w${s}) = ${derived}`);
+    if (!isValidId(s)) continue;
+    checked++;
+    for (const key of [checkpointPrefix(s, 1), modelPrefix(s), runDataPrefix(s), samplesPrefix(s)]) assert.ok(key.includes(s));
+  }
+  assert.ok(checked > 100, `checked ${checked} valid ids`);
+});
