@@ -19,6 +19,8 @@ export const configVariables = {
   TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend (gRPC) address' },
   TEMPORAL_NAMESPACE: { schema: z.string().min(1), default: 'default', doc: 'Temporal namespace' },
   TEMPORAL_UI_PORT: { schema: port, default: '8233', doc: 'Temporal web UI port (embedded server)' },
+  VEIL_CODEC_PORT: { schema: port, default: '8234', doc: 'Port of the codec server that `veil infra up` starts (embedded setup)' },
+  VEIL_CODEC_URL: { schema: z.string().url(), default: 'http://127.0.0.1:8234', doc: 'Codec server the CLI and SDK ask to seal and open payloads' },
   VEIL_S3_ENDPOINT: { schema: z.string().url(), default: 'http://127.0.0.1:9000', doc: 'S3 endpoint URL' },
   VEIL_S3_CONSOLE_PORT: { schema: port, default: '9001', doc: 'MinIO console port (embedded server)' },
   VEIL_S3_ACCESS_KEY: { schema: z.string().min(3), default: 'veiladmin', doc: 'S3 access key' },

@@ -4,7 +4,7 @@
 // its methods here and keeps its logic in its own module next to this one (datasets.ts, ledger.ts, …).
 import type { Client } from '@temporalio/client';
 import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
-import { temporalClient } from '../../infra/temporal.ts';
+import { remoteCodecClient } from './remoteCodec.ts';
 import type { DatasetSummary } from '../../contracts/datasets.ts';
 import * as catalog from './catalog.ts';
 import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './datasets.ts';
@@ -44,7 +44,8 @@ export class VeilClient {
     const token = options.token ?? process.env.VEIL_TOKEN;
     if (!token) throw new AccessTokenError('no access token: pass VeilClient.connect({ token }) or set VEIL_TOKEN (`veil access add` prints one)');
     parseToken(token); // a malformed token fails here, not on the server
-    const temporal = options.temporal ?? (await temporalClient(cfg));
+    // Payloads are sealed and opened by the codec server, as this token's principal: no keys here.
+    const temporal = options.temporal ?? (await remoteCodecClient(cfg, token));
     return new VeilClient(temporal, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined, token);
   }
 

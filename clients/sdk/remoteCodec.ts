@@ -2,7 +2,9 @@
 // send (a job's signed input) and to open what they read (results, progress). Each call is signed
 // with the caller's token (infra/codec/codecRequestAuth.ts); the token itself is never sent. The
 // server opens only what the caller may read: a payload that comes back sealed is someone else's.
+import { Client, Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import type { VeilConfig } from '../../infra/config.ts';
 import { parseToken } from '../../infra/access/index.ts';
 import { signCodecCall } from '../../infra/codec/codecRequestAuth.ts';
 import { bindingOf, isEncrypted } from '../../infra/codec/payloadCipher.ts';
@@ -76,4 +78,11 @@ export class RemoteCodec implements PayloadCodec {
     if (sealed) throw new NotYourJobError(`workflow "${bindingOf(sealed)?.workflowId ?? '?'}" is not yours: ${this.principal} may not read its inputs or results`);
     return opened;
   }
+}
+
+/** A Temporal client that seals and opens payloads through the codec server, as `token`'s principal. */
+export async function remoteCodecClient(cfg: VeilConfig, token: string): Promise<Client> {
+  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  const codec = new RemoteCodec({ url: cfg.VEIL_CODEC_URL, token, namespace: cfg.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
 }

@@ -5,7 +5,7 @@ import { VeilPayloadCodec } from './codec.ts';
 import { loadKeyRing, type KeyRing } from './keyRing.ts';
 
 /** Path of the module exporting the failure converter that encodes messages and stack traces. */
-export const failureConverterPath = fileURLToPath(new URL('./failureConverter.ts', import.meta.url));
+export const failureConverterPath = fileURLToPath(new URL('./failureConverter.cjs', import.meta.url));
 
 /** The data converter of a process that holds the master keys (workers, codec server, operators). */
 export function localDataConverter(ring: KeyRing = loadKeyRing()): DataConverter {

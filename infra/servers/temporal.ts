@@ -45,6 +45,8 @@ export async function startTemporal(cfg: VeilConfig): Promise<'started' | 'alrea
       '--db-filename', paths.temporalDb,
       '--namespace', cfg.TEMPORAL_NAMESPACE,
       '--log-level', 'warn',
+      // The UI asks Veil's codec server to open payloads (for a signed-in principal: see infra/codec/README.md).
+      '--ui-codec-endpoint', `http://127.0.0.1:${cfg.VEIL_CODEC_PORT}`,
     ]);
   }
   await waitUntil('Temporal server', () => temporalHealthy(cfg), 60_000, logFile(paths, TEMPORAL));
