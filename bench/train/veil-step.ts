@@ -49,10 +49,10 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
     for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum);
     const t1 = performance.now();
     const logicalBatch = rows.length * microBatches;
-    if (isPrivate) privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
+    if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
     else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= logicalBatch;
     const t2 = performance.now();
-    optimizer.step(params, gradSum, 1e-4);
+    await optimizer.step(params, gradSum, 1e-4);
     const t3 = performance.now();
     return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
   }

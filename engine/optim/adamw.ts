@@ -2,7 +2,10 @@
 // p ← p·(1 − lr·λ), moments m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², then
 // p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
 // Moments are kept in float32 like torch's; the arithmetic of one update is float64 and each
-// stored value is rounded once, so results agree with torch to float32 rounding.
+// stored value is rounded once, so results agree with torch to float32 rounding. The loop runs
+// vectorised in WebAssembly (optimizer-kernels.wat), bit-identical to the formula above in
+// float64 with those roundings.
+import { OptimizerKernel } from './optimizer-kernel.ts';
 import { checkSlots, type AdamWConfig, type Optimizer, type OptimizerState } from './types.ts';
 
 const SLOTS = ['exp_avg', 'exp_avg_sq'] as const;
@@ -40,29 +43,20 @@ export class AdamW implements Optimizer {
     }
   }
 
-  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): void {
+  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): Promise<void> {
     if (params.length !== this.expAvg.length || grads.length !== params.length) throw new RangeError('AdamW.step: wrong number of tensors');
+    grads.forEach((g, k) => {
+      if (g.length !== params[k].length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
+    });
+    const kernel = await OptimizerKernel.load();
     this.stepCount += 1;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const eps = this.eps;
-    const stepSize = lr / (1 - b1 ** this.stepCount);
-    const bias2Sqrt = Math.sqrt(1 - b2 ** this.stepCount);
+    const stepSize = lr / (1 - this.beta1 ** this.stepCount);
+    const bias2Sqrt = Math.sqrt(1 - this.beta2 ** this.stepCount);
     for (let k = 0; k < params.length; k++) {
-      const p = params[k];
-      const g = grads[k];
-      const m = this.expAvg[k];
-      const v = this.expAvgSq[k];
-      if (g.length !== p.length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${p.length}`);
       const shrink = this.decayMask === undefined || this.decayMask[k] ? 1 - lr * this.weightDecay : 1;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        const mi = Math.fround(b1 * m[i] + (1 - b1) * gi);
-        const vi = Math.fround(b2 * v[i] + (1 - b2) * gi * gi);
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / bias2Sqrt + eps);
-      }
+      kernel.adamw(params[k], grads[k], this.expAvg[k], this.expAvgSq[k], {
+        beta1: this.beta1, beta2: this.beta2, eps: this.eps, shrink, stepSize, bias2Sqrt,
+      });
     }
   }
 

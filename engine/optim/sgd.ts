@@ -1,6 +1,8 @@
 // SGD exactly as torch.optim.SGD: weight decay is L2 added to the gradient (d = g + λp),
 // optional momentum b ← μb + (1 − dampening)d (b = d on the first step) and Nesterov
-// d ← d + μb, then p ← p − lr·d.
+// d ← d + μb, then p ← p − lr·d. Arithmetic in float64, values stored in float32 (d and b
+// rounded when momentum is on); the loop runs vectorised in WebAssembly (optimizer-kernels.wat).
+import { OptimizerKernel } from './optimizer-kernel.ts';
 import { checkSlots, type Optimizer, type OptimizerState, type SgdConfig } from './types.ts';
 
 export class Sgd implements Optimizer {
@@ -31,28 +33,19 @@ export class Sgd implements Optimizer {
     }
   }
 
-  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): void {
+  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): Promise<void> {
     if (grads.length !== params.length) throw new RangeError('Sgd.step: wrong number of tensors');
-    const mu = this.momentum;
+    grads.forEach((g, k) => {
+      if (g.length !== params[k].length) throw new RangeError(`Sgd.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
+    });
+    const kernel = await OptimizerKernel.load();
     const firstStep = this.stepCount === 0;
-    const keep = 1 - this.dampening;
     this.stepCount += 1;
     for (let k = 0; k < params.length; k++) {
-      const p = params[k];
-      const g = grads[k];
-      if (g.length !== p.length) throw new RangeError(`Sgd.step: grad ${k} has ${g.length} values, param has ${p.length}`);
-      const wd = this.decayMask === undefined || this.decayMask[k] ? this.weightDecay : 0;
-      if (mu === 0) {
-        for (let i = 0; i < p.length; i++) p[i] -= lr * (g[i] + wd * p[i]);
-        continue;
-      }
-      const b = this.momentumBuffers[k];
-      for (let i = 0; i < p.length; i++) {
-        const d = Math.fround(g[i] + wd * p[i]);
-        const bi = Math.fround(firstStep ? d : mu * b[i] + keep * d);
-        b[i] = bi;
-        p[i] -= lr * (this.nesterov ? d + mu * bi : bi);
-      }
+      const weightDecay = this.decayMask === undefined || this.decayMask[k] ? this.weightDecay : 0;
+      kernel.sgd(params[k], grads[k], this.momentum !== 0 ? this.momentumBuffers[k] : undefined, {
+        lr, weightDecay, momentum: this.momentum, dampening: this.dampening, firstStep, nesterov: this.nesterov,
+      });
     }
   }
 

@@ -118,10 +118,10 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
       lossSum += stats.lossSum;
       tokenCount += stats.tokenCount;
     }
-    if (isPrivate) privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
+    if (isPrivate) await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
     else scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
     const lr = linearWarmupDecay(step, schedule);
-    optimizer.step(params, gradSum, lr);
+    await optimizer.step(params, gradSum, lr);
     tracker.recordStep();
     step += 1;
     const checkpointDue = checkpointEvery > 0 && step % checkpointEvery === 0 && step < plan.totalSteps;

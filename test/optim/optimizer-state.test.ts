@@ -18,17 +18,17 @@ const configs: OptimizerConfig[] = [
 ];
 
 for (const config of configs) {
-  void test(`${JSON.stringify(config)}: a resumed optimizer continues bit-identically`, () => {
+  void test(`${JSON.stringify(config)}: a resumed optimizer continues bit-identically`, async () => {
     const sizes = [17, 5];
     const straight = sizes.map((n) => new Float32Array(n).fill(0.5));
     const opt = createOptimizer(config, sizes);
-    for (let s = 0; s < 6; s++) opt.step(straight, grads(s, sizes), 0.01);
+    for (let s = 0; s < 6; s++) await opt.step(straight, grads(s, sizes), 0.01);
 
     const resumed = sizes.map((n) => new Float32Array(n).fill(0.5));
     const first = createOptimizer(config, sizes);
-    for (let s = 0; s < 3; s++) first.step(resumed, grads(s, sizes), 0.01);
+    for (let s = 0; s < 3; s++) await first.step(resumed, grads(s, sizes), 0.01);
     const second = createOptimizer(config, sizes, undefined, copyState(first.state()));
-    for (let s = 3; s < 6; s++) second.step(resumed, grads(s, sizes), 0.01);
+    for (let s = 3; s < 6; s++) await second.step(resumed, grads(s, sizes), 0.01);
 
     straight.forEach((p, k) => assert.deepEqual(Buffer.from(resumed[k].buffer), Buffer.from(p.buffer)));
   });
@@ -41,10 +41,10 @@ void test('resuming rejects state of the wrong kind or shape', () => {
   assert.throws(() => new Sgd([3], { kind: 'sgd', momentum: 0.9 }, undefined, { kind: 'sgd', stepCount: 1, slots: {} }), OptimizerStateError);
 });
 
-void test('weight decay skips masked tensors', () => {
+void test('weight decay skips masked tensors', async () => {
   const params = [new Float32Array([1, 1]), new Float32Array([1, 1])];
   const opt = new AdamW([2, 2], { kind: 'adamw', weightDecay: 0.5 }, [true, false]);
-  opt.step(params, [new Float32Array(2), new Float32Array(2)], 0.1);
+  await opt.step(params, [new Float32Array(2), new Float32Array(2)], 0.1);
   assert.deepEqual([...params[0]], [Math.fround(0.95), Math.fround(0.95)]);
   assert.deepEqual([...params[1]], [1, 1]);
 });

@@ -27,13 +27,13 @@ function assertClose(actual: ArrayLike<number>, expected: readonly number[], wha
 }
 
 for (const c of fixture.cases) {
-  void test(`${c.name} matches torch step by step`, () => {
+  void test(`${c.name} matches torch step by step`, async () => {
     const params = c.initialParams.map((p) => Float32Array.from(p));
     const optimizer = createOptimizer(c.config, params.map((p) => p.length), c.decayMask);
-    c.grads.forEach((stepGrads, step) => {
-      optimizer.step(params, stepGrads.map((g) => Float32Array.from(g)), c.lrs[step]);
+    for (const [step, stepGrads] of c.grads.entries()) {
+      await optimizer.step(params, stepGrads.map((g) => Float32Array.from(g)), c.lrs[step]);
       params.forEach((p, k) => assertClose(p, c.paramsAfterStep[step][k], `step ${step} param ${k}`));
-    });
+    }
     const state = optimizer.state();
     assert.equal(state.stepCount, c.grads.length);
     assert.deepEqual(Object.keys(state.slots).sort(), Object.keys(c.finalState).sort());

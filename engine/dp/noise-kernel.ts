@@ -1,0 +1,97 @@
+// The JS side of the noise kernel (noise-kernel.wat): keystream from node:crypto's ChaCha20
+// (OpenSSL's vectorised code, several GB/s) copied into WebAssembly memory a block at a time, the
+// vectorised fast path over the block, then the few rejected values finished here by the scalar
+// slow path on the chunk's overflow stream, in increasing position order.
+import { createCipheriv, type Cipher } from 'node:crypto';
+import { instantiateWat, type KernelMemory } from '../random/wat.ts';
+import type { KeystreamWords } from './keystream-words.ts';
+import { noiseNonce, noiseOverflowWords } from './streams.ts';
+import { ZIGGURAT_ACCEPT, ZIGGURAT_X, firstDraw, slowPath } from './ziggurat.ts';
+
+// Must match the memory layout written at the top of noise-kernel.wat.
+const BLOCK_VALUES = 8192;
+const TABLE_X = 0;
+const TABLE_ACCEPT = 4096;
+const WORDS = 8192;
+const TARGET = 73728;
+const REJECTED = 106496;
+const WORD_BYTES_PER_VALUE = 8;
+
+interface NoiseExports {
+  memory: KernelMemory;
+  noiseBlock(n: number, std: number, scale: number): number;
+}
+
+const ZEROS = new Uint8Array(BLOCK_VALUES * WORD_BYTES_PER_VALUE);
+let loaded: Promise<NoiseKernel> | undefined;
+
+export class NoiseKernel {
+  /** The kernel of this thread (compiled and instantiated once). */
+  static load(): Promise<NoiseKernel> {
+    loaded ??= instantiateWat<NoiseExports>(new URL('./noise-kernel.wat', import.meta.url)).then((kernel) => new NoiseKernel(kernel));
+    return loaded;
+  }
+
+  private readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly target: Float32Array;
+  private readonly rejected: Int32Array;
+
+  private constructor(private readonly kernel: NoiseExports) {
+    const buffer = kernel.memory.buffer; // the memory never grows, so these views stay valid
+    new Float64Array(buffer, TABLE_X, ZIGGURAT_X.length).set(ZIGGURAT_X);
+    new Float64Array(buffer, TABLE_ACCEPT, ZIGGURAT_ACCEPT.length).set(ZIGGURAT_ACCEPT);
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Uint32Array(buffer, WORDS, BLOCK_VALUES * 2);
+    this.target = new Float32Array(buffer, TARGET, BLOCK_VALUES);
+    this.rejected = new Int32Array(buffer, REJECTED, BLOCK_VALUES);
+  }
+
+  /** Chunk `chunk` of a step's noise, from its value 0 on. */
+  chunk(stepKey: Uint8Array, chunk: number): ChunkNoise {
+    return new ChunkNoise(this, stepKey, chunk);
+  }
+
+  /**
+   * target[j] ← fround((target[j] + fround(std · z_j)) · scale), z_j the next target.length
+   * values of the chunk: first draws from `main`, retries from `overflow()`.
+   */
+  apply(main: Cipher, overflow: () => KeystreamWords, target: Float32Array, std: number, scale: number): void {
+    for (let start = 0; start < target.length; start += BLOCK_VALUES) {
+      const n = Math.min(BLOCK_VALUES, target.length - start);
+      this.bytes.set(main.update(ZEROS.subarray(0, n * WORD_BYTES_PER_VALUE)), WORDS);
+      const block = target.subarray(start, start + n);
+      this.target.set(block);
+      const rejectedCount = this.kernel.noiseBlock(n, std, scale);
+      block.set(this.target.subarray(0, n));
+      for (let r = 0; r < rejectedCount; r++) {
+        const j = this.rejected[r];
+        const { layer, negative, u } = firstDraw(this.words[2 * j], this.words[2 * j + 1]);
+        const magnitude = slowPath(overflow(), layer, u);
+        block[j] = Math.fround((block[j] + Math.fround(std * (negative ? -magnitude : magnitude))) * scale);
+      }
+    }
+  }
+}
+
+/** The running state of one chunk: the main keystream's position and the overflow stream's. */
+export class ChunkNoise {
+  private readonly main: Cipher;
+  private overflowWords: KeystreamWords | undefined;
+  private readonly overflow = (): KeystreamWords => {
+    this.overflowWords ??= noiseOverflowWords(this.stepKey, this.index);
+    return this.overflowWords;
+  };
+
+  constructor(private readonly kernel: NoiseKernel, private readonly stepKey: Uint8Array, private readonly index: number) {
+    // OpenSSL's chacha20 IV: 32-bit little-endian block counter (start at 0), then the 96-bit nonce.
+    const iv = Buffer.alloc(16);
+    iv.set(noiseNonce(index, 'main'), 4);
+    this.main = createCipheriv('chacha20', stepKey, iv);
+  }
+
+  /** Applies the chunk's next target.length values (see NoiseKernel.apply). */
+  apply(target: Float32Array, std: number, scale: number): void {
+    this.kernel.apply(this.main, this.overflow, target, std, scale);
+  }
+}
