@@ -1,8 +1,8 @@
 // Every activity Veil runs, grouped by the task queue that executes it. Activities are where side
 // effects live: S3 I/O, sandbox runs and compute (which calls into engine/).
-import { authorize, verifyServiceRequest } from './access/authorize.ts';
+import { authorize } from './access/authorize.ts';
 import { auditActivities } from './audit/index.ts';
-import { commitBudget, planPrivacy, releaseBudget, reserveBudget } from './budget/budget.ts';
+import { applyGrant, commitBudget, planPrivacy, readBudget, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
 import { readCatalog } from './datasets/catalog.ts';
 import { presignUpload } from './datasets/presign.ts';
@@ -16,7 +16,6 @@ import { trainingGpuActivities, trainingLightActivities } from './training/index
 export function lightActivities() {
   return {
     authorize,
-    verifyServiceRequest,
     ...datasetActivities(),
     readCatalog,
     presignUpload,
@@ -24,7 +23,8 @@ export function lightActivities() {
     planPrivacy,
     reserveBudget,
     commitBudget,
-    releaseBudget,
+    applyGrant,
+    readBudget,
     registerModel,
     checkRelease,
     buildSyntheticTwin,

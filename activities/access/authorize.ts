@@ -67,20 +67,3 @@ export async function authorize(input: AuthorizeInput): Promise<Principal> {
   if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.kind);
   return principal;
 }
-
-// ---- the service's own ledger writes -----------------------------------------------------------
-
-/** Signs a ledger write (reserve, commit, release) as Veil's service. Only workers (and operators) can. */
-export async function serviceSigner(action: string, payload: unknown): Promise<RequestAuth> {
-  return { principal: SERVICE_PRINCIPAL, signature: signPayload(await serviceSecret(await sharedStore()), action, payload) };
-}
-
-/** Checks that a ledger write was signed by Veil's service (not sent to the ledger by hand). */
-export async function verifyServiceRequest(input: { action: string; request: unknown }): Promise<void> {
-  const request = (input.request ?? {}) as Record<string, unknown>;
-  const auth = request.auth as Partial<RequestAuth> | undefined;
-  const secret = await serviceSecret(await sharedStore());
-  if (auth?.principal !== SERVICE_PRINCIPAL || typeof auth.signature !== 'string' || !signatureMatches(secret, input.action, unsignedPart(request), auth.signature)) {
-    throw unauthenticated(`${input.action} is written by Veil's workers only: the request is not signed by the service`);
-  }
-}

@@ -1,33 +1,43 @@
 // Privacy-budget activities of a fine-tune: plan the run's privacy (σ calibrated for the target
-// ε, before any data is touched), check the analyst may train without DP, and reserve, commit or
-// release ε on the (dataset, analyst) ledger, signed as Veil's service. A refusal by the ledger is an answer, not a crash:
-// it comes back as a value so the workflow can end with "budget exhausted".
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { planRun, TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
-import { commit, LedgerError, LedgerErrorType, release, reserve } from '../../clients/sdk/ledger.ts';
-import { sharedTemporalClient } from '../shared/resources.ts';
-import { serviceSigner } from '../access/authorize.ts';
+// ε, off the event loop and before any data is touched), check the analyst may train without DP,
+// and reserve or commit ε on the (dataset, analyst) ledger, whose truth is the append-only S3
+// records of ledger-log.ts. A refusal by the ledger is an answer, not a crash: it comes back as a
+// value so the workflow can end with "budget exhausted".
+import { ApplicationFailure } from '@temporalio/activity';
+import { Failure } from '../../contracts/failures.ts';
 import type { TrainingSpec } from '../../contracts/fine-tune.ts';
+import { LedgerErrorType, type BudgetRead, type BudgetReadResult, type GrantInput, type LedgerBalance } from '../../contracts/ledger.ts';
+import { TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
+import { OffThreadTimeout, runOffThread } from '../shared/off-thread.ts';
+import { sharedStore } from '../shared/resources.ts';
 import { trainConfigOf } from '../training/train.ts';
+import { commit, grant, readBalance, readReservation, reserve } from './ledger.ts';
 
 export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
   /** ε of the training run ('unlimited' when not DP). */
   trainingEpsilon: number | 'unlimited';
 }
 
+/** A calibration that takes longer than this is refused (it would hold a light worker's thread). */
+export const PLAN_TIME_LIMIT_MS = 60_000;
+
 /**
- * Calibrates σ for the run; refuses 'unlimited' for analysts who are not privileged (`privileged`
- * comes from the request's authorization, which already refused it: this is the second lock).
+ * Calibrates σ for the run in a worker thread; refuses 'unlimited' for analysts who are not
+ * privileged (`privileged` comes from the request's authorization, which already refused it:
+ * this is the second lock).
  */
 export async function planPrivacy(input: { analyst: string; privileged: boolean; trainRows: number; training: TrainingSpec }): Promise<PrivacyPlan> {
   if (input.training.targetEpsilon === 'unlimited' && !input.privileged) {
-    throw ApplicationFailure.nonRetryable(`analyst ${input.analyst} may not train without differential privacy ('unlimited' is for privileged analysts)`, 'NotPrivileged');
+    throw ApplicationFailure.nonRetryable(`analyst ${input.analyst} may not train without differential privacy ('unlimited' is for privileged analysts)`, Failure.NotPrivileged);
   }
   try {
-    const { plannedEpsilon, ...plan } = planRun(trainConfigOf(input.trainRows, input.training));
+    const config = trainConfigOf(input.trainRows, input.training);
+    const { plannedEpsilon, ...plan } = await runOffThread<typeof config, RunPlan>(new URL('./plan-off-thread.ts', import.meta.url), 'planRunOffThread', config, PLAN_TIME_LIMIT_MS);
     return { ...plan, trainingEpsilon: Number.isFinite(plannedEpsilon) ? plannedEpsilon : 'unlimited' };
   } catch (err) {
-    if (err instanceof TrainConfigError || (err as Error).name === 'PrivacyInputError') throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTrainingConfig');
+    if (err instanceof OffThreadTimeout) throw ApplicationFailure.nonRetryable(`calibrating the noise for this run took too long (${err.message}): lower the target ε or the number of steps`, Failure.InvalidTrainingConfig);
+    const name = (err as Error).name;
+    if (name === TrainConfigError.name || name === 'PrivacyInputError') throw ApplicationFailure.nonRetryable((err as Error).message, Failure.InvalidTrainingConfig);
     throw err;
   }
 }
@@ -38,31 +48,30 @@ export interface BudgetRequest {
   jobId: string;
 }
 
-/** The ledger entity runs on the queue of the workflow that uses it (`veil` in production). */
-function ledgerOptions() {
-  return { taskQueue: Context.current().info.taskQueue, signer: serviceSigner };
-}
-
 export type ReserveOutcome = { ok: true; epsilon: number; delta: number } | { ok: false; message: string };
 
 export async function reserveBudget(req: BudgetRequest & { epsilon: number; delta: number }): Promise<ReserveOutcome> {
   try {
-    const r = await reserve(await sharedTemporalClient(), req, ledgerOptions());
+    const r = await reserve(await sharedStore(), req, { jobId: req.jobId, epsilon: req.epsilon, delta: req.delta });
     return { ok: true, epsilon: r.epsilon, delta: r.delta };
   } catch (err) {
-    if (err instanceof LedgerError) {
-      if (err.code === LedgerErrorType.BudgetExhausted) return { ok: false, message: err.message };
-      throw ApplicationFailure.nonRetryable(err.message, err.code);
-    }
+    if (err instanceof ApplicationFailure && err.type === LedgerErrorType.BudgetExhausted) return { ok: false, message: err.message };
     throw err;
   }
 }
 
 export async function commitBudget(req: BudgetRequest & { epsilonSpent: number; deltaSpent?: number }): Promise<{ epsilonSpent: number }> {
-  const r = await commit(await sharedTemporalClient(), req, ledgerOptions());
+  const r = await commit(await sharedStore(), req, { jobId: req.jobId, epsilonSpent: req.epsilonSpent, deltaSpent: req.deltaSpent });
   return { epsilonSpent: r.epsilonSpent ?? req.epsilonSpent };
 }
 
-export async function releaseBudget(req: BudgetRequest): Promise<void> {
-  await release(await sharedTemporalClient(), req, ledgerOptions());
+/** The owner's grant; the grantBudget workflow has checked its signature (authorize 'grant') first. */
+export async function applyGrant(input: GrantInput): Promise<LedgerBalance> {
+  return grant(await sharedStore(), { dataset: input.dataset, analyst: input.analyst }, { epsilon: input.epsilon, delta: input.delta, issuedAt: input.issuedAt, auth: input.auth });
+}
+
+export async function readBudget(input: BudgetRead): Promise<BudgetReadResult> {
+  const store = await sharedStore();
+  const key = { dataset: input.dataset, analyst: input.analyst };
+  return { balance: await readBalance(store, key), reservation: input.jobId ? await readReservation(store, { ...key, jobId: input.jobId }) : null };
 }

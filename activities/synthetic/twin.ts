@@ -4,16 +4,14 @@
 // committed by a manifest), and its ε is recorded in the dataset's ledger under the pseudo-
 // analyst `synthetic-twin`, so every release from the dataset is on the books.
 import { randomBytes } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import { fitSyntheticTwin, sampleSynthetic, type ColumnSchema, type SyntheticTwinModel } from '../../engine/synthetic/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
-import { balance, commit, grantBudget, reserve, getReservation } from '../../clients/sdk/ledger.ts';
+import { commit, fundAndReserve } from '../budget/ledger.ts';
 import { commitOnce, syntheticPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { readDatasetRows, readDatasetVersion } from '../datasets/index.ts';
 import type { DatasetSchema, SyntheticTwinInfo } from '../../contracts/datasets.ts';
-import { sharedStore, sharedTemporalClient } from '../shared/resources.ts';
+import { sharedStore } from '../shared/resources.ts';
 import { TWIN_ANALYST } from '../../contracts/access.ts';
-import { serviceSigner } from '../access/authorize.ts';
 
 export { TWIN_ANALYST };
 export const PREVIEW_ROWS = 200;
@@ -41,17 +39,11 @@ export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<Syn
   const existing = await store.tryReadManifest(prefix);
   if (existing) return existing.meta as SyntheticTwinInfo;
 
-  // Record the release before it happens: a twin that is built is a twin that was charged.
-  const client = await sharedTemporalClient();
-  const key = { dataset: input.name, analyst: TWIN_ANALYST, jobId: `twin-v${input.version}` };
-  // The service signs the twin's ledger writes: the owner's ingest is what authorized the release.
-  const options = { taskQueue: Context.current().info.taskQueue, signer: serviceSigner };
-  if (!(await getReservation(client, key))) {
-    // The owner's decision to release the twin is its grant: the twins' ledger grows by one release.
-    const b = await balance(client, key);
-    await grantBudget(client, { ...key, epsilon: b.granted.epsilon + input.epsilon, delta: Math.min(b.granted.delta + input.delta, 0.5) }, options);
-    await reserve(client, { ...key, epsilon: input.epsilon, delta: input.delta }, options);
-  }
+  // Record the release before it happens: a twin that is built is a twin that was charged. The
+  // owner's ingest authorized it; the twins' ledger of the dataset grows by one release.
+  const key = { dataset: input.name, analyst: TWIN_ANALYST };
+  const jobId = `twin-v${input.version}`;
+  await fundAndReserve(store, key, { jobId, epsilon: input.epsilon, delta: input.delta });
 
   const manifest = await readDatasetVersion(store, input.name, input.version);
   const rng = new SecureStream(randomBytes(32)); // fresh secret noise, never stored
@@ -63,7 +55,7 @@ export async function buildSyntheticTwin(input: SyntheticTwinInput): Promise<Syn
     return { name: input.name, version: input.version, epsilon: input.epsilon, delta: input.delta, previewRows: preview.length } satisfies SyntheticTwinInfo;
   });
   const info = committed.meta as SyntheticTwinInfo;
-  await commit(client, { ...key, epsilonSpent: input.epsilon, deltaSpent: input.delta }, options);
+  await commit(store, key, { jobId, epsilonSpent: input.epsilon, deltaSpent: input.delta });
   return info;
 }
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ROLES, claimDatasetOwner, createPrincipal, listPrincipals, readPrincipal, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
-import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/ledger.ts';
+import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/budget.ts';
 import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './command-line.ts';
 import { requireToken, tokenPrincipal } from './token.ts';
 
@@ -106,7 +106,7 @@ export function registerAccessCommands(program: Command): void {
   ).action(async (opts: { dataset?: string; analyst?: string; json?: boolean }) => {
     const analyst = opts.analyst ?? tokenPrincipal();
     requireFlags({ ...opts, analyst }, { dataset: '--dataset', analyst: '--analyst' });
-    const b = await withTemporal((client) => balance(client, { dataset: opts.dataset!, analyst: analyst! }));
+    const b = await withTemporal((client, taskQueue) => balance(client, { dataset: opts.dataset!, analyst: analyst! }, { taskQueue }));
     if (opts.json) return console.log(JSON.stringify(b));
     printBalance(b);
   });

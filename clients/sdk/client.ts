@@ -1,7 +1,7 @@
 // VeilClient: the TypeScript entry point to Veil for data owners and analysts. It holds a Temporal
 // connection and the caller's token, nothing else: every read and every job goes through Veil's
 // workers, signed, so no client ever needs the object store's credentials. Each area of Veil adds
-// its methods here and keeps its logic in its own module next to this one (datasets.ts, ledger.ts, …).
+// its methods here and keeps its logic in its own module next to this one (datasets.ts, budget.ts, …).
 import type { Client } from '@temporalio/client';
 import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
 import { remoteCodecClient } from './remoteCodec.ts';
@@ -14,7 +14,7 @@ import * as jobs from './jobs/index.ts';
 import { DatasetRef, FittedModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
 import * as schedules from './schedules.ts';
 import { AccessTokenError, parseToken } from '../../infra/access/index.ts';
-import { balance, grantBudget, tokenSigner, type LedgerBalance } from './ledger.ts';
+import { balance, grantBudget, tokenSigner, type LedgerBalance } from './budget.ts';
 
 export interface VeilClientOptions {
   /**
@@ -79,7 +79,7 @@ export class VeilClient {
 
   /** An analyst's budget on a dataset: granted, reserved, committed, remaining. */
   budget(request: { dataset: string; analyst?: string }): Promise<LedgerBalance> {
-    return balance(this.temporal, { dataset: request.dataset, analyst: request.analyst ?? this.principal });
+    return balance(this.temporal, { dataset: request.dataset, analyst: request.analyst ?? this.principal }, { taskQueue: this.taskQueue });
   }
 
   async close(): Promise<void> {

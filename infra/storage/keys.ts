@@ -111,3 +111,16 @@ export function samplesPrefix(sampleId: string): string {
 export function syntheticPrefix(name: string, version: number): string {
   return `synthetic/${datasetVersionPrefix(name, version).slice('datasets/'.length)}`;
 }
+
+/** The (dataset, analyst) budget ledger: append-only records, one per change (activities/budget). */
+export function ledgerPrefix(dataset: string, analyst: string): string {
+  assertSegment('dataset name', dataset);
+  return `ledger/${dataset}/${principalSegment(analyst)}`;
+}
+export const ledgerRecordKey = (prefix: string, seq: number): string => `${prefix}/${String(seq).padStart(12, '0')}.json`;
+
+/** A signed request's nonce, claimed once by the first workflow that presents it. */
+export function requestNonceKey(principal: string, nonce: string): string {
+  assertSegment('request nonce', nonce);
+  return `access/requests/${principalSegment(principal)}/${nonce}.json`;
+}

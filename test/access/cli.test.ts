@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { LedgerBalance } from '../../clients/sdk/ledger.ts';
+import type { LedgerBalance } from '../../clients/sdk/budget.ts';
 import type { Principal } from '../../infra/access/index.ts';
 import { describeRun, jsonOf, runVeil } from '../cli/harness.ts';
 import { uniqueName } from '../helpers/names.ts';

@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { grantBudget } from '../../clients/sdk/budget.ts';
+import { ledgerBalance } from '../helpers/ledger.ts';
 import { cancelJob, listJobs, showJob, startFineTune, type JobDetails, type JobSummary } from '../../clients/sdk/jobs/index.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
@@ -53,7 +54,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.match(result.message, /^Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
       assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0 && result.epsilon <= 8 + 1e-9);
       assert.match(run.stderr, new RegExp(`workflows/finetune-${result.jobId}`), 'the Temporal UI link goes to stderr with --json');
-      const b = await balance(client, { dataset, analyst: alice });
+      const b = await ledgerBalance({ dataset, analyst: alice });
       assert.ok(Math.abs(b.committed.epsilon - result.epsilon) < 1e-9, 'the ledger charged what the CLI reports');
       trained = result;
     });
@@ -152,7 +153,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.match(result.message, /^cancelled after step \d+; its checkpoint is kept and ε=[\d.]+ was charged/);
       assert.ok(result.steps > 0 && result.steps < totalSteps);
       assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0);
-      const b = await balance(client, { dataset, analyst: carol });
+      const b = await ledgerBalance({ dataset, analyst: carol });
       assert.ok(Math.abs(b.committed.epsilon - result.epsilon) < 1e-9, 'the ledger charged the ε the cancelled run spent');
       assert.equal(b.reserved.epsilon, 0);
       t.diagnostic(`cancelled after step ${result.steps}, ${Date.now() - requestedAt} ms after the request (CLI start included)`);

@@ -10,7 +10,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainCancellation } from '../../contracts/fine-tune.ts';
-import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
+import { grantBudget } from '../../clients/sdk/budget.ts';
+import { ledgerBalance, ledgerReservation } from '../helpers/ledger.ts';
 import { config } from '../../infra/config.ts';
 import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/servers/index.ts';
 import { checkpointPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
@@ -89,9 +90,9 @@ async function grant(analyst: string, taskQueue = queue): Promise<void> {
 
 /** The job charged exactly once, exactly `epsilon`: one reservation, committed at that amount. */
 async function assertChargedOnce(analyst: string, jobId: string, epsilon: number): Promise<void> {
-  const b = await balance(env.client, { dataset, analyst });
+  const b = await ledgerBalance({ dataset, analyst });
   assert.deepEqual(b.reservations, { total: 1, reserved: 0, committed: 1, released: 0 });
-  assert.equal((await getReservation(env.client, { dataset, analyst, jobId }))?.epsilonSpent, epsilon);
+  assert.equal((await ledgerReservation({ dataset, analyst, jobId }))?.epsilonSpent, epsilon);
   assert.ok(Math.abs(b.committed.epsilon - epsilon) < 1e-9, `ledger committed ε=${b.committed.epsilon}, the job spent ${epsilon}`);
 }
 

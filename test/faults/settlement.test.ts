@@ -11,7 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Evaluation } from '../../activities/training/index.ts';
 import type { EvaluateInput } from '../../activities/training/evaluate.ts';
 import { reserveBudget } from '../../activities/budget/budget.ts';
-import { balance, getReservation, grantBudget } from '../../clients/sdk/ledger.ts';
+import { grantBudget } from '../../clients/sdk/budget.ts';
+import { ledgerBalance, ledgerReservation } from '../helpers/ledger.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { DATA_REPORT_EPSILON, EVALUATION_EPSILON } from '../../contracts/fine-tune.ts';
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
@@ -96,10 +97,10 @@ async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (jo
 }
 
 async function assertSettled(job: HeldJob, epsilonSpent: number): Promise<void> {
-  const reservation = await getReservation(job.client, { dataset, analyst: job.analyst, jobId: job.jobId });
+  const reservation = await ledgerReservation({ dataset, analyst: job.analyst, jobId: job.jobId });
   assert.equal(reservation?.state, 'committed', 'the reservation is settled, not left reserved');
   assert.equal(reservation?.epsilonSpent, epsilonSpent);
-  assert.equal((await balance(job.client, { dataset, analyst: job.analyst })).reserved.epsilon, 0);
+  assert.equal((await ledgerBalance({ dataset, analyst: job.analyst })).reserved.epsilon, 0);
   assert.equal(await store.tryReadManifest(modelPrefix(job.jobId)), undefined, 'no model is registered');
 }
 
@@ -160,10 +161,10 @@ test('cancelled while the ledger records the reservation: the job ends cancelled
     release();
     await finished; // the reservation is in the ledger now
     const ended = await handle.result().then((result: FineTuneResult) => ({ result }), (error: unknown) => ({ error }));
-    const reservation = await getReservation(client, { dataset, analyst, jobId });
+    const reservation = await ledgerReservation({ dataset, analyst, jobId });
     assert.notEqual(reservation?.state, 'reserved', 'the reservation is settled, not left reserved');
     assert.equal(reservation?.epsilonSpent ?? 0, 0, 'no step ran: nothing is charged');
-    assert.equal((await balance(client, { dataset, analyst })).reserved.epsilon, 0);
+    assert.equal((await ledgerBalance({ dataset, analyst })).reserved.epsilon, 0);
     assert.ok('result' in ended, `the workflow returns its cancelled result (got ${String('error' in ended && ended.error)})`);
     assert.equal(ended.result.status, 'cancelled', ended.result.message);
     assert.equal(ended.result.epsilon, 0);

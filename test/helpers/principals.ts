@@ -2,8 +2,7 @@
 // registry on the test S3 server), and helpers to sign workflow inputs with their tokens the way
 // the SDK does. Tests play the operator here: creating principals needs the S3 credentials.
 import { createPrincipal, signRequest, type Role } from '../../infra/access/index.ts';
-import { tokenSigner, type SignedCallOptions } from '../../clients/sdk/ledger.ts';
-import { serviceSigner } from '../../activities/access/authorize.ts';
+import { tokenSigner, type SignedCallOptions } from '../../clients/sdk/budget.ts';
 import { uniqueName } from './names.ts';
 import { testStore } from './storage.ts';
 
@@ -32,7 +31,3 @@ export function ownerLedger(who: TestPrincipal, taskQueue: string): SignedCallOp
   return { taskQueue, signer: tokenSigner(who.token) };
 }
 
-/** Ledger options for reserve/commit/release signed as Veil's service (what the budget activities do). */
-export function serviceLedger(taskQueue: string, extra: { continueAsNewAfter?: number } = {}): SignedCallOptions {
-  return { taskQueue, signer: serviceSigner, ...extra };
-}

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { ledgerWorkflowId, sanitizeIdPart } from '../../workflows/ledger/definitions.ts';
-import { LedgerErrorType } from '../../workflows/ledger/errors.ts';
+import { LedgerErrorType } from '../../contracts/ledger.ts';
+import { ledgerPrefix } from '../../infra/storage/index.ts';
 import {
   applyCommit,
   applyGrant,
@@ -14,7 +14,7 @@ import {
   checkGrant,
   checkReserve,
   emptyLedgerState,
-} from '../../workflows/ledger/rules.ts';
+} from '../../activities/budget/rules.ts';
 
 /** Grants are applied in increasing issuedAt: each test grant is issued after the one before. */
 let lastIssued = 1_700_000_000_000;
@@ -139,12 +139,11 @@ describe('ledger rules', () => {
     assert.equal(applyCommit(roundTripped, { jobId: '__proto__', epsilonSpent: 1 }, T).state, 'committed');
   });
 
-  it('encodes ledger ids one-to-one', () => {
-    assert.equal(ledgerWorkflowId('notes', 'alice@example.org'), 'ledger/notes/alice@example.org');
-    assert.equal(sanitizeIdPart('a/b'), 'a%2Fb');
-    assert.equal(sanitizeIdPart('é(%'), '%C3%A9%28%25');
-    const names = ['a/b', 'a_b', 'a%2Fb', 'a b', 'a+b', 'a(b', 'a)b', 'a*b', "a'b", 'a!b', 'a~b', 'é', '%C3%A9'];
-    assert.equal(new Set(names.map(sanitizeIdPart)).size, names.length);
-    assert.throws(() => sanitizeIdPart(''), TypeError);
+  it('keeps each (dataset, analyst) ledger under its own S3 prefix, one-to-one', () => {
+    assert.equal(ledgerPrefix('notes', 'alice@example.org'), 'ledger/notes/alice=example.org');
+    const analysts = ['alice@example.org', 'alice.example.org', 'alice-example.org', 'alice_example.org'];
+    assert.equal(new Set(analysts.map((a) => ledgerPrefix('notes', a))).size, analysts.length);
+    for (const bad of ['a/b', '..', '', 'a b']) assert.throws(() => ledgerPrefix(bad, 'alice'), TypeError);
+    assert.throws(() => ledgerPrefix('notes', 'a/b'), TypeError);
   });
 });

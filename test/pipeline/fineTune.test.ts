@@ -10,7 +10,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
-import { balance, grantBudget } from '../../clients/sdk/ledger.ts';
+import { grantBudget } from '../../clients/sdk/budget.ts';
+import { ledgerBalance } from '../helpers/ledger.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { signRequest } from '../../infra/access/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
@@ -64,7 +65,7 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.ok(result.noiseMultiplier > 0);
     assert.match(result.message, /^Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
     assert.ok(result.evaluation && Number.isFinite(result.evaluation.testLoss) && result.evaluation.perplexity >= 1);
-    const b = await balance(client, { dataset, analyst });
+    const b = await ledgerBalance({ dataset, analyst });
     assert.ok(Math.abs(b.committed.epsilon - (result.epsilon as number)) < 1e-9, 'the ledger charged exactly the ε the run reports');
     assert.equal(b.reserved.epsilon, 0);
     const manifest = await store.readManifest(modelPrefix(result.modelId));
@@ -91,7 +92,7 @@ test('a target the remaining budget cannot cover ends with "budget exhausted" an
     const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(bob, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'budget-exhausted');
     assert.match(result.message, /requested ε=[78](\.\d+)? but only ε=2 remains/);
-    const b = await balance(client, { dataset, analyst });
+    const b = await ledgerBalance({ dataset, analyst });
     assert.equal(b.committed.epsilon, 0);
     assert.equal(b.reserved.epsilon, 0);
   }, { env, gpu: false });
@@ -108,7 +109,7 @@ test('invalid input fails at once, listing every problem, and charges nothing', 
       for (const path of ['training.batchSize', 'textColumn', 'model.maxSeqLen']) assert.match(message, new RegExp(path.replace('.', '\\.')));
       return true;
     });
-    const b = await balance(client, { dataset, analyst });
+    const b = await ledgerBalance({ dataset, analyst });
     assert.equal(b.committed.epsilon + b.reserved.epsilon, 0);
   }, { env, gpu: false });
 });
@@ -152,7 +153,7 @@ test('a fine-tune runs only signed by its own analyst: unsigned, impersonated, t
     // A signature for a sample request does not authorize a fine-tune.
     const wrongAction = await run(signRequest(erin.token, 'sample', spec(erin.id)));
     assert.equal(wrongAction.type, 'Unauthenticated');
-    const b = await balance(client, { dataset, analyst: erin.id });
+    const b = await ledgerBalance({ dataset, analyst: erin.id });
     assert.equal(b.committed.epsilon + b.reserved.epsilon, 0, 'no refused request held or spent budget');
   }, { env, gpu: false });
 });
@@ -198,7 +199,7 @@ test('a job id the storage layout would refuse ("@") is refused at the boundary:
     const cause = err.cause as (Error & { type?: string }) | undefined;
     assert.equal(cause?.type, 'InvalidInput');
     assert.match(String(cause?.message), /jobId: letters, digits/);
-    const b = await balance(client, { dataset, analyst: frank.id });
+    const b = await ledgerBalance({ dataset, analyst: frank.id });
     assert.equal(b.committed.epsilon + b.reserved.epsilon + b.committed.delta + b.reserved.delta, 0, 'nothing held or charged');
     assert.deepEqual((await store.listObjects('runs/')).filter((o) => o.key.includes(unique)), [], 'nothing written for the job');
   }, { env, gpu: false });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { generatePatientNotes, PLANTED_SECRET } from '../../clients/demo/patientNotes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
-import { balance } from '../../clients/sdk/ledger.ts';
+import { ledgerBalance } from '../helpers/ledger.ts';
 import { TWIN_ANALYST } from '../../activities/synthetic/twin.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { uniqueName } from '../helpers/names.ts';
@@ -38,7 +38,7 @@ test('ingest builds a DP twin; previews and dry runs see synthetic rows only; ev
     const name = uniqueName('nb-notes');
     const added = await owner.addDataset(name, file);
     assert.deepEqual(added.synthetic, { epsilon: 1, delta: 1e-6, previewRows: 200 });
-    const twinLedger = await balance(temporal, { dataset: name, analyst: TWIN_ANALYST });
+    const twinLedger = await ledgerBalance({ dataset: name, analyst: TWIN_ANALYST });
     assert.equal(twinLedger.committed.epsilon, 1, "the twin's ε is on the dataset's books");
 
     const notes = client.dataset(name);

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { balance } from '../../clients/sdk/ledger.ts';
+import { ledgerBalance } from '../helpers/ledger.ts';
 import type { FineTuneScheduleInfo } from '../../clients/sdk/schedules.ts';
 import { deleteSchedule } from '../../clients/sdk/schedules.ts';
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
@@ -78,7 +78,7 @@ test('a fine-tune schedule: create, list, unpause, trigger a run the budget cann
       const result: FineTuneResult = await client.workflow.getHandle(workflowId).result();
       assert.equal(result.status, 'budget-exhausted', result.message);
       assert.equal(result.jobId, workflowId.replace(/:/g, '-'), 'the job id is the workflow id with its ":" replaced');
-      const b = await balance(client, { dataset, analyst });
+      const b = await ledgerBalance({ dataset, analyst });
       assert.equal(b.committed.epsilon + b.reserved.epsilon, 0);
 
       const shown = await veil(['schedule', 'show', name, '--json']);

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
-import { balance } from '../../clients/sdk/ledger.ts';
+import { balance } from '../../clients/sdk/budget.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { runVeil } from '../cli/harness.ts';
 import { uniqueName } from '../helpers/names.ts';
@@ -82,7 +82,7 @@ test('the marker in private rows never reaches a history, a result, an error or 
     }
     seen.push(JSON.stringify(fitted.result));
     seen.push(JSON.stringify(await fitted.sample({ prompts: ['Contact'], unconditional: 2, maxNewTokens: 8, seed: 's' })));
-    seen.push(JSON.stringify(await balance(temporal, { dataset: name, analyst })));
+    seen.push(JSON.stringify(await balance(temporal, { dataset: name, analyst }, { taskQueue })));
 
     const cli = (args: string[]) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: aliceP.token } });
     const cliSurfaces = [

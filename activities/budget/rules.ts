@@ -1,16 +1,15 @@
 // The ledger's rules as pure, synchronous functions over LedgerState: `check*` decides whether a
 // request is acceptable (throws a ledgerFailure if not, mutates nothing), `apply*` checks again and
-// then mutates. The workflow calls check* from Update validators (so refusals never reach history)
-// and apply* from the handlers. Being synchronous is what makes a reservation atomic: nothing can run
-// between the budget check and the mutation.
+// then mutates. The ledger (ledger.ts) applies them to the latest record and appends the result as
+// the next record, create-only: two writers that raced on the same state cannot both append, so a
+// reservation is atomic.
 //
 // Floating point: amounts are plain numbers and totals are summed in insertion order, so ten jobs
 // of ε=0.1 sum to 0.9999999999999999 or 1.0000000000000002 depending on the values. A request fits
 // when used + requested ≤ granted × (1 + 1e-9); the possible over-spend is a billionth of the grant,
 // far below any accountant's precision. Reported numbers are rounded to 12 significant digits,
 // and a remainder within that tolerance is reported as 0.
-import { LedgerErrorType, ledgerFailure } from './errors.ts';
-import type { GrantRequest, LedgerBalance, LedgerState, PrivacyAmount, Reservation, ReserveRequest } from './types.ts';
+import { LedgerErrorType, ledgerFailure, type GrantRequest, type LedgerBalance, type LedgerState, type PrivacyAmount, type Reservation, type ReserveRequest } from '../../contracts/ledger.ts';
 
 const RELATIVE_TOLERANCE = 1e-9;
 const MAX_JOB_ID_LENGTH = 256;
@@ -161,15 +160,6 @@ export function applyGrant(state: LedgerState, request: unknown, now: string): L
     state.grantedAt = now;
   }
   return balanceOf(state);
-}
-
-/**
- * A grant as ledgers applied it before grants were signed (no issuedAt): only for replaying the
- * history of Updates accepted back then. New grants always go through applyGrant.
- */
-export function applyLegacyGrant(state: LedgerState, request: unknown, now: string): LedgerBalance {
-  const req = requireObject(request, 'grant request');
-  return applyGrant(state, { ...req, issuedAt: (state.grantIssuedAt ?? 0) + 1 }, now);
 }
 
 // ---- reserve -------------------------------------------------------------------------------------
