@@ -4,7 +4,7 @@
 
 import { verifyTraced, type TracedFunction } from './traced.ts';
 import { evaluateRows, type EvaluationCounters, type SandboxOptions } from './evaluate-rows.ts';
-import { emptyFailureCounts, type FailureCounts } from './run-traced.ts';
+import { emptyFailureCounts, type FailureCounts } from './run-summary.ts';
 import type { FailureKind } from './guest-harness.ts';
 import { isSynthetic, SYNTHETIC_NOTICE, type SyntheticRows } from '../synthetic/synthetic-rows.ts';
 

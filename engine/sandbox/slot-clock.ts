@@ -1,0 +1,70 @@
+// Time slots for running traced functions over real rows, so that how long a run takes says
+// nothing about the rows.
+//
+// Each row gets one slot per traced step; the slot's length is also the row's hard deadline (its
+// worker is terminated at the end, row-worker-pool.ts). Slot i starts at `origin + i × slot`, or
+// when the previous slot's row is done if that is later, so every row gets a whole slot whatever
+// the rows before it did: there is no shared, cumulative deadline that one row could use up for
+// the others. A row that failed at an earlier step still spends its later steps' slots idle, and
+// the run does not end before `origin + N × steps × slot`, with N the PUBLIC row count. The total
+// is then a function of N, the number of steps and the slot only.
+//
+// Residual leakage, honestly:
+//   - timer granularity and scheduling: the wait and the deadline are setTimeout timers (1 ms
+//     granularity, later when the event loop is busy), so a slot's end jitters by about a
+//     millisecond plus whatever else the process is doing; the padded end is one timer, so the
+//     total moves by that jitter, not by N times it;
+//   - clustered kills: a kill costs no time while a warm standby is left; more kills than
+//     standbys within one worker start-up (0.1–0.6 s) make later rows wait for a worker, and
+//     the run then ends after the padded time by about that wait. A run that has many rows whose
+//     native calls outlast the slot, close together, can therefore take longer;
+//   - CPU contention: a replacement worker starting up, or a realm being rebuilt after a row hit
+//     a limit, uses CPU beside the next row; on a machine without a spare core that row gets less
+//     CPU within the same slot, so a row can make its neighbours more likely to time out (a row
+//     that fails that way carries no content, only its absence);
+//   - the slot only covers the sandbox: what the caller does with each output (tokenising it,
+//     say) takes its own time, which the next slot absorbs only while it is shorter than a slot.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A slot of 10 ms: 100 rows per second per traced step; ample for the maps analysts write. */
+export const DEFAULT_SLOT_MS = 10;
+/** Below 2 ms the timers' own granularity dominates; above 1 s a 2,000-row run takes over half an hour. */
+export const MIN_SLOT_MS = 2;
+export const MAX_SLOT_MS = 1000;
+
+export function checkedSlotMs(slotMs: number | undefined): number {
+  const slot = slotMs ?? DEFAULT_SLOT_MS;
+  if (!Number.isFinite(slot) || slot < MIN_SLOT_MS || slot > MAX_SLOT_MS) {
+    throw new RangeError(`slotMs must be between ${MIN_SLOT_MS} and ${MAX_SLOT_MS} ms (got ${slotMs})`);
+  }
+  return slot;
+}
+
+export function checkedRowCount(rowCount: number | undefined): number | undefined {
+  if (rowCount === undefined) return undefined;
+  if (!Number.isSafeInteger(rowCount) || rowCount < 0) throw new RangeError(`rowCount must be a whole number ≥ 0 (got ${rowCount})`);
+  return rowCount;
+}
+
+export class SlotClock {
+  private origin = 0;
+
+  constructor(readonly slotMs: number) {}
+
+  /** Slot 0 starts now. */
+  start(): void {
+    this.origin = performance.now();
+  }
+
+  /** Resolves at the start of slot `index` (at once when that time has passed), never before. */
+  async until(index: number): Promise<void> {
+    const target = this.origin + index * this.slotMs;
+    // Timers have whole-millisecond resolution and may fire a fraction early: wait again if so.
+    for (let wait = target - performance.now(); wait > 0; wait = target - performance.now()) await sleep(Math.ceil(wait));
+  }
+
+  /** Milliseconds since slot 0 started. */
+  elapsedMs(): number {
+    return performance.now() - this.origin;
+  }
+}
