@@ -1,11 +1,12 @@
 // One Veil side of bench/train/dp-step.ts, in its own process so that its peak RSS is its own:
 // full training steps of a GPT-2-shaped model on a fixed batch — gradients (one session.run of
-// the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise,
+// the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise
+// (drawn by a worker thread during the gradients unless VEIL_NOISE_PREFETCH=0),
 // then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
 // same load on a shared machine (its memory is not either mode's). Prints one JSON line.
 //   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [MICRO_BATCHES | --profile]
 import { readFileSync } from 'node:fs';
-import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
+import { NoisePrefetcher, RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
 import { createOptimizer } from '../../engine/optim/index.ts';
@@ -23,6 +24,9 @@ const batch = rows.map((_, i) => i);
 // Micro-batches per logical batch (all the same rows): noise and AdamW are paid once per step.
 const microBatches = flag !== undefined && flag !== '--profile' ? Number(flag) : 1;
 const runKey = RunKey.generate();
+// As the trainer does for models this size: the noise is drawn by a worker thread during the
+// gradients (VEIL_NOISE_PREFETCH=0: drawn inline after them, on the critical path).
+const prefetchNoise = process.env.VEIL_NOISE_PREFETCH !== '0';
 
 const weights = randomWeights(config, 'veil-bench');
 const specs = new Gpt2GradientComputer({ config, rows, seqLen }).paramSpecs;
@@ -43,20 +47,23 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
   const optimizer = createOptimizer({ kind: 'adamw' }, sizes, specs.map((s) => s.weightDecay ?? true));
   const mode: ClippingMode = isPrivate ? { clipNorm: 1 } : 'nonprivate';
   const times: StepTimes[] = [];
+  const prefetcher = isPrivate && prefetchNoise ? new NoisePrefetcher(runKey, sizes.reduce((a, b) => a + b, 0), 1.0) : undefined;
   async function step(k: number): Promise<StepTimes> {
     const t0 = performance.now();
+    prefetcher?.request(k);
     for (const g of gradSum) g.fill(0);
     for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum);
     const t1 = performance.now();
     const logicalBatch = rows.length * microBatches;
-    if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
+    if (prefetcher) await prefetcher.privatize(k, gradSum, logicalBatch);
+    else if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
     else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= logicalBatch;
     const t2 = performance.now();
     await optimizer.step(params, gradSum, 1e-4);
     const t3 = performance.now();
     return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
   }
-  return { step, times, release: () => computer.release() };
+  return { step, times, release: async () => { await prefetcher?.close(); await computer.release(); } };
 }
 
 const report = (t: StepTimes[]) => ({

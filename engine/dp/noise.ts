@@ -23,7 +23,7 @@ export interface NoiseState {
 }
 
 /** Applies the step's noise to the buffers taken end to end (positions 0, 1, … of the flat vector). */
-function applyStepNoise(kernel: NoiseKernel, stepKey: Uint8Array, buffers: readonly Float32Array[], std: number, scale: number): void {
+export function applyStepNoise(kernel: NoiseKernel, stepKey: Uint8Array, buffers: readonly Float32Array[], std: number, scale: number): void {
   let flat = 0; // position in the flattened parameter vector of the buffer's first value
   let chunk = kernel.chunk(stepKey, 0);
   let chunkIndex = 0;

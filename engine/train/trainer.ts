@@ -4,7 +4,7 @@
 // Every random draw is a function of (run key, step), and every piece of state is in the
 // checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
 // 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
-import { PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
+import { NoisePrefetcher, PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
 import { createOptimizer, linearWarmupDecay, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
 import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
 import { PrivacyTracker } from './privacy-tracker.ts';
@@ -26,7 +26,15 @@ export interface TrainOptions {
   /** Polled after every step: when true, the run checkpoints and stops ('cancelled'). */
   shouldStop?: () => boolean;
   signal?: AbortSignal;
+  /**
+   * Draw each step's noise in a worker thread while the gradients are computed (same bits; one
+   * float32 per parameter of memory). Default: on for DP runs of at least PREFETCH_MIN_PARAMETERS.
+   */
+  prefetchNoise?: boolean;
 }
+
+/** Below this many parameters the noise takes milliseconds: not worth a thread and a buffer. */
+export const PREFETCH_MIN_PARAMETERS = 1 << 20;
 
 const DEFAULT_OPTIMIZER = { kind: 'adamw' } as const;
 /** PRV evaluations of ε for progress reports per run, besides checkpoints and the end. */
@@ -102,41 +110,55 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     status, step, totalSteps: plan.totalSteps, epsilon, delta: plan.delta, noiseMultiplier: plan.noiseMultiplier, params,
   });
 
-  while (step < plan.totalSteps) {
-    if (stopRequested()) {
-      await checkpoint();
-      return result('cancelled');
+  const totalParameters = sizes.reduce((a, b) => a + b, 0);
+  const prefetch = isPrivate && step < plan.totalSteps && (options.prefetchNoise ?? totalParameters >= PREFETCH_MIN_PARAMETERS);
+  const prefetcher = prefetch ? new NoisePrefetcher(runKey, totalParameters, noiseStd) : undefined;
+  prefetcher?.request(step);
+  try {
+    while (step < plan.totalSteps) {
+      if (stopRequested()) {
+        await checkpoint();
+        return result('cancelled');
+      }
+      // Every step happens, an empty batch included: the accountant counts them all.
+      const rows = sampler.sampleStep(step);
+      zero(gradSum);
+      let lossSum = 0;
+      let tokenCount = 0;
+      for (const microBatch of splitIntoMicroBatches(rows, physicalBatchSize)) {
+        const stats = await model.computeMicroBatch(params, microBatch, mode, gradSum);
+        if (stats.exampleCount !== microBatch.length) throw new Error(`gradient computer processed ${stats.exampleCount} examples of ${microBatch.length}`);
+        lossSum += stats.lossSum;
+        tokenCount += stats.tokenCount;
+      }
+      if (prefetcher) {
+        await prefetcher.privatize(step, gradSum, expectedBatchSize);
+        if (step + 1 < plan.totalSteps) prefetcher.request(step + 1); // drawn during the optimizer and the next gradients
+      } else if (isPrivate) {
+        await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
+      } else {
+        scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
+      }
+      const lr = linearWarmupDecay(step, schedule);
+      await optimizer.step(params, gradSum, lr);
+      tracker.recordStep();
+      step += 1;
+      const checkpointDue = checkpointEvery > 0 && step % checkpointEvery === 0 && step < plan.totalSteps;
+      if (step % epsilonEvery === 0 || step === plan.totalSteps || checkpointDue) {
+        epsilon = tracker.epsilon();
+        epsilonStep = step;
+      }
+      if (typeof config.targetEpsilon === 'number' && epsilon > config.targetEpsilon) {
+        throw new Error(`ε spent ${epsilon} exceeds the target ${config.targetEpsilon}: refusing to go on`); // cannot happen with a calibrated plan
+      }
+      callbacks.onProgress?.({
+        step, totalSteps: plan.totalSteps, loss: tokenCount > 0 ? lossSum / tokenCount : null, epsilon, epsilonStep, delta: plan.delta, lr,
+        batchRows: rows.length, elapsedMs: performance.now() - started,
+      });
+      if (checkpointDue) await checkpoint();
     }
-    // Every step happens, an empty batch included: the accountant counts them all.
-    const rows = sampler.sampleStep(step);
-    zero(gradSum);
-    let lossSum = 0;
-    let tokenCount = 0;
-    for (const microBatch of splitIntoMicroBatches(rows, physicalBatchSize)) {
-      const stats = await model.computeMicroBatch(params, microBatch, mode, gradSum);
-      if (stats.exampleCount !== microBatch.length) throw new Error(`gradient computer processed ${stats.exampleCount} examples of ${microBatch.length}`);
-      lossSum += stats.lossSum;
-      tokenCount += stats.tokenCount;
-    }
-    if (isPrivate) await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
-    else scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
-    const lr = linearWarmupDecay(step, schedule);
-    await optimizer.step(params, gradSum, lr);
-    tracker.recordStep();
-    step += 1;
-    const checkpointDue = checkpointEvery > 0 && step % checkpointEvery === 0 && step < plan.totalSteps;
-    if (step % epsilonEvery === 0 || step === plan.totalSteps || checkpointDue) {
-      epsilon = tracker.epsilon();
-      epsilonStep = step;
-    }
-    if (typeof config.targetEpsilon === 'number' && epsilon > config.targetEpsilon) {
-      throw new Error(`ε spent ${epsilon} exceeds the target ${config.targetEpsilon}: refusing to go on`); // cannot happen with a calibrated plan
-    }
-    callbacks.onProgress?.({
-      step, totalSteps: plan.totalSteps, loss: tokenCount > 0 ? lossSum / tokenCount : null, epsilon, epsilonStep, delta: plan.delta, lr,
-      batchRows: rows.length, elapsedMs: performance.now() - started,
-    });
-    if (checkpointDue) await checkpoint();
+  } finally {
+    await prefetcher?.close();
   }
   await checkpoint();
   return result('completed');

@@ -20,13 +20,13 @@ interface Outcome {
   checkpoints: Checkpoint[];
 }
 
-async function run(config: TrainConfig, options: { stopAfter?: number; resumeFrom?: Checkpoint; key?: RunKey } = {}): Promise<Outcome> {
+async function run(config: TrainConfig, options: { stopAfter?: number; resumeFrom?: Checkpoint; key?: RunKey; prefetchNoise?: boolean } = {}): Promise<Outcome> {
   const model = new SoftmaxRegression(modelOptions);
   const events: Omit<ProgressEvent, 'elapsedMs'>[] = [];
   const checkpoints: Checkpoint[] = [];
   const result = await train(
     {
-      config, model, runKey: options.key ?? runKey, resumeFrom: options.resumeFrom,
+      config, model, runKey: options.key ?? runKey, resumeFrom: options.resumeFrom, prefetchNoise: options.prefetchNoise,
       initialParams: options.resumeFrom ? undefined : model.initialParams(),
       shouldStop: () => options.stopAfter !== undefined && events.length >= options.stopAfter,
     },
@@ -98,4 +98,13 @@ void test('a checkpoint whose accountant disagrees with its plan is refused', as
   await assert.rejects(run(config, { resumeFrom: { ...checkpoint, accountantState: rdpState } }), TrainConfigError);
   const noSteps = { ...(checkpoint.accountantState as object), history: [] };
   await assert.rejects(run(config, { resumeFrom: { ...checkpoint, accountantState: noSteps } }), TrainConfigError);
+});
+
+void test('noise prefetched by a worker thread, stopped and resumed, ends bit-identical to the inline noise', async () => {
+  const config = cases[0][1];
+  const inline = await run(config, { prefetchNoise: false });
+  const first = await run(config, { stopAfter: 5, prefetchNoise: true });
+  const resumed = await run(config, { resumeFrom: decodeCheckpoint(encodeCheckpoint(first.checkpoints.at(-1)!)), prefetchNoise: true });
+  assert.ok(resumed.params.equals(inline.params), 'parameters');
+  assert.ok(resumed.optimizer.equals(inline.optimizer), 'optimizer state');
 });
