@@ -1,16 +1,16 @@
 // The Veil side of bench/generate, run in its own process so its peak memory is its own.
 // Usage: node --import tsx bench/generate/veil_generate.ts DIR BATCH PROMPT_TOKENS NEW_TOKENS
-// Prints one JSON line like hf_generate.py.
-import { loadCheckpoint } from '../../engine/gpt2/checkpoint.ts';
+// Prints one JSON line like hf_generate.py. The model is loaded stage by stage from DIR with
+// pre-packed weights; VEIL_PREPACK=0 feeds the weights as inputs instead (slower, for comparison).
 import { generateTokens } from '../../engine/gpt2/generate.ts';
 import { Gpt2Model } from '../../engine/gpt2/model.ts';
+import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { promptIds } from './prompts.ts';
 
 const [dir, batch, promptTokens, newTokens] = process.argv.slice(2);
 const B = Number(batch);
 const N = Number(newTokens);
-// VEIL_BAKE_WEIGHTS=1 bakes the weights into the graph (onnxruntime can pre-pack them; more memory).
-const model = await Gpt2Model.create(await loadCheckpoint(dir), { bakeWeights: process.env.VEIL_BAKE_WEIGHTS === '1' });
+const model = await Gpt2Model.load(dir, { session: sessionConfigFromEnv(), prepack: process.env.VEIL_PREPACK !== '0' });
 const prompts = promptIds(B, Number(promptTokens));
 const options = { temperature: 0, seed: 0, stopToken: null };
 await generateTokens(model, prompts, { ...options, maxNewTokens: 2 }); // warm-up, as on the Python side

@@ -69,7 +69,8 @@ export function resolveModelDir(spec: string, env: NodeJS.ProcessEnv = process.e
   );
 }
 
-async function safetensorFiles(dir: string): Promise<string[]> {
+/** The safetensors files of a model folder: model.safetensors, or the shards its index lists. */
+export async function safetensorFiles(dir: string): Promise<string[]> {
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return [single];
   const index = join(dir, 'model.safetensors.index.json');

@@ -1,6 +1,7 @@
 // GPT-2's forward pass as an ONNX graph, exactly Hugging Face's GPT2LMHeadModel in eval mode:
 // pre-LayerNorm blocks, fused q/k/v projection (Conv1D layout), gelu_new, final LayerNorm and an
-// LM head tied to the token embedding.
+// LM head tied to the token embedding. The pieces (embeddings, one block, the head) are exported
+// so that the per-stage graphs of stage-graphs.ts compute exactly what the whole graph computes.
 //
 // Inputs: input_ids [B, T] and position_ids [B, T] (int64), attn_bias [B, 1, T, K] (0 where a query
 // may attend, a large negative number where not; K = S + T with a cache, T without), and with a
@@ -24,56 +25,80 @@ export interface Gpt2GraphOptions {
 export const cacheInputNames = (layer: number) => ({ key: `past_key_${layer}`, value: `past_value_${layer}` });
 export const cacheOutputNames = (layer: number) => ({ key: `present_key_${layer}`, value: `present_value_${layer}` });
 
-export function buildGpt2Graph(c: Gpt2Config, options: Gpt2GraphOptions): Graph {
-  const g = new Graph({ name: `gpt2_${options.logits}${options.kvCache ? '_cached' : ''}` });
+/** A GPT-2 parameter by HF name, as a graph tensor (an input, or an initializer when baked). */
+export type ParamLookup = (name: string) => Tensor;
+
+/** Parameters become initializers when `weights` holds them, graph inputs otherwise. */
+export function parameterLookup(g: Graph, c: Gpt2Config, weights?: Gpt2Weights): ParamLookup {
   const shapes = new Map(parameterShapes(c));
-  const param = (name: string): Tensor => {
+  return (name) => {
     const shape = shapes.get(name);
     if (!shape) throw new Error(`no GPT-2 parameter ${name}`);
-    const baked = options.weights?.get(name);
+    const baked = weights?.get(name);
     return baked ? g.initializer(name, 'float32', shape, baked.data) : g.input(name, 'float32', shape);
   };
-  const H = c.nHead;
-  const D = headDim(c);
-  const keyLen = options.kvCache ? 'S+T' : 'T';
+}
 
+export function buildGpt2Graph(c: Gpt2Config, options: Gpt2GraphOptions): Graph {
+  const g = new Graph({ name: `gpt2_${options.logits}${options.kvCache ? '_cached' : ''}` });
+  const param = parameterLookup(g, c, options.weights);
+  const keyLen = options.kvCache ? 'S+T' : 'T';
   const inputIds = g.input('input_ids', 'int64', ['B', 'T']);
   const positionIds = g.input('position_ids', 'int64', ['B', 'T']);
   const attnBias = g.input('attn_bias', 'float32', ['B', 1, 'T', keyLen]);
   const wte = param('wte.weight');
-
-  let x = op.add(op.gather(wte, inputIds), op.gather(param('wpe.weight'), positionIds)); // [B, T, C]
-  for (let i = 0; i < c.nLayer; i++) {
-    const p = `h.${i}.`;
-    const w = (name: string) => param(p + name);
-    g.scope(`h${i}`, () => {
-      const ln1 = op.layerNorm(x, w('ln_1.weight'), w('ln_1.bias'), { epsilon: c.layerNormEpsilon });
-      const qkv = op.add(op.matmul(ln1, w('attn.c_attn.weight')), w('attn.c_attn.bias'));
-      const [q, k, v] = op.split(qkv, -1, [c.nEmbd, c.nEmbd, c.nEmbd]);
-      const heads = (t: Tensor) => op.reshape(t, ['B', 'T', H, D]);
-      // Scaling q instead of the scores: one [B,H,T,D] multiply instead of a [B,H,T,K] one.
-      const qh = op.mul(op.transpose(heads(q), [0, 2, 1, 3]), 1 / Math.sqrt(D)); // [B, H, T, D]
-      const kt = op.transpose(heads(k), [0, 2, 3, 1]); // [B, H, D, T]
-      const vh = op.transpose(heads(v), [0, 2, 1, 3]); // [B, H, T, D]
-      const attended = options.kvCache ? cachedAttention(g, i, qh, kt, vh, attnBias, H, D) : attention(qh, kt, vh, attnBias);
-      const merged = op.reshape(op.transpose(attended, [0, 2, 1, 3]), ['B', 'T', c.nEmbd]);
-      x = op.add(x, op.add(op.matmul(merged, w('attn.c_proj.weight')), w('attn.c_proj.bias')));
-      const ln2 = op.layerNorm(x, w('ln_2.weight'), w('ln_2.bias'), { epsilon: c.layerNormEpsilon });
-      const hidden = op.geluTanh(op.add(op.matmul(ln2, w('mlp.c_fc.weight')), w('mlp.c_fc.bias')));
-      x = op.add(x, op.add(op.matmul(hidden, w('mlp.c_proj.weight')), w('mlp.c_proj.bias')));
-    });
-  }
-  const final = op.layerNorm(x, param('ln_f.weight'), param('ln_f.bias'), { epsilon: c.layerNormEpsilon });
-  // The tied LM head: Gemm with transB reads wte [V, C] as is; MatMul would need a transposed copy.
+  let x = embeddings(wte, param('wpe.weight'), inputIds, positionIds);
+  for (let i = 0; i < c.nLayer; i++) x = gpt2Block(g, c, i, x, attnBias, param, options.kvCache);
+  const final = finalNorm(c, x, param);
   if (options.logits === 'last') {
     const last = op.reshape(op.slice(final, { axis: 1, start: -1, end: op.END }), ['B', c.nEmbd]);
-    g.output(op.gemm(last, wte, undefined, { transB: true }), 'logits');
+    g.output(lmHead(last, wte), 'logits');
   } else {
-    const rows = op.reshape(final, ['B*T', c.nEmbd]);
-    const logits = op.gemm(rows, wte, undefined, { transB: true });
+    const logits = lmHead(op.reshape(final, ['B*T', c.nEmbd]), wte);
     g.output(op.reshape(logits, ['B', 'T', c.vocabSize], [inputIds]), 'logits');
   }
   return g;
+}
+
+/** Token plus position embeddings: [B, T, C]. */
+export function embeddings(wte: Tensor, wpe: Tensor, inputIds: Tensor, positionIds: Tensor): Tensor {
+  return op.add(op.gather(wte, inputIds), op.gather(wpe, positionIds));
+}
+
+/** ln_f: the final LayerNorm. */
+export function finalNorm(c: Gpt2Config, x: Tensor, param: ParamLookup): Tensor {
+  return op.layerNorm(x, param('ln_f.weight'), param('ln_f.bias'), { epsilon: c.layerNormEpsilon });
+}
+
+/** The tied LM head on rows [N, C]: Gemm with transB reads wte [V, C] as is; MatMul would need a transposed copy. */
+export function lmHead(rows: Tensor, wte: Tensor): Tensor {
+  return op.gemm(rows, wte, undefined, { transB: true });
+}
+
+/**
+ * Transformer block `layer` on x [B, T, C]. With `kvCache`, its past keys/values are graph inputs
+ * and the new tokens' keys/values graph outputs (see cachedAttention).
+ */
+export function gpt2Block(g: Graph, c: Gpt2Config, layer: number, x: Tensor, attnBias: Tensor, param: ParamLookup, kvCache: boolean): Tensor {
+  const H = c.nHead;
+  const D = headDim(c);
+  const w = (name: string) => param(`h.${layer}.${name}`);
+  return g.scope(`h${layer}`, () => {
+    const ln1 = op.layerNorm(x, w('ln_1.weight'), w('ln_1.bias'), { epsilon: c.layerNormEpsilon });
+    const qkv = op.add(op.matmul(ln1, w('attn.c_attn.weight')), w('attn.c_attn.bias'));
+    const [q, k, v] = op.split(qkv, -1, [c.nEmbd, c.nEmbd, c.nEmbd]);
+    const heads = (t: Tensor) => op.reshape(t, ['B', 'T', H, D]);
+    // Scaling q instead of the scores: one [B,H,T,D] multiply instead of a [B,H,T,K] one.
+    const qh = op.mul(op.transpose(heads(q), [0, 2, 1, 3]), 1 / Math.sqrt(D)); // [B, H, T, D]
+    const kt = op.transpose(heads(k), [0, 2, 3, 1]); // [B, H, D, T]
+    const vh = op.transpose(heads(v), [0, 2, 1, 3]); // [B, H, T, D]
+    const attended = kvCache ? cachedAttention(g, layer, qh, kt, vh, attnBias, H, D) : attention(qh, kt, vh, attnBias);
+    const merged = op.reshape(op.transpose(attended, [0, 2, 1, 3]), ['B', 'T', c.nEmbd]);
+    const h = op.add(x, op.add(op.matmul(merged, w('attn.c_proj.weight')), w('attn.c_proj.bias')));
+    const ln2 = op.layerNorm(h, w('ln_2.weight'), w('ln_2.bias'), { epsilon: c.layerNormEpsilon });
+    const hidden = op.geluTanh(op.add(op.matmul(ln2, w('mlp.c_fc.weight')), w('mlp.c_fc.bias')));
+    return op.add(h, op.add(op.matmul(hidden, w('mlp.c_proj.weight')), w('mlp.c_proj.bias')));
+  });
 }
 
 /** softmax(q·kᵀ + bias)·v over the tokens of this call only. */

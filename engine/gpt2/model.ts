@@ -1,53 +1,100 @@
-// A GPT-2 checkpoint bound to onnxruntime sessions: the cached 'last logits' graph for generation
-// and, built on first use, the full-sequence graph for scoring and golden tests.
+// A GPT-2 checkpoint bound to onnxruntime: one session per stage (embeddings, each block, the
+// head; see stage-graphs.ts), run in sequence. Prefill, decoding and full-sequence scoring all go
+// through the same sessions, so the model is held by onnxruntime once.
+//
+// By default each stage's weights are baked into its session, which lets onnxruntime pre-pack
+// the matrices of its MatMul/Gemm kernels: decoding reads packed weights and runs about twice as
+// fast as with weights fed as inputs (MLAS re-packs an input matrix on every call). Stages are
+// built one after another, so `Gpt2Model.load` never holds more than one stage of raw weights.
 import ort from 'onnxruntime-node';
-import { EngineSession, serializeGraph, type SessionConfig } from '../onnx/index.ts';
+import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, type SessionConfig } from '../onnx/index.ts';
 import type { Gpt2Checkpoint } from './checkpoint.ts';
-import type { Gpt2Config } from './config.ts';
-import { buildGpt2Graph, type Gpt2GraphOptions } from './graph.ts';
+import { headDim, type Gpt2Config } from './config.ts';
+import { cacheInputNames, cacheOutputNames } from './graph.ts';
+import { buildStageGraph, gpt2Stages, stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
+import { inMemoryWeights, openWeights, type WeightSource } from './weight-source.ts';
 
 export interface Gpt2ModelOptions {
   session?: SessionConfig;
   /**
-   * Bake weights into the sessions as initializers instead of feeding them as inputs. Inputs let
-   * one session serve any weights and cost nothing to feed (zero-copy); initializers let
-   * onnxruntime pre-pack matrices. Only models under 2 GB (protobuf's limit) can be baked.
+   * Bake weights into the sessions so onnxruntime pre-packs them (default true): about 2× faster
+   * decoding; onnxruntime then holds its own packed copy. false feeds the weights as inputs,
+   * zero-copy, which costs no memory beyond the caller's checkpoint but decodes slower.
    */
-  bakeWeights?: boolean;
+  prepack?: boolean;
 }
 
 /** Large negative bias for masked attention: exp underflows to exactly 0, no inf arithmetic. */
 export const MASKED = -1e9;
 
+type Feeds = Record<string, ort.Tensor>;
 type GraphKind = 'cached' | 'full';
 
+interface StageSession {
+  session: EngineSession;
+  /** Weight feeds when weights are inputs; empty when they are baked. */
+  weights: Feeds;
+}
+
 export class Gpt2Model {
-  private readonly sessions = new Map<GraphKind, Promise<EngineSession>>();
-  private readonly weightFeeds: Record<string, ort.Tensor> = {};
-
   private constructor(
-    private readonly checkpoint: Gpt2Checkpoint,
-    private readonly options: Gpt2ModelOptions,
-  ) {
-    if (!options.bakeWeights) {
-      for (const [name, t] of checkpoint.weights) this.weightFeeds[name] = new ort.Tensor('float32', t.data, t.shape);
+    readonly config: Gpt2Config,
+    private readonly stages: StageSession[],
+  ) {}
+
+  /** A model from weights in memory (the caller's checkpoint stays as it is). */
+  static create(checkpoint: Gpt2Checkpoint, options: Gpt2ModelOptions = {}): Promise<Gpt2Model> {
+    return Gpt2Model.fromSource(inMemoryWeights(checkpoint), options);
+  }
+
+  /**
+   * A model from a folder, a cached hub id or 'random:<size>[@seed]', read stage by stage: with
+   * pre-packing, the raw weights are never all in memory at once.
+   */
+  static async load(spec: string, options: Gpt2ModelOptions = {}): Promise<Gpt2Model> {
+    return Gpt2Model.fromSource(await openWeights(spec), options);
+  }
+
+  private static async fromSource(source: WeightSource, options: Gpt2ModelOptions): Promise<Gpt2Model> {
+    const prepack = options.prepack ?? true;
+    const stages: StageSession[] = [];
+    // The stages run one after another: threads spinning after one stage would slow the next.
+    const session: SessionConfig = { spinning: false, ...options.session };
+    try {
+      for (const stage of gpt2Stages(source.config)) stages.push(await openStage(source, stage, prepack, session));
+    } catch (err) {
+      for (const s of stages) await s.session.release();
+      throw err;
     }
+    return new Gpt2Model(source.config, stages);
   }
 
-  static async create(checkpoint: Gpt2Checkpoint, options: Gpt2ModelOptions = {}): Promise<Gpt2Model> {
-    const model = new Gpt2Model(checkpoint, options);
-    await model.session('cached');
-    return model;
-  }
-
-  get config(): Gpt2Config {
-    return this.checkpoint.config;
-  }
-
-  /** Runs one graph with the weights added to `feeds`. */
-  async run(kind: GraphKind, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    const session = await this.session(kind);
-    return session.run({ ...this.weightFeeds, ...feeds });
+  /**
+   * Runs the model. 'cached': feeds input_ids, position_ids, attn_bias [B,1,T,S+T] and every
+   * past_key_i/past_value_i; returns logits [B, V] of the last position and present_key_i /
+   * present_value_i. 'full': feeds input_ids, position_ids, attn_bias [B,1,T,T]; returns logits
+   * [B, T, V].
+   */
+  async run(kind: GraphKind, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+    const c = this.config;
+    const [B, T] = feeds.input_ids.dims;
+    const out: Record<string, ort.Tensor> = {};
+    const embedded = await this.runStage(0, { input_ids: feeds.input_ids, position_ids: feeds.position_ids });
+    let hidden = embedded.hidden;
+    for (let layer = 0; layer < c.nLayer; layer++) {
+      const past = kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B);
+      const r = await this.runStage(layer + 1, { hidden, attn_bias: feeds.attn_bias, ...past });
+      hidden = r.hidden_out;
+      if (kind === 'cached') {
+        const names = cacheOutputNames(layer);
+        out[names.key] = r[names.key];
+        out[names.value] = r[names.value];
+      }
+    }
+    const rows = kind === 'cached' ? lastPositions(hidden, B, T, c.nEmbd) : new ort.Tensor('float32', hidden.data as Float32Array, [B * T, c.nEmbd]);
+    const logits = (await this.runStage(c.nLayer + 1, { hidden: rows })).logits;
+    out.logits = kind === 'cached' ? logits : new ort.Tensor('float32', logits.data as Float32Array, [B, T, c.vocabSize]);
+    return out;
   }
 
   /** Logits [T, V] of every position of one token sequence (plain causal forward, no cache). */
@@ -64,21 +111,63 @@ export class Gpt2Model {
     return out.logits.data as Float32Array;
   }
 
-  /** Frees the native sessions (they are rebuilt on next use). */
+  /** Frees the native sessions; a later run rebuilds them from the weight source. */
   async release(): Promise<void> {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of all) await (await s).release();
+    for (const s of this.stages) await s.session.release();
   }
 
-  private session(kind: GraphKind): Promise<EngineSession> {
-    let s = this.sessions.get(kind);
-    if (!s) {
-      const graphOptions: Gpt2GraphOptions = kind === 'cached' ? { logits: 'last', kvCache: true } : { logits: 'all', kvCache: false };
-      if (this.options.bakeWeights) graphOptions.weights = this.checkpoint.weights;
-      s = EngineSession.create(serializeGraph(buildGpt2Graph(this.config, graphOptions)), this.options.session);
-      this.sessions.set(kind, s);
-    }
-    return s;
+  private runStage(index: number, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+    const s = this.stages[index];
+    return s.session.run({ ...s.weights, ...feeds });
   }
+}
+
+async function openStage(source: WeightSource, stage: Gpt2Stage, prepack: boolean, config?: SessionConfig): Promise<StageSession> {
+  const names = stageParameterNames(stage);
+  if (!prepack) {
+    const session = await EngineSession.create(serializeGraph(buildStageGraph(source.config, stage)), config);
+    const weights: Feeds = {};
+    for (const [name, t] of await source.read(names)) weights[name] = new ort.Tensor('float32', t.data, t.shape);
+    return { session, weights };
+  }
+  // The model is built when the session (re)loads and dropped after: nothing keeps raw weights.
+  // Weights stored as float32 files are mapped by onnxruntime itself; others are read here and
+  // handed over as external data, never copied into a protobuf.
+  const model = async () => {
+    const fromFiles = new Map<string, FileRange>();
+    for (const name of names) {
+      const range = source.files?.locate(name);
+      if (range) fromFiles.set(name, range);
+    }
+    const inMemory = await source.read(names.filter((n) => !fromFiles.has(n)));
+    return serializeGraphExternal(buildStageGraph(source.config, stage, inMemory), { folder: source.files?.folder, inputsFromFiles: fromFiles });
+  };
+  return { session: await EngineSession.create(model, config), weights: {} };
+}
+
+function pastFeeds(feeds: Feeds, layer: number): Feeds {
+  const names = cacheInputNames(layer);
+  const key = feeds[names.key];
+  const value = feeds[names.value];
+  if (!key || !value) throw new Error(`cached run without ${names.key} / ${names.value}`);
+  return { [names.key]: key, [names.value]: value };
+}
+
+/** A cache of length 0: the cached block then attends over the new tokens only. */
+function emptyPast(c: Gpt2Config, layer: number, B: number): Feeds {
+  const names = cacheInputNames(layer);
+  const empty = new Float32Array(0);
+  return {
+    [names.key]: new ort.Tensor('float32', empty, [B, c.nHead, headDim(c), 0]),
+    [names.value]: new ort.Tensor('float32', empty, [B, c.nHead, 0, headDim(c)]),
+  };
+}
+
+/** Rows [B, C] of the last position of hidden [B, T, C] (no copy when T = 1). */
+function lastPositions(hidden: ort.Tensor, B: number, T: number, C: number): ort.Tensor {
+  const data = hidden.data as Float32Array;
+  if (T === 1) return new ort.Tensor('float32', data, [B, C]);
+  const rows = new Float32Array(B * C);
+  for (let b = 0; b < B; b++) rows.set(data.subarray(((b + 1) * T - 1) * C, (b + 1) * T * C), b * C);
+  return new ort.Tensor('float32', rows, [B, C]);
 }

@@ -67,16 +67,17 @@ const ignoredKeys = [/^h\.\d+\.attn\.(bias|masked_bias)$/, /^lm_head\.weight$/];
 
 /**
  * Maps checkpoint keys (with or without 'transformer.') onto GPT-2's parameters, checking every
- * shape; throws on a missing, misshapen or unknown tensor.
+ * shape; throws on a missing, misshapen or unknown tensor. Works on loaded tensors and on mere
+ * descriptions of them (a safetensors header), so a checkpoint can be checked before it is read.
  */
-export function weightsFromCheckpoint(c: Gpt2Config, tensors: Map<string, WeightTensor>): Gpt2Weights {
-  const byName = new Map<string, WeightTensor>();
+export function weightsFromCheckpoint<T extends { shape: readonly number[] }>(c: Gpt2Config, tensors: Map<string, T>): Map<string, T> {
+  const byName = new Map<string, T>();
   for (const [key, t] of tensors) {
     const name = key.startsWith('transformer.') ? key.slice('transformer.'.length) : key;
     if (ignoredKeys.some((r) => r.test(name))) continue;
     byName.set(name, t);
   }
-  const weights: Gpt2Weights = new Map();
+  const weights = new Map<string, T>();
   for (const [name, shape] of parameterShapes(c)) {
     const t = byName.get(name);
     if (!t) throw new Error(`checkpoint has no tensor ${name} (nor transformer.${name})`);

@@ -2,6 +2,7 @@
 export { Graph, Tensor, attr, type AttrValue, type GraphOptions } from './graph.ts';
 export { type DType, float16BitsToFloat32, float32ToFloat16Bits } from './dtype.ts';
 export { ShapeError, type Dim, type Shape, sameDim, sameShape, formatShape } from './shape.ts';
-export { serializeGraph, toModelProto } from './serialize.ts';
-export { EngineSession, ExecutionProviderUnavailableError, assertProviderAvailable, sessionConfigFromEnv, type SessionConfig, type ExecutionProvider } from './session.ts';
+export { serializeGraph, toModelProto, type ExternalLocation } from './serialize.ts';
+export { serializeGraphExternal, type ExternalDataOptions, type FileRange, type ModelWithExternalData } from './external-data.ts';
+export { EngineSession, ExecutionProviderUnavailableError, assertProviderAvailable, sessionConfigFromEnv, type SessionConfig, type ExecutionProvider, type ModelSource, type ModelBytes } from './session.ts';
 export * as op from './ops/index.ts';

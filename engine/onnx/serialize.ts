@@ -7,6 +7,8 @@ import {
   ModelProtoSchema,
   NodeProtoSchema,
   OperatorSetIdProtoSchema,
+  StringStringEntryProtoSchema,
+  TensorProto_DataLocation,
   TensorProtoSchema,
   TensorShapeProto_DimensionSchema,
   TensorShapeProtoSchema,
@@ -18,7 +20,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { onnxDataType } from './dtype.ts';
+import { onnxDataType, type DType } from './dtype.ts';
 import type { AttrValue, Graph, InitializerRecord, ValueRecord } from './graph.ts';
 
 /** ONNX IR version 8 is what opsets 17–18 shipped with; onnxruntime 1.30 reads up to 11. */
@@ -47,16 +49,43 @@ function valueInfo(v: ValueRecord): ValueInfoProto {
   });
 }
 
-function tensorProto(init: InitializerRecord): TensorProto {
+/** An initializer's bytes: little-endian, which is what every platform Node runs on stores in typed arrays. */
+export function rawBytes(init: InitializerRecord): Uint8Array {
   const d = init.data;
-  // rawData is little-endian, which is what every platform Node runs on stores in typed arrays.
-  const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function tensorProto(init: InitializerRecord): TensorProto {
+  return create(TensorProtoSchema, { ...tensorHeader(init.name, init.dtype, init.shape), rawData: rawBytes(init) as Uint8Array<ArrayBuffer> });
+}
+
+function tensorHeader(name: string, dtype: DType, shape: readonly number[]) {
+  return { name, dataType: onnxDataType[dtype], dims: shape.map((n) => BigInt(n)) };
+}
+
+/** Where an initializer's bytes are, outside the protobuf: a file name (relative to a folder) and a byte range. */
+export interface ExternalLocation {
+  location: string;
+  offset: number;
+  length: number;
+}
+
+function externalTensorProto(name: string, dtype: DType, shape: readonly number[], where: ExternalLocation): TensorProto {
+  const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
   return create(TensorProtoSchema, {
-    name: init.name,
-    dataType: onnxDataType[init.dtype],
-    dims: init.shape.map((n) => BigInt(n)),
-    rawData: bytes as Uint8Array<ArrayBuffer>,
+    ...tensorHeader(name, dtype, shape),
+    dataLocation: TensorProto_DataLocation.EXTERNAL,
+    externalData: [entry('location', where.location), entry('offset', String(where.offset)), entry('length', String(where.length))],
   });
+}
+
+/** A graph input turned into an initializer whose data is external: its shape must be static. */
+function inputAsInitializer(v: ValueRecord, where: ExternalLocation): TensorProto {
+  const shape = v.shape.map((d) => {
+    if (typeof d !== 'number') throw new Error(`input ${v.name} has a symbolic dim (${d}); only static inputs can be bound to external data`);
+    return d;
+  });
+  return externalTensorProto(v.name, v.dtype, shape, where);
 }
 
 function attribute(name: string, a: AttrValue): AttributeProto {
@@ -74,7 +103,16 @@ function attribute(name: string, a: AttrValue): AttributeProto {
   }
 }
 
-export function toModelProto(g: Graph): ModelProto {
+/**
+ * The ModelProto. `external` names initializers whose bytes are stored outside the protobuf, and
+ * graph inputs to bake as such initializers (their values then come from the external data).
+ */
+export function toModelProto(g: Graph, external: ReadonlyMap<string, ExternalLocation> = new Map()): ModelProto {
+  const inited = (init: InitializerRecord) => {
+    const where = external.get(init.name);
+    return where ? externalTensorProto(init.name, init.dtype, init.shape, where) : tensorProto(init);
+  };
+  const boundInputs = g.inputs.filter((v) => external.has(v.name));
   const graph = create(GraphProtoSchema, {
     name: g.name,
     node: g.nodes.map((n) =>
@@ -87,8 +125,8 @@ export function toModelProto(g: Graph): ModelProto {
         attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
       }),
     ),
-    initializer: g.initializers.map(tensorProto),
-    input: g.inputs.map(valueInfo),
+    initializer: [...g.initializers.map(inited), ...boundInputs.map((v) => inputAsInitializer(v, external.get(v.name)!))],
+    input: g.inputs.filter((v) => !external.has(v.name)).map(valueInfo),
     output: g.outputs.map(valueInfo),
   });
   const opsets = [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(g.opset) })];
