@@ -39,7 +39,7 @@ export function applyPreprocessing(
   rows: AsyncIterable<Record<string, unknown>>,
   steps: readonly PreprocessingStep[],
   pacing: PacingOptions = {},
-): { rows: AsyncIterable<Record<string, unknown>>; report: () => Promise<PreprocessingReport> } {
+): { rows: AsyncIterable<Record<string, unknown>>; report: () => Promise<PreprocessingReport>; progress: () => number } {
   const paced: PacedStep[] = steps.map((step) => (step.kind === 'rename'
     ? { kind: 'transform', apply: (row: unknown) => renameColumn(row, step.from, step.to) }
     : { kind: 'traced', fn: step.fn, column: step.column }));
@@ -56,6 +56,8 @@ export function applyPreprocessing(
   for (const step of paced) summaries.push(step.kind === 'traced' ? run.summaries[next++] : undefined);
   return {
     rows: run.outputs as AsyncIterable<Record<string, unknown>>,
+    /** Elapsed fraction of the padded duration: the only progress a heartbeat may carry. */
+    progress: () => run.progress(),
     async report() {
       const out: PreprocessingReport = { steps: [] };
       for (const [i, step] of steps.entries()) {

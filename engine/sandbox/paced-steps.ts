@@ -21,7 +21,10 @@ export interface PacingOptions {
   readonly rowCount?: number;
   /** One row's slot in each traced step, which is also its hard deadline (default 10 ms, 2–1000). */
   readonly slotMs?: number;
-  /** Warm workers per traced step (default 3: one at work, two standing by for kills). */
+  /**
+   * Warm workers per traced step (default 4: one at work, three standing by for kills; a kill's
+   * replacement takes 0.2–1.5 s of one core to start, during which neighbouring rows run slower).
+   */
   readonly workers?: number;
 }
 
@@ -35,9 +38,14 @@ export interface PacedRun {
   readonly outputs: AsyncIterable<unknown>;
   /** One per traced step, in order; each settles once `outputs` has been consumed to the end. */
   readonly summaries: readonly Promise<TracedRunSummary>[];
+  /**
+   * The elapsed fraction (0–1) of the padded duration, for heartbeats: a function of time alone,
+   * unlike a count of rows done or kept. 0 before the first slot and without `rowCount`.
+   */
+  progress(): number;
 }
 
-export const DEFAULT_WORKERS = 3;
+export const DEFAULT_WORKERS = 4;
 
 /** QuickJS's own interrupt fires a little before the hard deadline, so a plain loop needs no kill. */
 function interruptMsFor(slotMs: number, timeLimitMs: number | undefined): number {
@@ -77,8 +85,11 @@ export function streamPacedSteps(
   }
   const traced = [...states.values()];
 
+  const clock = new SlotClock(slotMs);
+  let started = false;
+  const paddedMs = rowCount === undefined ? 0 : rowCount * traced.length * slotMs;
+
   async function* outputs(): AsyncGenerator<unknown> {
-    const clock = new SlotClock(slotMs);
     try {
       // Start-up depends on the functions, not on the rows: it happens before slot 0.
       const wasmModule = traced.length > 0 ? await compiledModule() : null;
@@ -93,6 +104,7 @@ export function streamPacedSteps(
         }, workers);
       }));
       clock.start();
+      started = true;
       let slot = 0;
       for await (const row of rows) {
         let current = row;
@@ -137,7 +149,11 @@ export function streamPacedSteps(
     }
   }
 
-  return { outputs: outputs(), summaries: traced.map((s) => s.summary) };
+  return {
+    outputs: outputs(),
+    summaries: traced.map((s) => s.summary),
+    progress: () => (started && paddedMs > 0 ? Math.min(1, clock.elapsedMs() / paddedMs) : 0),
+  };
 }
 
 async function runRow(pool: RowWorkerPool, row: unknown, column: string | undefined, slotMs: number): Promise<WorkerOutcome> {

@@ -22,6 +22,12 @@ const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { r
 
 /** A worker's own V8 heap (row JSON, result strings): bounded so a row cannot swell the host process. */
 const WORKER_HEAP_MB = 256;
+/**
+ * A worker's thread stack, as small as a main thread's: QuickJS's C recursions (JSON.stringify of
+ * nested arrays) are checked only by the host's stack, and cost time quadratic in their depth, so
+ * a deep stack would let one row recurse for seconds before it overflows.
+ */
+const WORKER_STACK_MB = 1;
 
 export interface RowResult {
   readonly outcome: WorkerOutcome;
@@ -133,7 +139,7 @@ export class RowWorkerPool {
         eval: true,
         workerData: { ...this.data, port: port2 },
         transferList: [port2],
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: WORKER_STACK_MB },
       });
       let started = false;
       const receive = (message: WorkerToHost): void => {

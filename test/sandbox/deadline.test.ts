@@ -54,7 +54,9 @@ void test('chained steps: each row spends one slot per traced step, even after f
     { kind: 'traced', fn: doubles, column: 'm' },
   ], rows, { slotMs: 50, rowCount: 8 });
   const outputs: unknown[] = [];
+  assert.equal(run.progress(), 0);
   for await (const row of run.outputs) outputs.push(row);
+  assert.equal(run.progress(), 1, 'progress is the elapsed fraction of the padded time');
   const [first, second] = await Promise.all(run.summaries);
   assert.deepEqual(outputs, [{ m: 2 }, { m: 6 }, { m: 10 }, { m: 14 }]);
   assert.deepEqual([first.failures.byKind.error, second.rowsIn, second.rowsOut], [4, 4, 4], JSON.stringify(first.failures));
