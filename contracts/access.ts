@@ -15,11 +15,17 @@ export const FORBIDDEN = Failure.Forbidden;
  * of the request. Optional in the workflows' schemas so that an unsigned request gets the
  * authorization's clear refusal ("the request is not signed: …") rather than a bare "auth: required".
  */
-export const requestAuthSchema = z.object({ principal: z.string().min(1).max(200), signature: z.string().min(1).max(200) }).strict();
+export const requestAuthSchema = z
+  .object({
+    principal: z.string().min(1).max(200),
+    signature: z.string().min(1).max(200),
+    nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).optional(),
+    expiresAt: z.number().int().positive().optional(),
+    schedule: z.object({ id: z.string().min(1).max(200), everyMs: z.number().int().positive() }).strict().optional(),
+  })
+  .strict();
 export type RequestAuth = z.output<typeof requestAuthSchema>;
 
-/** The principal id of Veil's own ledger writes; not a valid principal id (it has a ':'). */
-export const SERVICE_PRINCIPAL = 'veil:service';
 /** The ledger's pseudo-analyst for DP synthetic twins: the only grantee the service itself funds. */
 export const TWIN_ANALYST = 'synthetic-twin';
 /** Ids no principal may take: they name Veil's own bookkeeping. */

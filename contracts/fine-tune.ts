@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AnalystAuditSummary } from '../engine/audit/report.ts';
 import type { FailureCounts } from '../engine/sandbox/index.ts';
 import { requestAuthSchema } from './access.ts';
-import { datasetNameSchema, idSchema, principalIdSchema } from './ids.ts';
+import { MODEL_REFERENCE_PREFIX, datasetNameSchema, idSchema, isValidId, principalIdSchema } from './ids.ts';
 
 export const FINE_TUNE_WORKFLOW = 'fineTune';
 
@@ -41,10 +41,20 @@ export const DATA_REPORT_EPSILON = 0.05;
 /** What a DP job spends besides training: its target must leave at least as much for training. */
 export const RELEASES_EPSILON = EVALUATION_EPSILON + DATA_REPORT_EPSILON;
 
+/**
+ * The largest target ε Veil accepts. Beyond it a "DP" guarantee says nothing (e^100 bounds no
+ * odds), and calibrating σ for it takes minutes of CPU: it is refused at the boundary instead.
+ */
+export const MAX_TARGET_EPSILON = 100;
+
 export const trainingSchema = z.object({
   /** A finite ε, or 'unlimited' (no DP: privileged analysts only). */
   targetEpsilon: z.union([
-    z.number().finite().gt(2 * RELEASES_EPSILON, `must be above ${2 * RELEASES_EPSILON} (ε=${RELEASES_EPSILON} of it goes to the DP evaluation and the data report)`),
+    z
+      .number()
+      .finite()
+      .gt(2 * RELEASES_EPSILON, `must be above ${2 * RELEASES_EPSILON} (ε=${RELEASES_EPSILON} of it goes to the DP evaluation and the data report)`)
+      .max(MAX_TARGET_EPSILON, `must be at most ${MAX_TARGET_EPSILON}: a larger ε protects nothing ('unlimited' is the honest name for no privacy)`),
     z.literal('unlimited'),
   ]),
   /** δ; default 1/N^1.1 of the training rows. */
@@ -62,13 +72,23 @@ export const trainingSchema = z.object({
 });
 export type TrainingSpec = z.output<typeof trainingSchema>;
 
+/** The GPT-2 sizes Veil knows (engine/gpt2's presets; a test keeps the two lists equal). */
+export const GPT2_SIZES = ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl', 'tiny', 'micro'] as const;
+
+/** A base model reference: a GPT-2 size, or `models/<id>` for a model Veil registered. */
+export const baseModelSchema = z
+  .string()
+  .refine((base) => (GPT2_SIZES as readonly string[]).includes(base) || (base.startsWith(MODEL_REFERENCE_PREFIX) && isValidId(base.slice(MODEL_REFERENCE_PREFIX.length))), {
+    message: `a base model is a GPT-2 size (${GPT2_SIZES.join(', ')}) or models/<id> of a registered model`,
+  });
+
 export const modelSchema = z.object({
   /**
    * The starting point: a GPT-2 size (gpt2, gpt2-medium, …, tiny, micro) initialised from `seed`
    * or loaded from the local Hugging Face cache when it holds that checkpoint, or `models/<id>`
    * for a model Veil registered before.
    */
-  base: z.string().min(1),
+  base: baseModelSchema,
   seed: z.string().min(1).default('veil'),
   /** Rows are tokenized and cut to this many tokens (the end-of-text token included). */
   maxSeqLen: z.number().int().min(2).max(1024).default(64),
@@ -118,6 +138,16 @@ export const FINE_TUNE_PHASES = [
   { activity: 'registerModel', label: 'registering the model' },
   { activity: 'auditModel', label: 'auditing the model' },
 ] as const;
+
+/** What the preflight check learns before anything private is read: public facts only. */
+export interface JobPlan {
+  dataset: { name: string; version: number; rows: number };
+  /** Train and test slots: functions of the public row count and the split. */
+  trainRows: number;
+  testRows: number;
+  /** The δ the job will use (the request's, or 1/N^1.1 of the training slots). */
+  delta: number;
+}
 
 /** What the workflow learns about the prepared data: public sizes only (it goes into history). */
 export interface PreparedData {

@@ -2,22 +2,24 @@
 // the principal registry's S3 credentials), check the signature and the access rules, and answer
 // with who is asking, or a non-retryable refusal that costs no budget. Workflows call them before
 // anything reads data or spends ε; the ledger calls them before any write.
-import { ApplicationFailure } from '@temporalio/activity';
-import { FORBIDDEN, SERVICE_PRINCIPAL, UNAUTHENTICATED } from '../../contracts/access.ts';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Failure } from '../../contracts/failures.ts';
+import { FORBIDDEN, UNAUTHENTICATED } from '../../contracts/access.ts';
 import {
   datasetOwner,
   claimDatasetOwner,
   readPrincipal,
   readPrincipalRecord,
-  serviceSecret,
-  signPayload,
-  signatureMatches,
-  unsignedPart,
+  requestSignatureMatches,
   type Principal,
   type RequestAuth,
 } from '../../infra/access/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { ACTIONS, decide, type AccessFacts, type Action } from './policy.ts';
+import { claimRequest } from './single-use.ts';
+
+/** Requests that spend, write or start something: each runs once (reads may be repeated). */
+const SINGLE_USE: readonly Action[] = ['fineTune', 'sample', 'ingestDataset', 'upload', 'grant'];
 
 export interface AuthorizeInput {
   action: Action;
@@ -34,7 +36,7 @@ function authOf(request: Record<string, unknown>): RequestAuth {
   if (typeof auth !== 'object' || auth === null || typeof auth.principal !== 'string' || typeof auth.signature !== 'string') {
     throw unauthenticated('the request is not signed: pass a Veil access token (VEIL_TOKEN, --token, or VeilClient.connect({ token })); `veil access sign` signs a request for the Temporal UI');
   }
-  return { principal: auth.principal, signature: auth.signature };
+  return auth as RequestAuth;
 }
 
 async function factsFor(action: Action, request: Record<string, unknown>, principal: Principal): Promise<AccessFacts> {
@@ -58,10 +60,17 @@ export async function authorize(input: AuthorizeInput): Promise<Principal> {
   const auth = authOf(request);
   const record = await readPrincipalRecord(await sharedStore(), auth.principal);
   // One message for an unknown principal and a bad signature: a refusal does not say which ids exist.
-  if (!record || !signatureMatches(record.secret, input.action, unsignedPart(request), auth.signature)) {
+  if (!record || !requestSignatureMatches(record.secret, input.action, request)) {
     throw unauthenticated(`the request's signature does not verify for principal "${auth.principal}" (wrong token, or the request was changed after signing)`);
   }
   if (record.revokedAt) throw unauthenticated(`the token of ${auth.principal} was revoked on ${record.revokedAt}`);
+  if (input.action === 'fineTune' && typeof request.jobId !== 'string' && !auth.schedule) {
+    throw ApplicationFailure.nonRetryable('a signed fine-tune names its job id (jobId): clients make one; it is what makes the request run once', Failure.InvalidInput);
+  }
+  if (SINGLE_USE.includes(input.action)) {
+    const run = Context.current().info.workflowExecution;
+    await claimRequest(await sharedStore(), auth, input.action, run ? { workflowId: run.workflowId, runId: run.runId } : undefined);
+  }
   const principal: Principal = { id: record.id, role: record.role, privileged: record.privileged, createdAt: record.createdAt };
   const refusal = decide(principal, input.action, request, await factsFor(input.action, request, principal));
   if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.kind);

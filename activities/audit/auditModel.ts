@@ -113,8 +113,8 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
           trainRows,
           testRows,
           maxRowsPerSide: input.maxRowsPerSide,
-          // Heartbeats are throttled by the SDK; only counts leave the activity.
-          onProgress: (phase, done, total) => ctx.heartbeat({ phase, done, total }),
+          // Heartbeats are throttled by the SDK; only the phase leaves the activity (counts of usable rows are private).
+          onProgress: (phase) => ctx.heartbeat({ phase }),
         },
       );
       const model: AuditedModel = {

@@ -48,11 +48,13 @@ export interface BudgetRequest {
   jobId: string;
 }
 
-export type ReserveOutcome = { ok: true; epsilon: number; delta: number } | { ok: false; message: string };
+/** `settled`: the job id was reserved before and its job has ended (a rerun): nothing more may be spent or released. */
+export type ReserveOutcome = { ok: true; epsilon: number; delta: number } | { ok: false | 'settled'; message: string };
 
 export async function reserveBudget(req: BudgetRequest & { epsilon: number; delta: number }): Promise<ReserveOutcome> {
   try {
     const r = await reserve(await sharedStore(), req, { jobId: req.jobId, epsilon: req.epsilon, delta: req.delta });
+    if (r.state !== 'reserved') return { ok: 'settled', message: `job ${req.jobId} already ended and was ${r.state === 'committed' ? `charged ε=${r.epsilonSpent}` : 'released'}: a job runs once` };
     return { ok: true, epsilon: r.epsilon, delta: r.delta };
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === LedgerErrorType.BudgetExhausted) return { ok: false, message: err.message };

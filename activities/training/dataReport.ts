@@ -10,12 +10,18 @@ import { noisyCount } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import type { DataReport } from '../../contracts/fine-tune.ts';
 import type { FailureCounts } from '../../engine/sandbox/index.ts';
-import { readPrivateCounts } from './prepareData.ts';
+import { readPrivateCounts, type PrivateDataCounts } from './prepareData.ts';
+import { releaseOnce } from './releases.ts';
 
 export async function releaseDataReport(input: { jobId: string; epsilon: number | null }): Promise<DataReport> {
   const exact = await readPrivateCounts(input.jobId);
   if (input.epsilon === null) return { epsilon: null, ...exact, preprocessing: exact.preprocessing.steps, notice: 'Exact counts (non-private job)' };
   const epsilon = input.epsilon;
+  // Drawn once per job and kept: a rerun gets these same noisy counts, never fresh ones to average.
+  return releaseOnce(input.jobId, 'data-report', async () => noisyReport(exact, epsilon));
+}
+
+function noisyReport(exact: PrivateDataCounts, epsilon: number): DataReport {
   const rng = new SecureStream(randomBytes(32)); // fresh secret noise, never stored
   const noisy = (n: number) => noisyCount(rng, n, epsilon);
   const preprocessing = exact.preprocessing.steps.map((step) => {

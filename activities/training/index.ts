@@ -3,12 +3,17 @@
 import { sharedStore } from '../shared/resources.ts';
 import { epsilonSpentSoFar } from './checkpoints.ts';
 import { evaluateModel } from './evaluate.ts';
+import { checkFineTune } from './preflight.ts';
+import { readJobResult, recordJobResult } from './releases.ts';
 import { prepareTrainingData } from './prepareData.ts';
 import { releaseDataReport } from './dataReport.ts';
 import { train } from './train.ts';
 
 export function trainingLightActivities() {
   return {
+    checkFineTune,
+    readJobResult,
+    recordJobResult,
     prepareTrainingData,
     releaseDataReport,
     async spentSoFar(input: { jobId: string }) {

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { ROLES, claimDatasetOwner, createPrincipal, listPrincipals, readPrincipal, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/budget.ts';
+import { newJobId } from '../sdk/jobs/index.ts';
 import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './command-line.ts';
 import { requireToken, tokenPrincipal } from './token.ts';
 
@@ -117,12 +118,17 @@ export function registerAccessCommands(program: Command): void {
       .summary('sign a workflow input for the Temporal UI')
       .description(
         "Print FILE's JSON (a fineTune, sample or ingestDataset input) with an `auth` field signed by your token: paste it as the workflow's input in the Temporal UI. " +
-          'The signature covers the exact input: edit it afterwards and it no longer verifies. Give a fineTune a jobId: a job id can run once, so the signed input cannot be replayed.',
+          'The signature covers the exact input, a fresh nonce and an expiry: edit it afterwards and it no longer verifies; it runs once, before it expires. ' +
+          'A fineTune without a jobId gets a new one.',
       )
       .addOption(new Option('--workflow <type>', 'the workflow the input is for').choices([...SIGNABLE]).makeOptionMandatory())
+      .option('--expires-in <minutes>', 'how long the signed input stays good', '60')
       .argument('<file>', "a JSON file with the workflow's input, or - for stdin"),
-  ).action(async (file: string, opts: { workflow: (typeof SIGNABLE)[number] }) => {
-    const input = await readJsonInput(file);
-    console.log(JSON.stringify(signRequest(requireToken(), opts.workflow, input), null, 2));
+  ).action(async (file: string, opts: { workflow: (typeof SIGNABLE)[number]; expiresIn: string }) => {
+    const minutes = numberFlag('--expires-in', opts.expiresIn);
+    if (minutes === undefined || minutes <= 0 || minutes > 7 * 24 * 60) throw new UsageError(`--expires-in: between 1 minute and 7 days, got "${opts.expiresIn}"`);
+    const input = (await readJsonInput(file)) as Record<string, unknown>;
+    const complete = opts.workflow === 'fineTune' && input.jobId === undefined ? { ...input, jobId: newJobId() } : input;
+    console.log(JSON.stringify(signRequest(requireToken(), opts.workflow, complete, { lifetimeMs: minutes * 60_000 }), null, 2));
   });
 }

@@ -17,7 +17,7 @@ import {
   type Reservation,
 } from '../../contracts/ledger.ts';
 import { TASK_QUEUE } from '../../infra/config.ts';
-import { parseToken, signPayload } from '../../infra/access/index.ts';
+import { signRequest } from '../../infra/access/index.ts';
 
 export { LedgerErrorType };
 export type { LedgerBalance, Reservation };
@@ -34,10 +34,9 @@ export interface SignedCallOptions extends LedgerCallOptions {
   signer: LedgerSigner;
 }
 
-/** A signer for a principal's token (a data owner's, for grants). */
+/** A signer for a principal's token (a data owner's, for grants): a fresh nonce and expiry each time. */
 export function tokenSigner(token: string): LedgerSigner {
-  const { principal, secret } = parseToken(token);
-  return (action, payload) => ({ principal, signature: signPayload(secret, action, payload) });
+  return (action, payload) => signRequest(token, action, payload).auth;
 }
 
 let lastIssuedAt = 0;

@@ -62,6 +62,20 @@ export function validateScheduleOptions(options: Omit<FineTuneScheduleOptions, '
   return validateFineTuneInput(options.input);
 }
 
+/** A schedule's signed input is good for a year: re-create the schedule to renew it. */
+const SCHEDULE_SIGNATURE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * The interval each run of the signed input belongs to: the workers run the input once per
+ * interval, whatever triggers the schedule. A cron schedule runs at most once an hour.
+ */
+function slotMs(options: FineTuneScheduleOptions): number {
+  const m = options.every ? /^(\d+)([smhdw])$/.exec(options.every) : null;
+  const every = m ? Number(m[1]) * UNIT_MS[m[2]] : Infinity;
+  return Math.min(every, options.cron ? UNIT_MS.h : Infinity);
+}
+
 /** Creates the schedule (the server checks cron expressions: a bad one is a JobInputError too). */
 export async function createFineTuneSchedule(client: Client, options: FineTuneScheduleOptions): Promise<FineTuneScheduleInfo> {
   const spec = validateScheduleOptions(options);
@@ -74,7 +88,7 @@ export async function createFineTuneSchedule(client: Client, options: FineTuneSc
         intervals: options.every ? [{ every: options.every as `${number}d` }] : undefined,
         cronExpressions: options.cron ? [options.cron] : undefined,
       },
-      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [signRequest(options.token, FINE_TUNE_WORKFLOW, spec)] },
+      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [signRequest(options.token, FINE_TUNE_WORKFLOW, spec, { lifetimeMs: SCHEDULE_SIGNATURE_LIFETIME_MS, schedule: { id: scheduleId, everyMs: slotMs(options) } })] },
       // One run at a time: a run still training when the next is due makes that one skip.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: true },
       memo: { [MEMO_KEY]: memo },

@@ -7,7 +7,7 @@
 // principals under one id (an id reused after a job closed) make the workflow operator-only.
 // Ledgers hold balances, which any principal may read (README, Roles and tokens).
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { signatureMatches, unsignedPart } from '../access/index.ts';
+import { requestSignatureMatches } from '../access/index.ts';
 import type { VeilPayloadCodec } from './codec.ts';
 
 /** The action each workflow type's input is signed for (activities/access/policy.ts). */
@@ -67,7 +67,7 @@ export class WorkflowReaders {
     const auth = request?.auth as { principal?: unknown; signature?: unknown } | undefined;
     if (typeof auth?.principal !== 'string' || typeof auth.signature !== 'string') return undefined;
     const secret = await this.sources.principalSecret(auth.principal);
-    if (!secret || !signatureMatches(secret, action, unsignedPart(request), auth.signature)) return undefined;
+    if (!secret || !requestSignatureMatches(secret, action, request)) return undefined;
     const readers = [auth.principal];
     const dataset = run.workflowType === 'fineTune' ? (request.dataset as { name?: unknown } | undefined)?.name : run.workflowType === 'ingestDataset' ? request.name : undefined;
     if (typeof dataset === 'string') {

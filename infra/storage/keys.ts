@@ -124,3 +124,11 @@ export function requestNonceKey(principal: string, nonce: string): string {
   assertSegment('request nonce', nonce);
   return `access/requests/${principalSegment(principal)}/${nonce}.json`;
 }
+
+/** One noisy release of a job (data report, test loss), drawn once and kept: every rerun returns it. */
+export function runReleaseKey(jobId: string, release: string): string {
+  assertSegment('release name', release);
+  return `${runPrefix(jobId)}/releases/${release}.json`;
+}
+/** The job's final result, kept so a rerun or reset of a finished job answers with it unchanged. */
+export const runResultKey = (jobId: string): string => `${runPrefix(jobId)}/result.json`;

@@ -12,6 +12,8 @@ import {
   signatureMatches,
   signedMessage,
   unsignedPart,
+  signedPart,
+  requestSignatureMatches,
 } from '../../infra/access/index.ts';
 
 const secret = newSecret();
@@ -47,16 +49,28 @@ describe('signed requests', () => {
     const signed = signRequest(token, 'fineTune', request);
     assert.equal(signed.auth.principal, 'alice@clinic.org');
     assert.ok(!JSON.stringify(signed).includes(secret), 'the secret is not in the signed request');
-    assert.ok(signatureMatches(secret, 'fineTune', unsignedPart(signed), signed.auth.signature));
+    assert.ok(signatureMatches(secret, 'fineTune', signedPart(signed), signed.auth.signature));
     // A JSON round trip (what Temporal does to the input) keeps it valid.
     const travelled = JSON.parse(JSON.stringify(signed)) as typeof signed;
-    assert.ok(signatureMatches(secret, 'fineTune', unsignedPart(travelled), travelled.auth.signature));
-    const changed = { ...unsignedPart(signed), training: { targetEpsilon: 80, batchSize: 16 } };
+    assert.ok(signatureMatches(secret, 'fineTune', signedPart(travelled), travelled.auth.signature));
+    const changed = { ...(signedPart(signed) as object), training: { targetEpsilon: 80, batchSize: 16 } };
     assert.equal(signatureMatches(secret, 'fineTune', changed, signed.auth.signature), false, 'a changed ε');
-    assert.equal(signatureMatches(secret, 'sample', unsignedPart(signed), signed.auth.signature), false, 'another action');
-    assert.equal(signatureMatches(newSecret(), 'fineTune', unsignedPart(signed), signed.auth.signature), false, 'another key');
-    assert.equal(signatureMatches(secret, 'fineTune', unsignedPart(signed), signed.auth.signature.slice(0, 20)), false, 'a truncated signature');
-    assert.equal(signatureMatches(secret, 'fineTune', unsignedPart(signed), ''), false, 'no signature');
+    assert.equal(signatureMatches(secret, 'sample', signedPart(signed), signed.auth.signature), false, 'another action');
+    assert.equal(signatureMatches(newSecret(), 'fineTune', signedPart(signed), signed.auth.signature), false, 'another key');
+    assert.equal(signatureMatches(secret, 'fineTune', signedPart(signed), signed.auth.signature.slice(0, 20)), false, 'a truncated signature');
+    assert.equal(signatureMatches(secret, 'fineTune', signedPart(signed), ''), false, 'no signature');
+  });
+
+  it('cover the nonce, the expiry and the schedule: changing any of them breaks the signature', () => {
+    const signed = signRequest(token, 'fineTune', request, { schedule: { id: 'nightly', everyMs: 86_400_000 } });
+    assert.ok(requestSignatureMatches(secret, 'fineTune', signed));
+    assert.match(String(signed.auth.nonce), /^[A-Za-z0-9_-]{22}$/);
+    assert.ok(Number(signed.auth.expiresAt) > Date.now());
+    for (const auth of [{ nonce: 'A'.repeat(22) }, { expiresAt: Number(signed.auth.expiresAt) + 1 }, { schedule: { id: 'hourly', everyMs: 3_600_000 } }]) {
+      assert.equal(requestSignatureMatches(secret, 'fineTune', { ...signed, auth: { ...signed.auth, ...auth } }), false, JSON.stringify(auth));
+    }
+    // Two signatures of one request differ (fresh nonces): each can be used once.
+    assert.notEqual(signRequest(token, 'fineTune', request).auth.nonce, signRequest(token, 'fineTune', request).auth.nonce);
   });
 
   it('re-signing replaces an earlier auth field instead of signing it', () => {

@@ -23,7 +23,9 @@ export const newAnalyst = (base = 'analyst', options: { privileged?: boolean } =
 
 /** A workflow input signed by `who` for `workflow` (fineTune, sample, ingestDataset). */
 export function signedBy<T extends object>(who: TestPrincipal, workflow: string, input: T): T {
-  return signRequest(who.token, workflow, input);
+  // A signed fine-tune names its job id; the SDK and the CLI make one the same way.
+  const complete = workflow === 'fineTune' && !('jobId' in input) ? { ...input, jobId: uniqueName('job') } : input;
+  return signRequest(who.token, workflow, complete);
 }
 
 /** Ledger options for a grant signed by the owner `who`. */

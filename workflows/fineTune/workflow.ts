@@ -1,8 +1,10 @@
-// fineTune: authorize the analyst's signed request → resolve the dataset → prepare (select the text column, tokenize, split) → plan the
-// privacy (σ for the target ε) → reserve ε on the ledger → train on veil-gpu (heartbeats,
-// S3 checkpoints, resume on retry) → evaluate (DP-released test loss) → commit ε → register the
-// model with its privacy metadata. Deterministic orchestration only; every side effect is an
-// activity, and only S3 keys and small summaries travel through history, never rows.
+// fineTune: authorize the analyst's signed request → preflight (dataset, split, δ, base model:
+// public facts only) → plan the privacy (σ for the target ε) → reserve ε on the ledger → prepare
+// (run the preprocessing, tokenize, split) → train on veil-gpu (heartbeats, S3 checkpoints, resume
+// on retry) → data report and evaluation (DP releases) → commit ε → register the model with its
+// privacy metadata → audit. Nothing reads a private row before the budget is held. Deterministic
+// orchestration only; every side effect is an activity, and only S3 keys and small summaries
+// travel through history, never rows.
 import {
   ActivityCancellationType,
   ApplicationFailure,
@@ -58,21 +60,34 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // Who is asking, proven by their signature, before anything reads data or holds budget.
   const principal = patched(AUTHORIZE_PATCH) ? await light.authorize({ action: 'fineTune', request: input }) : { privileged: false };
 
-  const data = await light.prepareTrainingData({ jobId, dataset: spec.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
+  // Public facts first (a request that cannot run costs nothing), then the budget, then the data.
+  const target = spec.training.targetEpsilon;
+  const job = await light.checkFineTune({
+    analyst: spec.analyst,
+    dataset: spec.dataset,
+    split: spec.split,
+    base: spec.model.base,
+    delta: target === 'unlimited' ? null : spec.training.delta,
+    preprocessing: spec.preprocessing,
+    textColumn: spec.textColumn,
+  });
   // The held-out evaluation and the data report are releases too: their ε comes out of the target,
   // so that the job never spends more than the analyst asked for.
   // (The schema holds the target above 2·RELEASES_EPSILON.)
-  const target = spec.training.targetEpsilon;
-  const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - RELEASES_EPSILON };
-  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: data.trainRows, training });
+  const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - RELEASES_EPSILON, delta: job.delta };
+  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: job.trainRows, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
-  const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: data.trainRows, testRows: data.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
+  const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: job.trainRows, testRows: job.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 
   if (plan.trainingEpsilon !== 'unlimited') {
     // Not cancellable: a cancellation that arrived while the ledger records the reservation would
     // leave it held forever. It takes effect just after: train is refused and the job settles at ε=0.
     const request = { ...budgetKey, epsilon: plan.trainingEpsilon + RELEASES_EPSILON, delta: plan.delta ?? 0 };
     const reservation = await CancellationScope.nonCancellable(() => light.reserveBudget(request));
+    if (reservation.ok === 'settled') {
+      // This job already ran and was charged (a rerun or reset of a finished job): what it released then stands.
+      return (await light.readJobResult({ jobId })) ?? { ...base, modelId: '', status: 'cancelled', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
+    }
     if (!reservation.ok) {
       return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
     }
@@ -81,11 +96,13 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // Training, the data report and evaluation touch the data. If one is cancelled or fails, the
   // reservation is settled at what the last checkpoint spent (after training, that is the final
   // checkpoint) plus the releases already made.
+  let data;
   let trained;
   let dataReport;
   let evaluation;
   let releasedEpsilon = 0;
   try {
+    data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
     trained = await train({ jobId, data, model: spec.model, training });
     // Not cancellable: once the noisy counts exist they are in history, and so must be their ε.
     // (Runs started before the report existed replay without it.)
@@ -147,7 +164,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     log.warn('privacy audit failed', { jobId, error: err instanceof Error ? err.message : String(err) });
   }
   const label = typeof epsilon === 'number' ? `Differentially-private evaluation (epsilon=${epsilon.toFixed(2)})` : 'Non-private evaluation (epsilon=unlimited)';
-  return {
+  return light.recordJobResult({
     ...base,
     status: 'completed',
     epsilon,
@@ -157,5 +174,5 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     dataReport: dataReport ?? null,
     audit,
     message: `${label}: test loss ${evaluation.testLoss.toFixed(3)}, perplexity ${evaluation.perplexity.toFixed(1)}`,
-  };
+  });
 }
