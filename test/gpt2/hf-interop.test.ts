@@ -1,6 +1,7 @@
 // A model Veil saves opens in transformers unchanged (model, tied head and tokenizer), with the
-// same ids and logits. Needs a Python with torch and transformers (VEIL_PYTHON, default
-// /tmp/veil-py/bin/python); skipped where there is none.
+// same ids and logits, and Veil reads it back through onnxruntime's file mapping (float32
+// safetensors) to the same logits. Needs a Python with torch and transformers (VEIL_PYTHON,
+// default bench/.venv from bench/python/setup.sh); skipped where there is none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,9 +13,10 @@ import { presetConfig } from '../../engine/gpt2/config.ts';
 import { Gpt2Model } from '../../engine/gpt2/model.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
 import { encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
+import { benchPython } from '../../bench/python/python.ts';
 import { fixtureDir } from './fixture.ts';
 
-const python = process.env.VEIL_PYTHON ?? '/tmp/veil-py/bin/python';
+const python = benchPython();
 const hasTransformers = existsSync(python) && spawnSync(python, ['-c', 'import torch, transformers'], { stdio: 'ignore' }).status === 0;
 
 void test('transformers opens a Veil-saved model and tokenizer and computes the same logits', { skip: hasTransformers ? false : `no Python with transformers at ${python}` }, async () => {
@@ -30,7 +32,7 @@ void test('transformers opens a Veil-saved model and tokenizer and computes the 
     assert.equal(hf.architecture, 'GPT2LMHeadModel');
     assert.equal(hf.tied, true);
     assert.deepEqual(hf.ids, encode(text));
-    const model = await Gpt2Model.create(checkpoint);
+    const model = await Gpt2Model.load(dir);
     const logits = await model.sequenceLogits(hf.ids);
     await model.release();
     const last = logits.subarray((hf.ids.length - 1) * config.vocabSize);
