@@ -75,6 +75,7 @@ const versions = spawnSync(benchPython(), ['-c', 'import importlib.metadata as m
 const referenceVersions = versions.status === 0 ? versions.stdout.trim() : 'unavailable';
 
 const rows: Row[] = [];
+const outputs: string[] = [];
 for (const bench of selected) {
   console.error(`… ${bench.name} (${bench.file})`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', here(bench.file), ...bench.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
@@ -82,6 +83,7 @@ for (const bench of selected) {
     rows.push({ bench: bench.name, metric: 'failed', value: `exit ${r.status}`, goal: '' });
     continue;
   }
+  outputs.push(`### ${bench.name}: ${bench.file}\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
   try {
     rows.push(...bench.rows(r.stdout));
   } catch (error) {
@@ -98,4 +100,4 @@ const table = [
   ...rows.map((r) => `| ${r.bench} | ${r.metric} | ${r.value} | ${r.goal} |`),
 ].join('\n');
 console.log(table);
-writeFileSync(here('./SUMMARY.md'), `# Bench summary\n\n${table}\n`);
+writeFileSync(here('./SUMMARY.md'), `# Bench summary\n\n${table}\n\n## Output of each bench\n\n${outputs.join('\n\n')}\n`);
