@@ -1,6 +1,6 @@
 // Turns a committed dataset version into the tokenized train/test rows a fine-tune reads: selects
-// the text column, tokenizes (each row ends with <|endoftext|>, so the model learns where notes
-// end), splits, and commits both halves under runs/<jobId>/data with a manifest. Idempotent: a
+// the text column, tokenizes (<|endoftext|> text <|endoftext|>, GPT-2's layout: see below),
+// splits, and commits both halves under runs/<jobId>/data with a manifest. Idempotent: a
 // retried attempt finds the committed manifest and returns it.
 //
 // Slots, not rows: every row of the dataset keeps its place (a slot) whether or not it survives
@@ -125,8 +125,9 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
     ctx.heartbeat();
     const text = row[input.textColumn];
     if (typeof text !== 'string' || text.length === 0) continue;
-    const ids = encode(text);
-    ids.push(END_OF_TEXT_ID);
+    // GPT-2's document layout: <|endoftext|> text <|endoftext|>. Generation from an empty prompt
+    // starts at <|endoftext|>, so a row must start there too, and its end teaches where to stop.
+    const ids = [END_OF_TEXT_ID, ...encode(text), END_OF_TEXT_ID];
     if (ids.length > input.maxSeqLen) {
       truncated++;
       ids.length = input.maxSeqLen;
