@@ -74,19 +74,31 @@ export type TrainingSpec = z.output<typeof trainingSchema>;
 
 /** The GPT-2 sizes Veil knows (engine/gpt2's presets; a test keeps the two lists equal). */
 export const GPT2_SIZES = ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl', 'tiny', 'micro'] as const;
+/**
+ * Sizes that exist only as random initialisations (no pretrained checkpoint of them exists), kept
+ * as plain names for tests and the demo: `tiny` means `random:tiny`. Every other size names
+ * OpenAI's pretrained weights, which must be in the local Hugging Face cache.
+ */
+export const RANDOM_ONLY_SIZES: readonly string[] = ['tiny', 'micro'];
+/** `random:<size>`: the explicit way to start from a seeded random initialisation. */
+export const RANDOM_INIT_PREFIX = 'random:';
 
-/** A base model reference: a GPT-2 size, or `models/<id>` for a model Veil registered. */
-export const baseModelSchema = z
-  .string()
-  .refine((base) => (GPT2_SIZES as readonly string[]).includes(base) || (base.startsWith(MODEL_REFERENCE_PREFIX) && isValidId(base.slice(MODEL_REFERENCE_PREFIX.length))), {
-    message: `a base model is a GPT-2 size (${GPT2_SIZES.join(', ')}) or models/<id> of a registered model`,
-  });
+/** A base model reference: a GPT-2 size (pretrained), `random:<size>`, or `models/<id>` for a model Veil registered. */
+export const baseModelSchema = z.string().refine(
+  (base) => {
+    const size = base.startsWith(RANDOM_INIT_PREFIX) ? base.slice(RANDOM_INIT_PREFIX.length) : base;
+    return (GPT2_SIZES as readonly string[]).includes(size) || (base.startsWith(MODEL_REFERENCE_PREFIX) && isValidId(base.slice(MODEL_REFERENCE_PREFIX.length)));
+  },
+  {
+    message: `a base model is a pretrained GPT-2 (gpt2, gpt2-medium, gpt2-large, gpt2-xl: from the local Hugging Face cache), random:<size> for random weights (${GPT2_SIZES.map((s) => RANDOM_INIT_PREFIX + s).join(', ')}; tiny and micro alone mean the same), or models/<id> of a registered model`,
+  },
+);
 
 export const modelSchema = z.object({
   /**
-   * The starting point: a GPT-2 size (gpt2, gpt2-medium, …, tiny, micro) initialised from `seed`
-   * or loaded from the local Hugging Face cache when it holds that checkpoint, or `models/<id>`
-   * for a model Veil registered before.
+   * The starting point: a pretrained GPT-2 (gpt2, …, gpt2-xl) from the local Hugging Face cache
+   * (refused when it is not there: never silently random), `random:<size>` initialised from `seed`
+   * (`tiny` and `micro` are random-only sizes), or `models/<id>` for a model Veil registered.
    */
   base: baseModelSchema,
   seed: z.string().min(1).default('veil'),

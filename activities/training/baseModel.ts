@@ -1,7 +1,8 @@
-// Where a fine-tune starts: a local Hugging Face folder the training worker can open. A GPT-2 size
-// name uses the checkpoint in the local Hugging Face cache when there is one (Veil never
-// downloads) and otherwise a seeded random initialisation of that size; `models/<id>` is a model
-// Veil registered before, fetched from S3 (verified against its manifest).
+// Where a fine-tune starts: a local Hugging Face folder the training worker can open. A pretrained
+// GPT-2 name (gpt2, …, gpt2-xl) is the checkpoint in the local Hugging Face cache, and refused when
+// the cache lacks it (Veil never downloads, and never swaps in random weights behind a real name);
+// `random:<size>` (or the random-only sizes tiny and micro) is a seeded random initialisation;
+// `models/<id>` is a model Veil registered before, fetched from S3 (verified against its manifest).
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -9,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { gpt2Presets, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
+import { gpt2Presets, hfHubCache, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { RANDOM_INIT_PREFIX, RANDOM_ONLY_SIZES } from '../../contracts/fine-tune.ts';
+import { Failure } from '../../contracts/failures.ts';
+import { MODEL_REFERENCE_PREFIX } from '../../contracts/ids.ts';
 
 export interface BaseModelSpec {
   base: string;
@@ -38,14 +42,55 @@ async function writeFolderAtomically(dir: string, fill: (partial: string) => Pro
   return dir;
 }
 
+/** What a base model reference starts from; `dir` is the pretrained checkpoint's cached folder. */
+export type ResolvedBaseModel =
+  | { initialization: 'pretrained'; size: string; dir: string }
+  | { initialization: 'random'; size: string }
+  | { initialization: 'registered'; modelId: string };
+
+/** `random:<size>`, a random-only size, a pretrained size or `models/<id>`, without touching any file. */
+export function baseModelInitialization(base: string): ResolvedBaseModel['initialization'] {
+  if (base.startsWith(MODEL_REFERENCE_PREFIX)) return 'registered';
+  if (base.startsWith(RANDOM_INIT_PREFIX) || RANDOM_ONLY_SIZES.includes(base)) return 'random';
+  return 'pretrained';
+}
+
+/**
+ * Resolves a base model reference on this worker, refusing (non-retryable ModelNotFound) a
+ * pretrained name the local Hugging Face cache lacks, with where Veil looked and how to provide it.
+ * Checks files only: the preflight calls it before any budget is held, the train activity again.
+ */
+export function resolveBaseModel(base: string): ResolvedBaseModel {
+  const initialization = baseModelInitialization(base);
+  if (initialization === 'registered') return { initialization, modelId: base.slice(MODEL_REFERENCE_PREFIX.length) };
+  const size = base.startsWith(RANDOM_INIT_PREFIX) ? base.slice(RANDOM_INIT_PREFIX.length) : base;
+  if (!(size in gpt2Presets)) {
+    throw ApplicationFailure.nonRetryable(`unknown base model "${base}" (a pretrained GPT-2: gpt2, gpt2-medium, gpt2-large, gpt2-xl; random:<size> for random weights; or models/<id>)`, Failure.ModelNotFound);
+  }
+  if (initialization === 'random') return { initialization, size };
+  try {
+    return { initialization, size, dir: resolveModelDir(size) };
+  } catch (err) {
+    if (!(err instanceof ModelNotFoundError)) throw err;
+    const cache = hfHubCache();
+    throw ApplicationFailure.nonRetryable(
+      `pretrained model "${base}" is not in the local Hugging Face cache of the training workers (looked in ${cache} for models--${size} and models--openai-community--${size}). ` +
+        `Veil never downloads: put it there (e.g. \`huggingface-cli download openai-community/${size}\` on a machine with internet, then copy the cache folder; or set HF_HOME / HF_HUB_CACHE on the workers), ` +
+        `or ask for random weights explicitly with base "random:${size}".`,
+      Failure.ModelNotFound,
+    );
+  }
+}
+
 /** A local folder (config.json + model.safetensors) holding the starting weights. */
 export async function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
+  const resolved = resolveBaseModel(spec.base);
+  if (resolved.initialization === 'pretrained') return resolved.dir;
   const dir = join(tmpdir(), 'veil', 'base-models', jobId);
   if (existsSync(join(dir, 'model.safetensors'))) return dir;
-  if (spec.base.startsWith('models/')) {
-    const prefix = modelPrefix(spec.base.slice('models/'.length));
-    const manifest = await store.tryReadManifest(prefix);
-    if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${spec.base}`, 'ModelNotFound');
+  if (resolved.initialization === 'registered') {
+    const manifest = await store.tryReadManifest(modelPrefix(resolved.modelId));
+    if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${spec.base}`, Failure.ModelNotFound);
     return writeFolderAtomically(dir, async (partial) => {
       await mkdir(partial, { recursive: true });
       for (const path of Object.keys(manifest.entries)) {
@@ -54,14 +99,6 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
       }
     });
   }
-  if (!(spec.base in gpt2Presets)) {
-    throw ApplicationFailure.nonRetryable(`unknown base model "${spec.base}" (a GPT-2 size: ${Object.keys(gpt2Presets).join(', ')}; or models/<id>)`, 'ModelNotFound');
-  }
-  try {
-    return resolveModelDir(spec.base); // the real pretrained checkpoint, when cached locally
-  } catch (err) {
-    if (!(err instanceof ModelNotFoundError)) throw err;
-  }
-  const config = presetConfig(spec.base);
+  const config = presetConfig(resolved.size);
   return writeFolderAtomically(dir, (partial) => saveCheckpoint(partial, { config, weights: randomWeights(config, spec.seed) }));
 }
