@@ -2,6 +2,8 @@
 // process, created on first use; a failed connection is retried by the next attempt.
 import type { Client } from '@temporalio/client';
 import { ArtifactStore } from '../../infra/storage/index.ts';
+import { config } from '../../infra/config.ts';
+import { localDataConverter } from '../../infra/codec/dataConverter.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 
 function lazily<T>(create: () => Promise<T>): () => Promise<T> {
@@ -16,4 +18,5 @@ function lazily<T>(create: () => Promise<T>): () => Promise<T> {
 }
 
 export const sharedStore: () => Promise<ArtifactStore> = lazily(() => ArtifactStore.fromConfig());
-export const sharedTemporalClient: () => Promise<Client> = lazily(() => temporalClient());
+/** Workers hold the codec's keys: what they read through this client is decrypted locally. */
+export const sharedTemporalClient: () => Promise<Client> = lazily(() => temporalClient(config(), { dataConverter: localDataConverter() }));

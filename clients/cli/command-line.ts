@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { config, taskQueueNames } from '../../infra/config.ts';
 import { temporalUiAddress } from '../../infra/servers/temporal.ts';
 import { temporalClient } from '../../infra/temporal.ts';
+import { remoteCodecClient } from '../sdk/remoteCodec.ts';
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
 export class UsageError extends Error {
@@ -24,7 +25,10 @@ export function usageErrorsExit2(command: Command): Command {
  * Temporal only (not S3), so they keep working while the object store is down.
  */
 export async function withTemporal<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
-  const client = await temporalClient();
+  // Payloads are encrypted: with a token, they are sealed and opened by the codec server (which
+  // opens only what this principal may read); without one, nothing encrypted can be read.
+  const token = process.env.VEIL_TOKEN;
+  const client = token ? await remoteCodecClient(config(), token) : await temporalClient();
   try {
     return await fn(client, taskQueueNames().light);
   } finally {

@@ -6,6 +6,8 @@ import { VeilClient } from '../sdk/client.ts';
 import { DEMO_ANALYST, DEMO_OWNER, DEMO_PRIVILEGED, runDemo } from '../demo/runDemo.ts';
 import { ensurePrincipal } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
+import { config } from '../../infra/config.ts';
+import { localDataConverter } from '../../infra/codec/dataConverter.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 import { auditPrefix } from '../../infra/storage/index.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
@@ -35,7 +37,7 @@ export function registerDemoCommands(program: Command): void {
       // The demo plays the operator too: it creates its three principals (or reads their tokens
       // back, on a rerun). The researcher is privileged: allowed to train without DP.
       const store = await ArtifactStore.fromConfig();
-      const temporal = await temporalClient();
+      const temporal = await temporalClient(config(), { dataConverter: localDataConverter() });
       const as = async (id: string, role: 'owner' | 'analyst', privileged = false) =>
         VeilClient.connect({ temporal, token: await ensurePrincipal(store, { id, role, privileged }) });
       const ownerAudit = async (modelId: string) => ((await store.tryReadManifest(auditPrefix(modelId)))?.meta.summary as AuditSummary | undefined) ?? null;

@@ -23,14 +23,15 @@ export function registerInfraCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const r = spawnSync('bash', [join(projectRoot, 'infra/scripts/install.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (r.status !== 0) throw Object.assign(new Error('install failed'), { exitCode: r.status ?? 1 });
-      const { temporal, s3, status } = await infraUp();
+      const { temporal, s3, codec, status } = await infraUp();
       if (opts.json) {
-        console.log(JSON.stringify({ temporal, s3, status }));
+        console.log(JSON.stringify({ temporal, s3, codec, status }));
         return;
       }
       console.log(`Temporal ${temporal}: ${status.temporal.address} (namespace ${status.temporal.namespace})`);
       console.log(`S3 (MinIO) ${s3}: ${status.s3.endpoint}, bucket ${status.s3.bucket}`);
-      console.log(`Temporal UI: ${status.temporal.ui}`);
+      console.log(`Codec server ${codec}: ${status.codec.url} (decrypts a job's payloads for whoever may read it)`);
+      console.log(`Temporal UI: ${status.temporal.ui} (sign in to the codec server: veil codec-session)`);
     });
 
   infra
@@ -38,7 +39,7 @@ export function registerInfraCommands(program: Command): void {
     .description('Stop the servers started by `veil infra up` (data folders are kept)')
     .action(async () => {
       const r = await infraDown();
-      console.log(`Temporal: ${r.temporal}; S3: ${r.s3}`);
+      console.log(`Temporal: ${r.temporal}; S3: ${r.s3}; codec server: ${r.codec}`);
     });
 
   infra

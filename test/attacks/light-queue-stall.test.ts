@@ -39,7 +39,7 @@ test('the light queue answers catalog reads within a second while a heavy calibr
     const read = () =>
       client.workflow
         .execute('catalog', { taskQueue, workflowId: uniqueName('cat'), args: [signedBy(alice, 'catalog', { query: { kind: 'describe', name: uniqueName('none') } })] })
-        .catch((err: unknown) => assert.match(String((err as Error).cause?.cause ?? err), /DatasetNotFound|no dataset/i));
+        .catch((err: unknown) => assert.match(String((err as { cause?: { cause?: unknown } }).cause?.cause ?? err), /DatasetNotFound|no dataset/i));
     await read(); // the worker's first workflow task (bundle load, caches) is not what is measured
     // ε=100 over 10^6 steps at q=10^-4: seconds of accountant work (it ran minutes for ε=1e308).
     const heavy = lightActivities().planPrivacy({
