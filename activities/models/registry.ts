@@ -6,11 +6,13 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { modelIdOfReference } from '../../contracts/ids.ts';
 import { saveCheckpoint } from '../../engine/gpt2/index.ts';
 import { commitOnce, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from '../training/baseModel.ts';
 import { trainedModel } from '../training/finalModel.ts';
+import { composeLineage, lineageLinkSchema, type LineageLink } from './lineage.ts';
 
 export const modelPrivacySchema = z.object({
   modelId: z.string(),
@@ -29,6 +31,13 @@ export const modelPrivacySchema = z.object({
   trainRows: z.number(),
   evaluation: z.object({ testLoss: z.number(), perplexity: z.number(), epsilon: z.number().nullable() }).nullable(),
   createdAt: z.string(),
+  /**
+   * Every model this one was fine-tuned from, oldest first, then this run itself: what the model
+   * learned, from which data, at what ε. Models registered before lineage existed have none.
+   */
+  lineage: z.array(lineageLinkSchema).optional(),
+  /** The chain's composed guarantee (lineage.ts): what every release of this model is held to. */
+  guarantee: z.object({ epsilon: z.union([z.number(), z.literal('unlimited')]), delta: z.number() }).optional(),
 });
 export type ModelPrivacy = z.output<typeof modelPrivacySchema>;
 
@@ -36,7 +45,19 @@ export interface RegisterModelInput {
   jobId: string;
   checkpointStep: number;
   base: BaseModelSpec;
-  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt'>;
+  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt' | 'lineage' | 'guarantee'>;
+}
+
+/** The chain of a new model: its registered base's chain, then this run. */
+async function lineageOf(store: ArtifactStore, modelId: string, privacy: RegisterModelInput['privacy']): Promise<LineageLink[]> {
+  const self: LineageLink = { modelId, analyst: privacy.analyst, dataset: privacy.dataset, epsilon: privacy.epsilon, delta: privacy.delta };
+  const baseId = modelIdOfReference(privacy.base);
+  if (baseId === undefined) return [self];
+  const base = await readModelPrivacy(store, baseId);
+  if (!base) throw new Error(`the base model ${baseId} is no longer registered`);
+  // A base registered before lineage existed is its own single link.
+  const baseChain = base.lineage ?? [{ modelId: base.modelId, analyst: base.analyst, dataset: base.dataset, epsilon: base.epsilon, delta: base.delta }];
+  return [...baseChain, self];
 }
 
 export async function registerModel(input: RegisterModelInput): Promise<ModelPrivacy> {
@@ -50,7 +71,9 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
       const dir = await mkdtemp(join(tmpdir(), 'veil-model-'));
       try {
         await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
-        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString() };
+        const lineage = await lineageOf(store, modelId, input.privacy);
+        const { epsilon, delta } = composeLineage(lineage);
+        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta } };
         await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
         for (const file of (await readdir(dir)).sort()) await w.put(file, createReadStream(join(dir, file)));
         return privacy;
@@ -61,6 +84,11 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
     { metaSchema: modelPrivacySchema, largeObjects: ['model.safetensors'] },
   );
   return manifest.meta;
+}
+
+/** The guarantee every release of a model is held to: its whole chain's (its own ε for a model registered before lineage). */
+export function releaseGuarantee(privacy: ModelPrivacy): { epsilon: number | 'unlimited'; delta: number | null } {
+  return privacy.guarantee ?? { epsilon: privacy.epsilon, delta: privacy.delta };
 }
 
 /** A registered model's privacy metadata, or undefined. */

@@ -3,7 +3,7 @@
 // analyst who trained it (others are privileged or get a refusal). Refusals are non-retryable and
 // state the numbers.
 import { ApplicationFailure } from '@temporalio/activity';
-import { readModelPrivacy, type ModelPrivacy } from '../models/registry.ts';
+import { readModelPrivacy, releaseGuarantee, type ModelPrivacy } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
 
 export const RELEASE_REFUSED = 'ReleaseRefused';
@@ -16,13 +16,15 @@ export async function checkRelease(input: { analyst: string; privileged: boolean
   if (privacy.analyst !== input.analyst && !privileged) {
     throw ApplicationFailure.nonRetryable(`model ${input.modelId} belongs to another analyst`, RELEASE_REFUSED);
   }
-  if (privacy.epsilon === 'unlimited') {
+  // The whole chain's guarantee: a DP run on top of a non-DP model is not DP.
+  const { epsilon } = releaseGuarantee(privacy);
+  if (epsilon === 'unlimited') {
     if (!privileged) throw ApplicationFailure.nonRetryable(`model ${input.modelId} was trained without differential privacy: its samples are for privileged analysts only`, RELEASE_REFUSED);
     if (input.maxEpsilon !== 'unlimited') {
       throw ApplicationFailure.nonRetryable(`model ${input.modelId} is not differentially private (ε unlimited) but at most ε=${input.maxEpsilon} was accepted`, RELEASE_REFUSED);
     }
-  } else if (input.maxEpsilon !== 'unlimited' && privacy.epsilon > input.maxEpsilon) {
-    throw ApplicationFailure.nonRetryable(`model ${input.modelId} spent ε=${privacy.epsilon.toFixed(3)}, above the accepted ε=${input.maxEpsilon}`, RELEASE_REFUSED);
+  } else if (input.maxEpsilon !== 'unlimited' && epsilon > input.maxEpsilon) {
+    throw ApplicationFailure.nonRetryable(`model ${input.modelId} spent ε=${epsilon.toFixed(3)}${privacy.lineage && privacy.lineage.length > 1 ? ' along its lineage' : ''}, above the accepted ε=${input.maxEpsilon}`, RELEASE_REFUSED);
   }
-  return privacy;
+  return { ...privacy, epsilon, delta: releaseGuarantee(privacy).delta };
 }
