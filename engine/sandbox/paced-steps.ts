@@ -26,6 +26,12 @@ export interface PacingOptions {
    * replacement takes 0.2–1.5 s of one core to start, during which neighbouring rows run slower).
    */
   readonly workers?: number;
+  /**
+   * How often a fresh worker starts (default 2,000 ms; the oldest idle one then goes), whatever
+   * the rows do; null starts a replacement when a worker is killed instead, which makes the CPU
+   * spent depend on the rows (for tests that count realms and instances only).
+   */
+  readonly refreshMs?: number | null;
 }
 
 export type PacedStep =
@@ -46,6 +52,9 @@ export interface PacedRun {
 }
 
 export const DEFAULT_WORKERS = 4;
+export const DEFAULT_REFRESH_MS = 2000;
+/** A worker start takes a core for 0.2–1.5 s: faster cadences would keep one busy. */
+export const MIN_REFRESH_MS = 500;
 
 /** QuickJS's own interrupt fires a little before the hard deadline, so a plain loop needs no kill. */
 function interruptMsFor(slotMs: number, timeLimitMs: number | undefined): number {
@@ -73,6 +82,8 @@ export function streamPacedSteps(
   const slotMs = checkedSlotMs(options.slotMs);
   const rowCount = checkedRowCount(options.rowCount);
   const workers = Math.max(2, Math.floor(options.workers ?? DEFAULT_WORKERS));
+  const refreshMs = options.refreshMs === undefined ? DEFAULT_REFRESH_MS : options.refreshMs;
+  if (refreshMs !== null && !(refreshMs >= MIN_REFRESH_MS)) throw new RangeError(`refreshMs must be at least ${MIN_REFRESH_MS} ms, or null (got ${refreshMs})`);
   const states = new Map<PacedStep, StepState>();
   for (const step of steps) {
     if (step.kind !== 'traced') continue;
@@ -101,7 +112,7 @@ export function streamPacedSteps(
           memoryLimitBytes: options.memoryLimitBytes ?? SANDBOX_DEFAULTS.memoryLimitBytes,
           batchSize: Math.max(1, options.batchSize ?? SANDBOX_DEFAULTS.batchSize),
           wasmModule: wasmModule!,
-        }, workers);
+        }, workers, refreshMs);
       }));
       clock.start();
       started = true;

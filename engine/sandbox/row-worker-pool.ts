@@ -3,13 +3,19 @@
 // A row is sent to a warm worker (its realm already built). If no outcome has come back by the
 // deadline, the worker is terminated, which stops even a native call that QuickJS's interrupt
 // handler cannot reach, and the row fails as 'timeout'. Several workers are kept warm, so the next
-// row goes to a standby at once while a replacement starts in the background: a kill adds no
-// restart time to the run, as long as fewer kills than standbys happen within one start-up time
-// (about 0.1–0.6 s here, mostly tsx's loader). Beyond that, later rows wait for a worker; each
-// still gets its whole deadline, but the run as a whole takes longer (see slot-clock.ts).
+// row goes to a standby at once: a kill adds no restart time to the run.
+//
+// Replacements start on a fixed cadence, not when a worker is killed: every `refreshMs` one new
+// worker starts, and once it is warm the oldest idle worker beyond the pool's size is retired. A
+// worker start costs a core 0.2–1.5 s (mostly tsx's loader), and a start triggered by each kill
+// would slow the rows beside it and the host's timers in proportion to how many rows were killed,
+// a timing signal of its own (measured: a few ms per run). With the cadence, the CPU spent on
+// starts is the same whatever the rows do. What the rows can still change is how many standbys
+// are left: more kills than standbys within a few refresh periods make later rows wait for a
+// worker (each still gets its whole deadline, but the run takes longer; see slot-clock.ts).
 //
 // A worker that dies during a row for another reason (its own V8 heap limit) fails that row as
-// 'memory' or 'error' and is replaced the same way: one row never fails the run.
+// 'memory' or 'error' and is retired the same way: one row never fails the run.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { FailureKind } from './guest-harness.ts';
 import type { RowWorkerSpec, WorkerOutcome, WorkerToHost } from './row-worker-protocol.ts';
@@ -45,6 +51,8 @@ interface PooledWorker {
   ready: boolean;
   /** Settles the row in flight, if any. */
   settle: Settle | null;
+  /** When it last took a row (a counter): rows go round the warm workers. */
+  lastUsed: number;
 }
 
 export class RowWorkerPool {
@@ -56,17 +64,26 @@ export class RowWorkerPool {
   private broken: Error | null = null;
   private closed = false;
 
-  private constructor(private readonly data: RowWorkerSpec, private readonly size: number) {}
+  private refreshTimer: ReturnType<typeof setInterval> | null = null;
+  private starting = 0;
+  private rowsSent = 0;
+
+  /**
+   * `refreshMs`: the cadence of worker starts; null replaces a killed worker at once instead (for
+   * tests that count realms and instances, where the rows' timing is not the point).
+   */
+  private constructor(private readonly data: RowWorkerSpec, private readonly size: number, private readonly refreshMs: number | null) {}
 
   /** Starts `size` workers and resolves once all are warm; rejects if the function does not set up. */
-  static async start(data: RowWorkerSpec, size: number): Promise<RowWorkerPool> {
-    const pool = new RowWorkerPool(data, size);
+  static async start(data: RowWorkerSpec, size: number, refreshMs: number | null): Promise<RowWorkerPool> {
+    const pool = new RowWorkerPool(data, size, refreshMs);
     try {
       await Promise.all(Array.from({ length: size }, () => pool.spawn()));
     } catch (err) {
       await pool.close();
       throw err;
     }
+    if (refreshMs !== null) pool.refreshTimer = setInterval(() => pool.refresh(), refreshMs);
     return pool;
   }
 
@@ -98,6 +115,7 @@ export class RowWorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
     const all = this.workers.splice(0);
     for (const e of all) e.port.close();
     await Promise.all(all.map((e) => e.worker.terminate().catch(() => undefined)));
@@ -106,8 +124,13 @@ export class RowWorkerPool {
   private async readyWorker(): Promise<PooledWorker> {
     for (;;) {
       if (this.broken) throw this.broken;
-      const entry = this.workers.find((e) => e.ready);
-      if (entry) return entry;
+      // Round the warm workers, so that every standby is as warm (JIT tiers, caches) as the worker
+      // it may replace: after a kill the next row runs no slower than before it.
+      const entry = this.workers.filter((e) => e.ready).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (entry) {
+        entry.lastUsed = ++this.rowsSent;
+        return entry;
+      }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -116,16 +139,31 @@ export class RowWorkerPool {
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
-  /** Terminates a worker and starts its replacement in the background. */
+  /** Terminates a worker (killed, or dead); without a cadence its replacement starts at once. */
   private retire(entry: PooledWorker): void {
-    const i = this.workers.indexOf(entry);
-    if (i < 0) return;
-    this.workers.splice(i, 1);
+    if (!this.workers.includes(entry)) return;
+    this.retireQuietly(entry);
     entry.ready = false;
-    entry.port.close();
-    void entry.worker.terminate().catch(() => undefined);
+    if (this.refreshMs === null) this.startInBackground();
+  }
+
+  /** One tick of the cadence: a new worker, then the oldest idle one beyond the pool's size goes. */
+  private refresh(): void {
+    if (this.closed || this.starting > 0) return; // a start still under way (a slow machine, not a row)
+    this.startInBackground(() => {
+      const idle = this.workers.filter((e) => e.ready && e.settle === null);
+      if (this.workers.length > this.size && idle.length > 1) this.retireQuietly(idle[0]);
+    });
+  }
+
+  private startInBackground(then?: () => void): void {
     if (this.closed) return;
-    this.spawn().catch((err: unknown) => {
+    this.starting++;
+    this.spawn().then(() => {
+      this.starting--;
+      then?.();
+    }, (err: unknown) => {
+      this.starting--;
       // The same function set up before, so this is the machine (threads, memory), not a row.
       this.broken = err instanceof Error ? err : new Error(String(err));
       this.wake();
@@ -165,7 +203,7 @@ export class RowWorkerPool {
             break;
         }
       };
-      const entry: PooledWorker = { worker, port: port1, receive, ready: false, settle: null };
+      const entry: PooledWorker = { worker, port: port1, receive, ready: false, settle: null, lastUsed: 0 };
       this.workers.push(entry);
       this.workersStarted++;
       port1.on('message', receive);

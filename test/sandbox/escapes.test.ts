@@ -142,7 +142,7 @@ void test('escape 14: a recursion bomb is stopped at the stack limit', async () 
 
 void test('escape 15: a native recursion that outruns the host stack fails the row, and the next row still runs', async () => {
   const source = '(x) => { if (x.deep) { let a = []; for (let i = 0; i < 100000; i++) a = [a]; return JSON.stringify(a).length; } return x.n; }';
-  const result = await runTraced(traceSource(source), [{ deep: true }, { n: 7 }], { slotMs: 1000, workers: 2 });
+  const result = await runTraced(traceSource(source), [{ deep: true }, { n: 7 }], { slotMs: 1000, workers: 2, refreshMs: null });
   assert.equal(result.failures.byKind.stackOverflow, 1, JSON.stringify(result.failures));
   assert.deepEqual(result.outputs, [7]);
   assert.equal(result.modulesCreated, 2 + 1, 'the interrupted WASM instance is replaced (beside one per worker)');
