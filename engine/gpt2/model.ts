@@ -31,6 +31,7 @@ type Feeds = Record<string, ort.Tensor>;
 type GraphKind = 'cached' | 'full';
 
 interface StageSession {
+  stage: Gpt2Stage;
   session: EngineSession;
   /** Weight feeds when weights are inputs; empty when they are baked. */
   weights: Feeds;
@@ -59,7 +60,9 @@ export class Gpt2Model {
     const prepack = options.prepack ?? true;
     const stages: StageSession[] = [];
     // The stages run one after another: threads spinning after one stage would slow the next.
-    const session: SessionConfig = { spinning: false, ...options.session };
+    // Without arenas, the buffers a long prompt needs go back to the system once it is through,
+    // instead of staying reserved in each of the stages' arenas.
+    const session: SessionConfig = { spinning: false, memoryArena: false, ...options.session };
     try {
       for (const stage of gpt2Stages(source.config)) stages.push(await openStage(source, stage, prepack, session));
     } catch (err) {
@@ -79,21 +82,24 @@ export class Gpt2Model {
     const c = this.config;
     const [B, T] = feeds.input_ids.dims;
     const out: Record<string, ort.Tensor> = {};
-    const embedded = await this.runStage(0, { input_ids: feeds.input_ids, position_ids: feeds.position_ids });
-    let hidden = embedded.hidden;
-    for (let layer = 0; layer < c.nLayer; layer++) {
-      const past = kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B);
-      const r = await this.runStage(layer + 1, { hidden, attn_bias: feeds.attn_bias, ...past });
-      hidden = r.hidden_out;
+    let hidden: ort.Tensor | undefined;
+    for (const { stage, session, weights } of this.stages) {
+      const stageFeeds: Feeds = { ...weights, attn_bias: feeds.attn_bias };
+      if (stage.embeddings) Object.assign(stageFeeds, { input_ids: feeds.input_ids, position_ids: feeds.position_ids });
+      else stageFeeds.hidden = hidden!;
+      for (let layer = stage.from; layer < stage.to; layer++) Object.assign(stageFeeds, kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B));
+      if (stage.head) stageFeeds.head_rows = headRows(kind, B, T);
+      const r = await session.run(stageFeeds);
       if (kind === 'cached') {
-        const names = cacheOutputNames(layer);
-        out[names.key] = r[names.key];
-        out[names.value] = r[names.value];
+        for (let layer = stage.from; layer < stage.to; layer++) {
+          const names = cacheOutputNames(layer);
+          out[names.key] = r[names.key];
+          out[names.value] = r[names.value];
+        }
       }
+      if (stage.head) out.logits = kind === 'cached' ? r.logits : new ort.Tensor('float32', r.logits.data as Float32Array, [B, T, c.vocabSize]);
+      else hidden = r.hidden_out;
     }
-    const rows = kind === 'cached' ? lastPositions(hidden, B, T, c.nEmbd) : new ort.Tensor('float32', hidden.data as Float32Array, [B * T, c.nEmbd]);
-    const logits = (await this.runStage(c.nLayer + 1, { hidden: rows })).logits;
-    out.logits = kind === 'cached' ? logits : new ort.Tensor('float32', logits.data as Float32Array, [B, T, c.vocabSize]);
     return out;
   }
 
@@ -116,10 +122,6 @@ export class Gpt2Model {
     for (const s of this.stages) await s.session.release();
   }
 
-  private runStage(index: number, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
-    const s = this.stages[index];
-    return s.session.run({ ...s.weights, ...feeds });
-  }
 }
 
 async function openStage(source: WeightSource, stage: Gpt2Stage, prepack: boolean, config?: SessionConfig): Promise<StageSession> {
@@ -128,7 +130,7 @@ async function openStage(source: WeightSource, stage: Gpt2Stage, prepack: boolea
     const session = await EngineSession.create(serializeGraph(buildStageGraph(source.config, stage)), config);
     const weights: Feeds = {};
     for (const [name, t] of await source.read(names)) weights[name] = new ort.Tensor('float32', t.data, t.shape);
-    return { session, weights };
+    return { stage, session, weights };
   }
   // The model is built when the session (re)loads and dropped after: nothing keeps raw weights.
   // Weights stored as float32 files are mapped by onnxruntime itself; others are read here and
@@ -142,7 +144,7 @@ async function openStage(source: WeightSource, stage: Gpt2Stage, prepack: boolea
     const inMemory = await source.read(names.filter((n) => !fromFiles.has(n)));
     return serializeGraphExternal(buildStageGraph(source.config, stage, inMemory), { folder: source.files?.folder, inputsFromFiles: fromFiles });
   };
-  return { session: await EngineSession.create(model, config), weights: {} };
+  return { stage, session: await EngineSession.create(model, config), weights: {} };
 }
 
 function pastFeeds(feeds: Feeds, layer: number): Feeds {
@@ -163,11 +165,8 @@ function emptyPast(c: Gpt2Config, layer: number, B: number): Feeds {
   };
 }
 
-/** Rows [B, C] of the last position of hidden [B, T, C] (no copy when T = 1). */
-function lastPositions(hidden: ort.Tensor, B: number, T: number, C: number): ort.Tensor {
-  const data = hidden.data as Float32Array;
-  if (T === 1) return new ort.Tensor('float32', data, [B, C]);
-  const rows = new Float32Array(B * C);
-  for (let b = 0; b < B; b++) rows.set(data.subarray(((b + 1) * T - 1) * C, (b + 1) * T * C), b * C);
-  return new ort.Tensor('float32', rows, [B, C]);
+/** Rows of the flattened [B*T] positions whose logits are wanted: each row's last, or all. */
+function headRows(kind: GraphKind, B: number, T: number): ort.Tensor {
+  const rows = kind === 'cached' ? BigInt64Array.from({ length: B }, (_, b) => BigInt((b + 1) * T - 1)) : BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i));
+  return new ort.Tensor('int64', rows, [rows.length]);
 }

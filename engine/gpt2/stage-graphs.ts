@@ -1,68 +1,74 @@
-// GPT-2 cut into stages, one ONNX graph each: the embeddings, every transformer block, and the
-// final LayerNorm with the LM head. Each stage bakes only its own weights, so a model can be
-// brought into onnxruntime one stage at a time: onnxruntime pre-packs a stage's matrices (the
-// fast layout for its MatMul/Gemm kernels) and the stage's raw weights can be dropped before the
-// next stage is read, so peak memory stays near one packed copy of the model.
+// GPT-2 cut into stages, one ONNX graph each: consecutive transformer blocks, the first stage
+// also embedding the tokens and the last one also applying the final LayerNorm and the LM head.
+// Each stage bakes only its own weights, so a model can be brought into onnxruntime one stage at
+// a time: onnxruntime pre-packs a stage's matrices (the fast layout for its MatMul/Gemm kernels)
+// and the stage's raw weights are dropped before the next stage is read, so memory stays near one
+// packed copy of the model. Fewer, larger stages cost fewer session runs per token; the stage
+// size bounds how much raw weight is held at once.
 //
-// Stage I/O: embeddings: input_ids, position_ids [B, T] → hidden [B, T, C]. Block i: hidden
-// [B, T, C], attn_bias [B, 1, T, S+T], past_key_i [B, H, D, S], past_value_i [B, H, S, D] →
-// hidden_out [B, T, C], present_key_i, present_value_i (see graph.ts). Head: hidden rows [N, C]
-// → logits [N, V].
-import { Graph } from '../onnx/index.ts';
+// Stage I/O: input_ids, position_ids [B, T] (first stage) or hidden [B, T, C]; attn_bias
+// [B, 1, T, S+T]; past_key_i [B, H, D, S] and past_value_i [B, H, S, D] for each of its layers →
+// present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
+// logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N].
+import { Graph, op } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
 import { embeddings, finalNorm, gpt2Block, lmHead, parameterLookup } from './graph.ts';
 import type { Gpt2Weights } from './weights.ts';
 
-export type Gpt2Stage = { kind: 'embeddings' } | { kind: 'block'; layer: number } | { kind: 'head' };
+export interface Gpt2Stage {
+  /** Blocks [from, to). */
+  from: number;
+  to: number;
+  embeddings: boolean;
+  head: boolean;
+}
 
-/** Every stage in execution order. */
-export function gpt2Stages(c: Gpt2Config): Gpt2Stage[] {
-  return [{ kind: 'embeddings' }, ...Array.from({ length: c.nLayer }, (_, layer): Gpt2Stage => ({ kind: 'block', layer })), { kind: 'head' }];
+/** Raw block weights per stage: 3 GPT-2-small blocks, 1 block of the larger sizes, every block of tiny models. */
+const STAGE_BYTES = 96 * 2 ** 20;
+
+/** The stages in execution order. */
+export function gpt2Stages(c: Gpt2Config, maxStageBytes = STAGE_BYTES): Gpt2Stage[] {
+  const blockBytes = 4 * (12 * c.nEmbd * c.nEmbd + 13 * c.nEmbd);
+  const perStage = Math.max(1, Math.floor(maxStageBytes / blockBytes));
+  const stages: Gpt2Stage[] = [];
+  for (let from = 0; from < c.nLayer; from += perStage) {
+    stages.push({ from, to: Math.min(c.nLayer, from + perStage), embeddings: from === 0, head: from + perStage >= c.nLayer });
+  }
+  return stages;
 }
 
 /** The HF parameter names a stage reads. */
 export function stageParameterNames(stage: Gpt2Stage): string[] {
-  switch (stage.kind) {
-    case 'embeddings':
-      return ['wte.weight', 'wpe.weight'];
-    case 'head':
-      return ['ln_f.weight', 'ln_f.bias', 'wte.weight'];
-    case 'block': {
-      const p = `h.${stage.layer}.`;
-      const names = ['ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight', 'attn.c_proj.bias'];
-      names.push('ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias');
-      return names.map((n) => p + n);
-    }
+  const names: string[] = [];
+  if (stage.embeddings) names.push('wte.weight', 'wpe.weight');
+  for (let layer = stage.from; layer < stage.to; layer++) {
+    const p = `h.${layer}.`;
+    names.push(`${p}ln_1.weight`, `${p}ln_1.bias`, `${p}attn.c_attn.weight`, `${p}attn.c_attn.bias`, `${p}attn.c_proj.weight`, `${p}attn.c_proj.bias`);
+    names.push(`${p}ln_2.weight`, `${p}ln_2.bias`, `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`, `${p}mlp.c_proj.weight`, `${p}mlp.c_proj.bias`);
   }
+  if (stage.head) names.push('ln_f.weight', 'ln_f.bias', ...(stage.embeddings ? [] : ['wte.weight']));
+  return names;
 }
 
-export function stageName(stage: Gpt2Stage): string {
-  return stage.kind === 'block' ? `block_${stage.layer}` : stage.kind;
-}
-
-/** One stage's graph; `weights` (when given) are baked in as initializers, else they are inputs. */
+/** One stage's graph; `weights` it holds are baked in as initializers, the others are inputs. */
 export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2Weights): Graph {
-  const g = new Graph({ name: `gpt2_${stageName(stage)}` });
+  const g = new Graph({ name: `gpt2_blocks_${stage.from}_${stage.to}` });
   const param = parameterLookup(g, c, weights);
-  switch (stage.kind) {
-    case 'embeddings': {
-      const ids = g.input('input_ids', 'int64', ['B', 'T']);
-      const positions = g.input('position_ids', 'int64', ['B', 'T']);
-      g.output(embeddings(param('wte.weight'), param('wpe.weight'), ids, positions), 'hidden');
-      break;
-    }
-    case 'block': {
-      const x = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
-      const bias = g.input('attn_bias', 'float32', ['B', 1, 'T', 'S+T']);
-      g.output(gpt2Block(g, c, stage.layer, x, bias, param, true), 'hidden_out');
-      break;
-    }
-    case 'head': {
-      const rows = g.input('hidden', 'float32', ['N', c.nEmbd]);
-      const final = finalNorm(c, rows, param);
-      g.output(lmHead(final, param('wte.weight')), 'logits');
-      break;
-    }
+  let x;
+  let wte;
+  if (stage.embeddings) {
+    wte = param('wte.weight');
+    x = embeddings(wte, param('wpe.weight'), g.input('input_ids', 'int64', ['B', 'T']), g.input('position_ids', 'int64', ['B', 'T']));
+  } else {
+    x = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
   }
+  const bias = g.input('attn_bias', 'float32', ['B', 1, 'T', 'S+T']);
+  for (let layer = stage.from; layer < stage.to; layer++) x = gpt2Block(g, c, layer, x, bias, param, true);
+  if (!stage.head) {
+    g.output(x, 'hidden_out');
+    return g;
+  }
+  const rows = op.gather(op.reshape(x, ['B*T', c.nEmbd]), g.input('head_rows', 'int64', ['N']));
+  g.output(lmHead(finalNorm(c, rows, param), wte ?? param('wte.weight')), 'logits');
   return g;
 }
