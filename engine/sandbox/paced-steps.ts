@@ -22,8 +22,8 @@ export interface PacingOptions {
   /** One row's slot in each traced step, which is also its hard deadline (default 10 ms, 2–1000). */
   readonly slotMs?: number;
   /**
-   * Warm workers per traced step (default 4: one at work, three standing by for kills; a kill's
-   * replacement takes 0.2–1.5 s of one core to start, during which neighbouring rows run slower).
+   * Warm workers per traced step (default 4: rows go round them, and three can be killed before
+   * a row has to wait for the next start of the refresh cadence).
    */
   readonly workers?: number;
   /**

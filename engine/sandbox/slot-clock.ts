@@ -14,14 +14,17 @@
 //     granularity, later when the event loop is busy), so a slot's end jitters by about a
 //     millisecond plus whatever else the process is doing; the padded end is one timer, so the
 //     total moves by that jitter, not by N times it;
-//   - clustered kills: a kill costs no time while a warm standby is left; more kills than
-//     standbys within one worker start-up (0.1–0.6 s) make later rows wait for a worker, and
-//     the run then ends after the padded time by about that wait. A run that has many rows whose
-//     native calls outlast the slot, close together, can therefore take longer;
-//   - CPU contention: a replacement worker starting up, or a realm being rebuilt after a row hit
-//     a limit, uses CPU beside the next row; on a machine without a spare core that row gets less
-//     CPU within the same slot, so a row can make its neighbours more likely to time out (a row
-//     that fails that way carries no content, only its absence);
+//   - clustered kills: a kill costs no time while a warm standby is left, and standbys are
+//     replenished on a fixed cadence (row-worker-pool.ts: one start per refresh period, whatever
+//     the rows do). More kills than standbys within a few periods make later rows wait for a
+//     worker, and the run then ends after the padded time by about that wait: a run with many
+//     rows whose native calls outlast the slot, close together, can take longer;
+//   - CPU contention: a killed thread goes on for 15–40 ms until V8 stops it, and a realm is
+//     rebuilt after a row hit a limit; on a machine without a spare core the next rows get less
+//     CPU within the same slot, so a row can make its neighbours more likely to time out (such a
+//     row carries no content, only its absence). Measured on the loaded 2-core build machine: a
+//     run of 20 rows at 30 ms slots took 600.4–603.5 ms with two killed marker rows and
+//     600.3–601.3 ms without (600 ms padded), against 7 s vs 25 ms before the slots;
 //   - the slot only covers the sandbox: what the caller does with each output (tokenising it,
 //     say) takes its own time, which the next slot absorbs only while it is shorter than a slot.
 import { setTimeout as sleep } from 'node:timers/promises';
