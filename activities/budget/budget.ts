@@ -6,8 +6,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Failure } from '../../contracts/failures.ts';
 import type { TrainingSpec } from '../../contracts/fine-tune.ts';
-import { LedgerErrorType, type BudgetRead, type BudgetReadResult, type GrantInput, type LedgerBalance } from '../../contracts/ledger.ts';
+import { LedgerErrorType, ledgerFailure, type BudgetRead, type BudgetReadResult, type GrantInput, type LedgerBalance } from '../../contracts/ledger.ts';
 import { TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
+import { DatasetNotFoundError, readDatasetVersion } from '../datasets/index.ts';
 import { OffThreadTimeout, runOffThread } from '../shared/off-thread.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { trainConfigOf } from '../training/train.ts';
@@ -67,9 +68,24 @@ export async function commitBudget(req: BudgetRequest & { epsilonSpent: number; 
   return { epsilonSpent: r.epsilonSpent ?? req.epsilonSpent };
 }
 
-/** The owner's grant; the grantBudget workflow has checked its signature (authorize 'grant') first. */
+/**
+ * The owner's grant; the grantBudget workflow has checked its signature (authorize 'grant') first.
+ * δ adds up over an analyst's jobs, so the grant's δ, their total, must stay below 1/N of the
+ * dataset (its latest version's public row count).
+ */
 export async function applyGrant(input: GrantInput): Promise<LedgerBalance> {
-  return grant(await sharedStore(), { dataset: input.dataset, analyst: input.analyst }, { epsilon: input.epsilon, delta: input.delta, issuedAt: input.issuedAt, auth: input.auth });
+  const store = await sharedStore();
+  const rows = await readDatasetVersion(store, input.dataset).then(
+    (m) => m.meta.rows,
+    (err: unknown) => {
+      if (err instanceof DatasetNotFoundError) return undefined; // a claimed name with no version yet
+      throw err;
+    },
+  );
+  if (rows !== undefined && input.delta >= 1 / rows) {
+    throw ledgerFailure(LedgerErrorType.InvalidArgument, `a grant of δ=${input.delta} is not below 1/N = 1/${rows} for dataset ${input.dataset}: grant δ < ${(1 / rows).toPrecision(3)}`);
+  }
+  return grant(store, { dataset: input.dataset, analyst: input.analyst }, { epsilon: input.epsilon, delta: input.delta, issuedAt: input.issuedAt, auth: input.auth });
 }
 
 export async function readBudget(input: BudgetRead): Promise<BudgetReadResult> {

@@ -2,13 +2,13 @@
 // The test rows are private too, so for a DP model the reported loss is itself released with
 // DP. Which test slots hold a usable row is private (prepareData.ts), so the mean is released as
 // a noisy sum over a noisy count: each row's mean token loss is clipped to [0, LOSS_BOUND], the sum
-// (L1 sensitivity LOSS_BOUND) gets Laplace noise at ⅔ ε_eval and the count (sensitivity 1) at
+// (L1 sensitivity LOSS_BOUND, kept on an integer grid) gets discrete Laplace noise at ⅔ ε_eval and the count (sensitivity 1) at
 // ⅓ ε_eval, the split that balances their relative errors for losses near LOSS_BOUND / 4.
 // Noise comes from the CSPRNG; ε_eval is charged with the training ε.
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { rowLosses, SequenceScorer } from '../../engine/audit/index.ts';
-import { laplaceNoise } from '../../engine/dp/index.ts';
+import { releaseInteger } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from './baseModel.ts';
@@ -19,6 +19,17 @@ import { downloadTokenizedRows, usableRows } from './tokenizedRows.ts';
 // ln(50257) ≈ 10.8 is the loss of a uniform guess over GPT-2's vocabulary: a useful model is
 // below it, and a smaller bound means less noise for the same ε.
 export const LOSS_BOUND = 12;
+/** The grid the DP loss sum is kept on (a power of two: every multiple is an exact double). */
+const LOSS_GRID = 2 ** -10;
+
+/**
+ * A row's loss clipped to [0, LOSS_BOUND] in whole grid units. A NaN or infinite loss (a diverged
+ * model) counts as the bound: refusing to release would itself tell that some test row made it so.
+ */
+function lossUnits(loss: number): number {
+  const clipped = Number.isNaN(loss) ? LOSS_BOUND : Math.min(Math.max(loss, 0), LOSS_BOUND);
+  return Math.round(clipped / LOSS_GRID);
+}
 const BATCH = 32;
 
 export interface EvaluateInput {
@@ -52,9 +63,12 @@ async function evaluate(input: EvaluateInput): Promise<Evaluation> {
     const slots = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
     const rows = usableRows(slots);
     let sum = 0;
+    // The DP sum is kept in whole grid units: integer arithmetic, then integer noise.
+    let units = 0;
     for (let i = 0; i < rows.length; i += BATCH) {
       for (const loss of await rowLosses(scorer, rows.slice(i, i + BATCH))) {
-        sum += input.evaluationEpsilon === null ? loss : Math.min(Math.max(loss, 0), LOSS_BOUND);
+        sum += loss;
+        units += lossUnits(loss);
       }
       ctx.heartbeat(); // no count: how many test slots hold a row is private
     }
@@ -63,9 +77,9 @@ async function evaluate(input: EvaluateInput): Promise<Evaluation> {
       mean = rows.length > 0 ? sum / rows.length : LOSS_BOUND;
     } else {
       const noise = new SecureStream(randomBytes(32));
-      const noisySum = sum + laplaceNoise(noise, LOSS_BOUND / ((2 / 3) * input.evaluationEpsilon));
-      const noisyRows = rows.length + laplaceNoise(noise, 1 / ((1 / 3) * input.evaluationEpsilon));
-      mean = Math.min(Math.max(noisySum / Math.max(noisyRows, 1), 0), LOSS_BOUND);
+      const noisyUnits = releaseInteger(noise, units, (2 / 3) * input.evaluationEpsilon, LOSS_BOUND / LOSS_GRID);
+      const noisyRows = releaseInteger(noise, rows.length, (1 / 3) * input.evaluationEpsilon);
+      mean = Math.min(Math.max((noisyUnits * LOSS_GRID) / Math.max(noisyRows, 1), 0), LOSS_BOUND);
     }
     // The number of test slots, not of usable rows (that one is private).
     return { testLoss: mean, perplexity: Math.exp(mean), rows: slots.length, epsilon: input.evaluationEpsilon };

@@ -113,29 +113,35 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
   // The split is decided on the public slots before any row is read.
   const slotCount = manifest.meta.rows;
   const { train, test } = splitOrder(slotCount, input.split);
-  const pre = applyPreprocessing(withSlots(readDatasetRows(store, manifest)), input.preprocessing);
+  // Paced to the public row count: the run takes N slots per traced step whatever the rows hold.
+  const pre = applyPreprocessing(withSlots(readDatasetRows(store, manifest)), input.preprocessing, { rowCount: slotCount });
   const ctx = Context.current();
+  // Heartbeats on a timer, with the elapsed share of the padded time: nothing that counts rows.
+  const beat = setInterval(() => ctx.heartbeat({ fraction: pre.progress() }), 2_000);
   const tokenized: number[][] = Array.from({ length: slotCount }, () => []);
   let usable = 0;
   let truncated = 0;
-  for await (const row of pre.rows) {
-    const slot = (row as Record<symbol, unknown>)[SLOT];
-    if (typeof slot !== 'number' || slot >= slotCount) throw new Error('preprocessing lost a row\'s slot'); // a bug, not data
-    // No detail: a count of rows seen here would tell how many the preprocessing kept.
-    ctx.heartbeat();
-    const text = row[input.textColumn];
-    if (typeof text !== 'string' || text.length === 0) continue;
-    // GPT-2's document layout: <|endoftext|> text <|endoftext|>. Generation from an empty prompt
-    // starts at <|endoftext|>, so a row must start there too, and its end teaches where to stop.
-    const ids = [END_OF_TEXT_ID, ...encode(text), END_OF_TEXT_ID];
-    if (ids.length > input.maxSeqLen) {
-      truncated++;
-      ids.length = input.maxSeqLen;
+  let report: PreprocessingReport;
+  try {
+    for await (const row of pre.rows) {
+      const slot = (row as Record<symbol, unknown>)[SLOT];
+      if (typeof slot !== 'number' || slot >= slotCount) throw new Error('preprocessing lost a row\'s slot'); // a bug, not data
+      const text = row[input.textColumn];
+      if (typeof text !== 'string' || text.length === 0) continue;
+      // GPT-2's document layout: <|endoftext|> text <|endoftext|>. Generation from an empty prompt
+      // starts at <|endoftext|>, so a row must start there too, and its end teaches where to stop.
+      const ids = [END_OF_TEXT_ID, ...encode(text), END_OF_TEXT_ID];
+      if (ids.length > input.maxSeqLen) {
+        truncated++;
+        ids.length = input.maxSeqLen;
+      }
+      tokenized[slot] = ids;
+      usable++;
     }
-    tokenized[slot] = ids;
-    usable++;
+    report = await pre.report();
+  } finally {
+    clearInterval(beat);
   }
-  const report = await pre.report();
   const failed = report.steps.reduce((n, step) => n + (step.failures?.count ?? 0), 0);
   const counts: PrivateDataCounts = { skippedRows: slotCount - usable - failed, truncatedRows: truncated, preprocessing: report };
   const { manifest: committed } = await commitOnce(store, prefix, async (w) => {

@@ -9,4 +9,5 @@ export { PoissonSampler, poissonSample, type SamplerState, type UniformSource } 
 export { splitIntoMicroBatches } from './micro-batches.ts';
 export { CLIP_EPSILON, accumulateClipped, clipFactor, globalNorm } from './clipping.ts';
 export { laplaceNoise, noisyCount, type UniformDoubles } from './laplace.ts';
+export { discreteLaplace, discreteLaplace95, releaseInteger } from './discrete-laplace.ts';
 export { NoisePrefetcher } from './noise-prefetch.ts';

@@ -31,7 +31,7 @@ after(async () => {
 
 const trainingFlags = (analyst: string, extra: string[] = []): string[] => [
   '--dataset', dataset, '--analyst', analyst, '--text-column', 'note', '--model', 'tiny', '--seed', 'cli-test', '--max-seq-len', '24',
-  '--target-epsilon', '8', '--batch-size', '12', '--epochs', '0.5', '--lr', '1e-3', '--checkpoint-every', '2', '--test-fraction', '0.1', ...extra,
+  '--target-epsilon', '8', '--delta', '1e-5', '--batch-size', '12', '--epochs', '0.5', '--lr', '1e-3', '--checkpoint-every', '2', '--test-fraction', '0.1', ...extra,
 ];
 
 test('finetune, sample and jobs commands on a tiny model', async (t) => {
@@ -42,7 +42,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
     const alice = aliceP.id;
     // Commands run as alice (VEIL_TOKEN) unless a test says otherwise.
     const veil = (args: string[], who: TestPrincipal = aliceP) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: who.token } });
-    await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     let trained: FineTuneResult | undefined;
 
     await t.test('veil finetune --json trains, evaluates with DP and prints the result as one JSON line', async () => {
@@ -63,7 +63,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       // A budget that cannot cover ε=8: exit code 3 and the refusal, nothing trained.
       const bobP = await newAnalyst('bob');
       const bob = bobP.id;
-      await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 0.1 }, ownerLedger(owner, taskQueue));
+      await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 5e-3 }, ownerLedger(owner, taskQueue));
       const run = await veil(['finetune', ...trainingFlags(bob)], bobP);
       assert.equal(run.code, 3, describeRun(run));
       assert.match(run.stdout, /started fine-tune [0-9a-f]{8} \(workflow finetune-[0-9a-f]{8}\)\n {2}http:\/\/127\.0\.0\.1:\d+\/namespaces\/[^/]+\/workflows\/finetune-/);
@@ -117,13 +117,13 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
     await t.test('veil jobs cancel stops a training run within a step, keeps its checkpoint and charges what it spent', async () => {
       const carolP = await newAnalyst('carol');
       const carol = carolP.id;
-      await grantBudget(client, { dataset, analyst: carol, epsilon: 100, delta: 0.1 }, ownerLedger(owner, taskQueue));
+      await grantBudget(client, { dataset, analyst: carol, epsilon: 100, delta: 5e-3 }, ownerLedger(owner, taskQueue));
       const long: FineTuneInput = {
         analyst: carol,
         dataset: { name: dataset },
         textColumn: 'note',
         model: { base: 'tiny', seed: 'cli-test', maxSeqLen: 24 },
-        training: { targetEpsilon: 50, batchSize: 12, epochs: 20, lr: 1e-3, checkpointEvery: 2 },
+        training: { targetEpsilon: 50, delta: 1e-5, batchSize: 12, epochs: 20, lr: 1e-3, checkpointEvery: 2 },
         // Heartbeats reach the server every 0.8 × this: progress and the cancellation travel on them.
         trainHeartbeatTimeoutSeconds: 5,
       };

@@ -85,7 +85,7 @@ async function killAndReplace(worker: WorkerProcess): Promise<void> {
 }
 
 async function grant(analyst: string, taskQueue = queue): Promise<void> {
-  await grantBudget(env.client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
+  await grantBudget(env.client, { dataset, analyst, epsilon: 20, delta: 5e-3 }, ownerLedger(owner, taskQueue));
 }
 
 /** The job charged exactly once, exactly `epsilon`: one reservation, committed at that amount. */

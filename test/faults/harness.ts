@@ -47,7 +47,7 @@ export function faultSpec(dataset: string, analyst: string, jobId: string, train
     textColumn: 'note',
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: 'tiny', seed: 'faults', maxSeqLen: 24 },
-    training: { targetEpsilon: 8, batchSize: 12, epochs: 2, maxGradNorm: 1, lr: 1e-3, checkpointEvery: FAULT_CHECKPOINT_EVERY, ...training },
+    training: { targetEpsilon: 8, delta: 1e-5, batchSize: 12, epochs: 2, maxGradNorm: 1, lr: 1e-3, checkpointEvery: FAULT_CHECKPOINT_EVERY, ...training },
     trainHeartbeatTimeoutSeconds: 6,
   };
 }

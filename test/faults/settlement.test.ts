@@ -82,7 +82,7 @@ async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (jo
     const analystP = await newAnalyst('settle');
     const analyst = analystP.id;
     const jobId = uniqueName('ft-settle');
-    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const spec = signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 0.5, checkpointEvery: 2 }));
     const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [spec] });
     await held.started; // training is over, its final checkpoint committed
@@ -153,7 +153,7 @@ test('cancelled while the ledger records the reservation: the job ends cancelled
     const analystP = await newAnalyst('settle-reserve');
     const analyst = analystP.id;
     const jobId = uniqueName('ft-settle-reserve');
-    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst, epsilon: 20, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const handle = await client.workflow.start('fineTune', { taskQueue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId))] });
     await started;
     await handle.cancel();

@@ -54,16 +54,16 @@ test('ingest builds a DP twin; previews and dry runs see synthetic rows only; ev
     assert.equal(shown.dryRuns[0].notice, 'Evaluated from synthetic data only');
     for (const row of shown.rows) assert.equal(row.text, String(row.text).toUpperCase());
 
-    const balanceAfterGrant = await owner.grantBudget({ dataset: name, analyst: alice.id, epsilon: 9, delta: 0.1 });
+    const balanceAfterGrant = await owner.grantBudget({ dataset: name, analyst: alice.id, epsilon: 9, delta: 5e-3 });
     assert.equal(balanceAfterGrant.granted.epsilon, 9);
     // An analyst cannot grant itself more.
-    await assert.rejects(client.grantBudget({ dataset: name, analyst: alice.id, epsilon: 100, delta: 0.1 }), /only the dataset's owner/);
+    await assert.rejects(client.grantBudget({ dataset: name, analyst: alice.id, epsilon: 100, delta: 5e-3 }), /only the dataset's owner/);
     const printed: string[] = [];
     const log = console.log;
     console.log = (line: string) => printed.push(line);
     let fitted;
     try {
-      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.3 }), { targetEpsilon: 8 });
+      fitted = await client.eval(GPT2.create('tiny', { maxSeqLen: 24 }).fit(X, { batchSize: 16, epochs: 0.3 }), { targetEpsilon: 8, delta: 1e-5 });
     } finally {
       console.log = log;
     }

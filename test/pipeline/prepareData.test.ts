@@ -11,7 +11,7 @@ import { addDataset } from '../../clients/sdk/datasets.ts';
 import { trace } from '../../engine/sandbox/index.ts';
 import { decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import { prepareTrainingData, readPrivateCounts, splitOrder, type PrepareDataInput } from '../../activities/training/prepareData.ts';
-import { releaseDataReport } from '../../activities/training/dataReport.ts';
+import { noisyReport, releaseDataReport } from '../../activities/training/dataReport.ts';
 import type { DataReport, PreparedData } from '../../contracts/fine-tune.ts';
 import { downloadTokenizedRows } from '../../activities/training/tokenizedRows.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
@@ -68,13 +68,16 @@ test('rename and a traced map run over the real rows; a failing row leaves an em
   const plain: DataReport = await new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: null });
   assert.equal(plain.preprocessing[2].failures?.count, 4);
   assert.equal(plain.epsilon, null);
-  // With ε = 10⁶ the Laplace noise (scale 10⁻⁶) rounds away: the released counts are the exact ones.
+  // With ε = 10⁶ the discrete Laplace noise is 0 (but for a chance of 10⁻⁵⁰⁰⁰⁰⁰): the released counts are the exact ones.
   const sharp: DataReport = await new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: 1e6 });
   assert.equal(sharp.preprocessing[2].failures?.byKind.error, 4);
   assert.equal(sharp.preprocessing[2].failures?.count, 4);
   assert.match(sharp.notice, /differential privacy \(epsilon=1000000\)/);
-  // At ε = 0.05 they are noisy: over 20 releases the error count cannot always be exactly 4.
-  const noisy: DataReport[] = await Promise.all(Array.from({ length: 20 }, () => new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: 0.05 }) as Promise<DataReport>));
+  // One release per job: asking again (a retry, a rerun) returns the report drawn the first time.
+  const repeated: DataReport[] = await Promise.all(Array.from({ length: 5 }, () => new MockActivityEnvironment().run(releaseDataReport, { jobId: req.jobId, epsilon: 0.05 }) as Promise<DataReport>));
+  for (const r of repeated) assert.deepEqual(r, sharp);
+  // At ε = 0.05 each draw is noisy: over 20 draws the error count cannot always be exactly 4.
+  const noisy: DataReport[] = Array.from({ length: 20 }, () => noisyReport(exact, 0.05));
   assert.ok(noisy.some((r) => r.preprocessing[2].failures?.byKind.error !== 4), 'the DP report adds noise');
   assert.doesNotMatch(JSON.stringify(noisy), /zebra|ZEBRA|7731/);
   // A retried attempt returns the committed result instead of writing again.
