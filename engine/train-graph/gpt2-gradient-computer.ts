@@ -27,6 +27,12 @@ export interface Gpt2GradientComputerOptions {
   padTokenId?: number;
   ghost?: GhostPolicy;
   session?: SessionConfig;
+  /**
+   * Private micro-batches run every sampled slot, empty ones as fully masked rows of zero weight,
+   * at the full seqLen: a step then costs the same whatever the slots hold (how many sampled rows
+   * are usable, and how long they are, is private). Default true; false skips empty slots.
+   */
+  constantCost?: boolean;
 }
 
 /** Hugging Face's convention (and GPT-2 fine-tuning recipes'): no weight decay on biases and LayerNorm. */
@@ -62,9 +68,10 @@ export class Gpt2GradientComputer implements GradientComputer {
     this.bucketFor(rows); // checks every index
     // A row shorter than 2 tokens has nothing to predict: its gradient is zero, clipped or not.
     // Empty slots (rows the preprocessing rejected) are such rows; they count as examples.
-    const live = rows.filter((i) => this.options.rows[i].length >= 2);
+    const constantCost = mode !== 'nonprivate' && this.options.constantCost !== false;
+    const live = constantCost ? [...rows] : rows.filter((i) => this.options.rows[i].length >= 2);
     if (live.length === 0) return { lossSum: 0, tokenCount: 0, exampleCount: rows.length };
-    const T = this.bucketFor(live);
+    const T = constantCost ? this.seqLen : this.bucketFor(live);
     const session = await this.session(mode === 'nonprivate' ? 'sum' : 'clipped', T);
     const weights = new Map<string, ParamValue>(this.paramSpecs.map((s, k) => [s.name, { shape: s.shape, data: params[k] }]));
     const result = await session.run(weights, this.batch(live, T), mode === 'nonprivate' ? undefined : mode.clipNorm);

@@ -102,3 +102,31 @@ void test('drives engine/train: two private DP-SGD steps move the weights', asyn
   const moved = result.params.some((p, k) => p.some((v, i) => v !== tiny.weights.get(computer.paramSpecs[k].name)!.data[i]));
   assert.ok(moved);
 });
+
+void test('a private micro-batch costs the same whatever its slots hold: empty slots run as zero-weight rows, with the same clipped sum', async () => {
+  const withEmpty = [...rows, [], [rows[0][0]]]; // an empty slot, and a row with nothing to predict
+  const padded = new Gpt2GradientComputer({ config: tiny.config, rows: withEmpty, seqLen: fx.seqLen });
+  const skipping = new Gpt2GradientComputer({ config: tiny.config, rows: withEmpty, seqLen: fx.seqLen, constantCost: false });
+  const mode = { clipNorm: fx.clipNorm };
+  const a = zeros(padded);
+  const b = zeros(skipping);
+  const slots = [0, rows.length, 2, rows.length + 1];
+  const statsA = await padded.computeMicroBatch(params(), slots, mode, a);
+  const statsB = await skipping.computeMicroBatch(params(), slots, mode, b);
+  a.forEach((g, k) => {
+    assert.ok(g.every(Number.isFinite), `${padded.paramSpecs[k].name} is finite`);
+    assert.ok(relativeMaxError(g, b[k]) <= 1e-5, padded.paramSpecs[k].name);
+  });
+  assert.equal(statsA.tokenCount, statsB.tokenCount);
+  // The work done: the same graph run on the same number of rows, whichever slots are empty.
+  const allFull = zeros(padded);
+  const t0 = performance.now();
+  await padded.computeMicroBatch(params(), [0, 1, 2, 3], mode, allFull);
+  const full = performance.now() - t0;
+  const t1 = performance.now();
+  await padded.computeMicroBatch(params(), [rows.length, rows.length, rows.length, rows.length], mode, zeros(padded));
+  const empty = performance.now() - t1;
+  assert.ok(empty > 0.3 * full, `all-empty micro-batch took ${empty.toFixed(1)} ms vs ${full.toFixed(1)} ms full: its cost does not collapse`);
+  await padded.release();
+  await skipping.release();
+});
