@@ -1,11 +1,18 @@
 // Training checkpoints in S3: runs/<jobId>/checkpoints/step-<n>/ holds the checkpoint (weights,
-// optimizer, sampler and noise counters, accountant state) streamed chunk by chunk, committed by
-// its manifest. The latest committed step is where a retried or restarted run resumes.
-import { checkpointChunks, decodeCheckpoint, type Checkpoint } from '../../engine/train/index.ts';
-import { checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
+// optimizer, sampler and noise counters, accountant state) as safetensors shards of bounded size
+// (engine/train/checkpoint-shards.ts), uploaded in parallel straight from the tensors and
+// committed by the prefix's manifest, with checkpoint.index.json saying where each tensor lies.
+// The latest committed step is where a retried or restarted run resumes. Checkpoints written
+// before sharding (one checkpoint.veil object) still load.
+import { type Checkpoint } from '../../engine/train/index.ts';
+import { DEFAULT_MAX_SHARD_BYTES, SHARD_INDEX_FILE, shardCheckpoint } from '../../engine/train/checkpoint-shards.ts';
+import { DEFAULT_SHARD_CONCURRENCY, inParallel, parseShardIndex, readCheckpointStream, readShardedCheckpoint } from '../../engine/train/checkpoint-shards-read.ts';
+import { MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
 
-/** The one object of a checkpoint prefix (its manifest aside). */
+/** The one object of a checkpoint written before sharding (its manifest aside). */
 export const CHECKPOINT_FILE = 'checkpoint.veil';
+/** Sets the shard size in bytes (tests force several shards with a few KiB). */
+export const SHARD_BYTES_ENV = 'VEIL_CHECKPOINT_SHARD_BYTES';
 
 export interface CheckpointMeta extends Record<string, unknown> {
   jobId: string;
@@ -16,8 +23,25 @@ export interface CheckpointMeta extends Record<string, unknown> {
   noiseMultiplier: number;
 }
 
-/** Uploads a checkpoint without assembling it in memory a second time. Re-uploading a committed step is a no-op. */
-export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt: Checkpoint): Promise<CheckpointMeta> {
+export interface ShardingOptions {
+  /** Tensor bytes per shard at most; default: $VEIL_CHECKPOINT_SHARD_BYTES, else 512 MiB. */
+  maxShardBytes?: number;
+  /** Shards uploaded or downloaded at once. */
+  concurrency?: number;
+}
+
+/** The shard size to use: the option, else the environment's, else the default. */
+export function checkpointShardBytes(options: ShardingOptions = {}, env: NodeJS.ProcessEnv = process.env): number {
+  if (options.maxShardBytes !== undefined) return options.maxShardBytes;
+  const text = env[SHARD_BYTES_ENV];
+  if (text === undefined || text === '') return DEFAULT_MAX_SHARD_BYTES;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 4) throw new Error(`${SHARD_BYTES_ENV}=${text} is not a whole number of bytes ≥ 4`);
+  return value;
+}
+
+/** Uploads a checkpoint as shards, in parallel, without assembling it in memory. Re-uploading a committed step is a no-op. */
+export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt: Checkpoint, options: ShardingOptions = {}): Promise<CheckpointMeta> {
   const prefix = checkpointPrefix(jobId, ckpt.step);
   const meta: CheckpointMeta = {
     jobId,
@@ -27,18 +51,22 @@ export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt
     delta: ckpt.plan.delta,
     noiseMultiplier: ckpt.plan.noiseMultiplier,
   };
-  async function* chunks() {
-    for (const chunk of checkpointChunks(ckpt)) yield chunk;
-  }
+  const { index, shards } = shardCheckpoint(ckpt, checkpointShardBytes(options));
   // A resumed run redoes identical steps: a step committed before is kept as it is.
   await commitOnce(
     store,
     prefix,
     async (w) => {
-      await w.put(CHECKPOINT_FILE, chunks());
+      await inParallel(shards, options.concurrency ?? DEFAULT_SHARD_CONCURRENCY, async (shard) => {
+        await w.put(shard.file, (async function* () {
+          yield* shard.chunks;
+        })());
+      });
+      await w.putJson(SHARD_INDEX_FILE, index);
       return meta;
     },
-    { largeObjects: [CHECKPOINT_FILE] },
+    // Only shards of a multipart size can leave unfinished uploads behind (MinIO lists them by key only).
+    { largeObjects: shards.filter((s) => s.bytes >= MIN_PART_SIZE).map((s) => s.file) },
   );
   return meta;
 }
@@ -57,10 +85,15 @@ export async function latestCheckpoint(store: ArtifactStore, jobId: string): Pro
   return undefined;
 }
 
-export async function downloadCheckpoint(store: ArtifactStore, jobId: string, step: number): Promise<Checkpoint> {
+/** Reads a committed checkpoint, streaming every shard (or the single file of an older one) through its manifest's checks. */
+export async function downloadCheckpoint(store: ArtifactStore, jobId: string, step: number, options: Pick<ShardingOptions, 'concurrency'> = {}): Promise<Checkpoint> {
   const prefix = checkpointPrefix(jobId, step);
   const manifest = await store.readManifest(prefix);
-  return decodeCheckpoint(await store.getEntryBuffer(manifest, CHECKPOINT_FILE));
+  if (manifest.entries[SHARD_INDEX_FILE] === undefined) {
+    return readCheckpointStream(await store.getEntry(manifest, CHECKPOINT_FILE), `${prefix}/${CHECKPOINT_FILE}`);
+  }
+  const index = parseShardIndex(JSON.parse((await store.getEntryBuffer(manifest, SHARD_INDEX_FILE)).toString('utf8')));
+  return readShardedCheckpoint(index, (file) => store.getEntry(manifest, file), options);
 }
 
 /** ε spent so far by a run, as recorded in its last committed checkpoint (0 before the first). */

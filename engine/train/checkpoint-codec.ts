@@ -23,7 +23,8 @@ interface TensorEntry {
   data_offsets: [number, number];
 }
 
-type CheckpointMeta = Omit<Checkpoint, 'params' | 'optimizerState'> & {
+/** Everything of a checkpoint but its tensors (and the names of its optimizer slots). */
+export type CheckpointMeta = Omit<Checkpoint, 'params' | 'optimizerState'> & {
   optimizerState: { kind: Checkpoint['optimizerState']['kind']; stepCount: number; slots: string[] };
 };
 
@@ -41,6 +42,57 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** The non-tensor state as one JSON string (Infinity kept); the single file and the shard index both store it. */
+export function encodeCheckpointMeta(checkpoint: Checkpoint): string {
+  const { params: _params, optimizerState, ...rest } = checkpoint;
+  const slots = Object.keys(optimizerState.slots).sort();
+  const meta: CheckpointMeta = { ...rest, optimizerState: { kind: optimizerState.kind, stepCount: optimizerState.stepCount, slots } };
+  return JSON.stringify(meta, replacer);
+}
+
+export function decodeCheckpointMeta(text: string): CheckpointMeta {
+  const meta = JSON.parse(text, reviver) as CheckpointMeta;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointFormatError(`not a ${CHECKPOINT_FORMAT} checkpoint`);
+  if (meta.version !== CHECKPOINT_VERSION) throw new CheckpointFormatError(`version ${String(meta.version)} is not the supported ${CHECKPOINT_VERSION}`);
+  return meta;
+}
+
+/** Every tensor of a checkpoint in file order (parameters, then each optimizer slot's), with its name. */
+export function checkpointTensors(checkpoint: Checkpoint): { name: string; spec: ParamSpec; data: Float32Array }[] {
+  const slots = Object.keys(checkpoint.optimizerState.slots).sort();
+  const tensors: { name: string; spec: ParamSpec; data: Float32Array }[] = [];
+  checkpoint.paramSpecs.forEach((spec, k) => tensors.push({ name: paramTensorName(spec), spec, data: checkpoint.params[k] }));
+  for (const slot of slots) {
+    checkpoint.paramSpecs.forEach((spec, k) => tensors.push({ name: slotTensorName(slot, spec), spec, data: checkpoint.optimizerState.slots[slot][k] }));
+  }
+  return tensors;
+}
+
+function allocateNames(meta: CheckpointMeta): { name: string; spec: ParamSpec }[] {
+  return [
+    ...meta.paramSpecs.map((spec) => ({ name: paramTensorName(spec), spec })),
+    ...meta.optimizerState.slots.flatMap((slot) => meta.paramSpecs.map((spec) => ({ name: slotTensorName(slot, spec), spec }))),
+  ];
+}
+
+/** Empty tensors for every name the meta promises, in file order: a streaming reader fills them. */
+export function allocateCheckpointTensors(meta: CheckpointMeta): { name: string; spec: ParamSpec; data: Float32Array }[] {
+  return allocateNames(meta).map(({ name, spec }) => ({ name, spec, data: new Float32Array(spec.shape.reduce((a, b) => a * b, 1)) }));
+}
+
+/** The Checkpoint that `meta` and its tensors (as allocateCheckpointTensors ordered them) make. */
+export function checkpointFromParts(meta: CheckpointMeta, tensors: readonly { data: Float32Array }[]): Checkpoint {
+  const { optimizerState: optimizerMeta, ...rest } = meta;
+  const n = meta.paramSpecs.length;
+  if (tensors.length !== n * (1 + optimizerMeta.slots.length)) throw new CheckpointFormatError('tensor count does not match the checkpoint\'s parameters and slots');
+  const params = tensors.slice(0, n).map((t) => t.data);
+  const slots: Record<string, Float32Array[]> = {};
+  optimizerMeta.slots.forEach((slot, s) => {
+    slots[slot] = tensors.slice(n * (s + 1), n * (s + 2)).map((t) => t.data);
+  });
+  return { ...rest, params, optimizerState: { kind: optimizerMeta.kind, stepCount: optimizerMeta.stepCount, slots } };
+}
+
 function paramTensorName(spec: ParamSpec): string {
   return `param/${spec.name}`;
 }
@@ -51,15 +103,8 @@ function slotTensorName(slot: string, spec: ParamSpec): string {
 
 /** The file as a header chunk followed by zero-copy views of each tensor: stream them to S3 without building one buffer. */
 export function checkpointChunks(checkpoint: Checkpoint): Uint8Array[] {
-  const { params, optimizerState, ...rest } = checkpoint;
-  const slots = Object.keys(optimizerState.slots).sort();
-  const meta: CheckpointMeta = { ...rest, optimizerState: { kind: optimizerState.kind, stepCount: optimizerState.stepCount, slots } };
-  const tensors: { name: string; spec: ParamSpec; data: Float32Array }[] = [];
-  checkpoint.paramSpecs.forEach((spec, k) => tensors.push({ name: paramTensorName(spec), spec, data: params[k] }));
-  for (const slot of slots) {
-    checkpoint.paramSpecs.forEach((spec, k) => tensors.push({ name: slotTensorName(slot, spec), spec, data: optimizerState.slots[slot][k] }));
-  }
-  const header: Record<string, unknown> = { __metadata__: { format: CHECKPOINT_FORMAT, veil: JSON.stringify(meta, replacer) } };
+  const tensors = checkpointTensors(checkpoint);
+  const header: Record<string, unknown> = { __metadata__: { format: CHECKPOINT_FORMAT, veil: encodeCheckpointMeta(checkpoint) } };
   let offset = 0;
   for (const { name, spec, data } of tensors) {
     const expected = spec.shape.reduce((a, b) => a * b, 1);
@@ -99,8 +144,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   const metadata = header.__metadata__ as Record<string, string> | undefined;
   if (metadata?.format !== CHECKPOINT_FORMAT || typeof metadata.veil !== 'string') throw new CheckpointFormatError(`not a ${CHECKPOINT_FORMAT} file`);
-  const meta = JSON.parse(metadata.veil, reviver) as CheckpointMeta;
-  if (meta.version !== CHECKPOINT_VERSION) throw new CheckpointFormatError(`version ${String(meta.version)} is not the supported ${CHECKPOINT_VERSION}`);
+  const meta = decodeCheckpointMeta(metadata.veil);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
 
@@ -117,9 +161,5 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     return new Float32Array(bytes.slice(dataStart + begin, dataStart + end).buffer);
   };
 
-  const { optimizerState: optimizerMeta, ...rest } = meta;
-  const params = meta.paramSpecs.map((spec) => tensor(paramTensorName(spec), spec));
-  const slots: Record<string, Float32Array[]> = {};
-  for (const slot of optimizerMeta.slots) slots[slot] = meta.paramSpecs.map((spec) => tensor(slotTensorName(slot, spec), spec));
-  return { ...rest, params, optimizerState: { kind: optimizerMeta.kind, stepCount: optimizerMeta.stepCount, slots } };
+  return checkpointFromParts(meta, allocateNames(meta).map(({ name, spec }) => ({ data: tensor(name, spec) })));
 }
