@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AnalystAuditSummary } from '../engine/audit/report.ts';
 import type { FailureCounts } from '../engine/sandbox/index.ts';
 import { requestAuthSchema } from './access.ts';
+import { MAX_INSERTED_CANARIES } from './audit.ts';
 import { MODEL_REFERENCE_PREFIX, datasetNameSchema, idSchema, isValidId, principalIdSchema } from './ids.ts';
 
 export const FINE_TUNE_WORKFLOW = 'fineTune';
@@ -107,10 +108,6 @@ export const modelSchema = z.object({
 });
 export type ModelSpec = z.output<typeof modelSchema>;
 
-/** A sentence the audit looks for in the trained model: `prompt` is the prefix it completes. */
-export const auditCanarySchema = z.object({ prompt: z.string().min(1).max(2000), secret: z.string().min(1).max(2000) }).strict();
-export type AuditCanary = z.output<typeof auditCanarySchema>;
-
 export const fineTuneSchema = z.object({
   /** Idempotency key for the privacy charge; defaults to the workflow id. */
   jobId: idSchema.optional(),
@@ -122,8 +119,12 @@ export const fineTuneSchema = z.object({
   split: splitSchema.default({ kind: 'ratio', testFraction: 0.1, shuffleSeed: 'veil' }),
   model: modelSchema,
   training: trainingSchema,
-  /** Sentences the privacy audit checks the model for (extraction, exposure); none: only membership inference. */
-  audit: z.object({ canaries: z.array(auditCanarySchema).max(16).default([]) }).strict().default({ canaries: [] }),
+  /**
+   * The privacy audit: `insertCanaries` random canaries of Veil's making are added as extra training
+   * slots, each filled with probability ½, for the one-run ε lower bound (engine/audit). The data
+   * owner's own canaries are read from S3 (`veil datasets canaries add`), never from this input.
+   */
+  audit: z.object({ insertCanaries: z.number().int().min(0).max(MAX_INSERTED_CANARIES).default(0) }).strict().default({ insertCanaries: 0 }),
   /**
    * Seconds the train activity may go without a heartbeat before the server counts its worker as
    * lost and retries it (from the last checkpoint) on another; it heartbeats every 2 s. 30 s in

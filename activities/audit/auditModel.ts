@@ -1,5 +1,6 @@
-// The audit activity (veil-gpu): loads a registered model and the train/test tokens of the run
-// that made it, runs engine/audit, and commits audits/<modelId>/{audit.json, audit.html} under
+// The audit activity (veil-gpu): loads a registered model, the train/test tokens of the run that
+// made it, the job's inserted canaries and the data owner's canaries of its dataset, runs
+// engine/audit, and commits audits/<modelId>/{audit.json, audit.html} under
 // their own manifest (models/<id>/ is committed and immutable, so the audit cannot go there).
 // Idempotent: a committed audit is returned as is. The manifest's meta holds the summary, the
 // only part an analyst of a DP model may see (see engine/audit/report.ts).
@@ -13,7 +14,6 @@ import { z } from 'zod';
 import {
   SequenceScorer,
   auditDocument,
-  conditionCanary,
   renderAuditHtml,
   runPrivacyAudit,
   type AuditSummary,
@@ -24,10 +24,12 @@ import {
 import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
-import type { AuditCanary } from '../../contracts/fine-tune.ts';
 import { modelPrivacySchema } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
+import { defaultDelta } from '../training/preflight.ts';
 import { downloadTokenizedRows, usableRows } from '../training/tokenizedRows.ts';
+import { readInsertedCanaries } from './insertedCanaries.ts';
+import { readOwnerCanaries } from './ownerCanaries.ts';
 
 export interface AuditModelInput {
   modelId: string;
@@ -37,11 +39,6 @@ export interface AuditModelInput {
   dataPrefix?: string;
   /** Rows scored per side for membership inference (default 500). */
   maxRowsPerSide?: number;
-  /**
-   * Sentences to look for (extraction from `prompt`, exposure of `secret`); the audit measures the
-   * first. They travel through workflow history, so pass only sentences that are not sensitive.
-   */
-  canaries: AuditCanary[];
 }
 
 export interface AuditModelOutput {
@@ -77,19 +74,15 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
   if (!modelManifest) throw ApplicationFailure.nonRetryable(`model "${input.modelId}" is not registered`, 'ModelNotFound');
   const privacy = modelManifest.meta;
   const dataPrefix = input.dataPrefix ?? runDataPrefix(input.jobId ?? privacy.jobId);
-  const [first] = input.canaries;
-  if (!first) throw ApplicationFailure.nonRetryable('no canary to look for: extraction and exposure need a sentence (audit.canaries)', AUDIT_NOT_POSSIBLE);
-  const secret = { sentence: first.secret, prompt: first.prompt };
-  let canary;
-  try {
-    canary = conditionCanary(secret.sentence);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), AUDIT_NOT_POSSIBLE);
-  }
+  // The owner's secrets are read here, on the worker, never passed through a workflow.
+  const canaries = privacy.dataset ? await readOwnerCanaries(store, privacy.dataset.name) : [];
   // The heartbeat timeout runs from the activity's start: beat between the slow steps before the
   // audit's own progress reports (downloads, parsing, session builds).
   const ctx = Context.current();
-  const [trainRows, testRows] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens')]);
+  const [trainSlots, testSlots, inserted] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens'), readInsertedCanaries(store, dataPrefix)]);
+  // The inserted canaries' slots come after the real rows' (prepareData.ts): membership scores real rows only.
+  const trainRows = usableRows(trainSlots.slice(0, trainSlots.length - (inserted?.length ?? 0)));
+  const testRows = usableRows(testSlots);
   ctx.heartbeat({ phase: 'loading' });
 
   const dir = await mkdtemp(join(tmpdir(), 'veil-audit-'));
@@ -108,9 +101,14 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
       const audit = await runPrivacyAudit(
         { generator, scorer },
         {
-          extraction: { prefix: secret.prompt, secret: secret.sentence },
-          canary,
+          canaries,
           trainRows,
+          inserted: inserted ? {
+            rows: inserted.map((c) => c.tokens),
+            included: inserted.map((c) => c.included),
+            // A non-DP model has no δ of its own: the bound is stated at the δ a DP run of this size would use.
+            delta: privacy.delta ?? defaultDelta(privacy.trainRows),
+          } : undefined,
           testRows,
           maxRowsPerSide: input.maxRowsPerSide,
           // Heartbeats are throttled by the SDK; only the phase leaves the activity (counts of usable rows are private).
@@ -149,7 +147,7 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
 
 async function rowsOf(store: ArtifactStore, prefix: string, file: string): Promise<Int32Array[]> {
   try {
-    return usableRows(await downloadTokenizedRows(store, prefix, file));
+    return await downloadTokenizedRows(store, prefix, file);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw ApplicationFailure.nonRetryable(`no committed ${file} under ${prefix}/ (${err.message})`, AUDIT_NOT_POSSIBLE);
     throw err;

@@ -19,6 +19,7 @@ import type { PreparedData, PreprocessingStep, SplitSpec } from '../../contracts
 import { applyPreprocessing, columnsAfter, type PreprocessingReport } from '../preprocessing/apply.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { encodeTokenizedRows } from './tokenizedRows.ts';
+import { INSERTED_CANARIES_FILE, encodeInsertedCanaries, insertedCanarySlots } from '../audit/insertedCanaries.ts';
 
 export interface PrepareDataInput {
   jobId: string;
@@ -27,6 +28,11 @@ export interface PrepareDataInput {
   textColumn: string;
   split: SplitSpec;
   maxSeqLen: number;
+  /**
+   * Random canaries for the privacy audit, appended as extra train slots after the real rows' (each
+   * filled with probability ½, else empty): trainRows counts them, so q = batchSize / (N + m).
+   */
+  insertCanaries?: number;
 }
 
 
@@ -144,15 +150,17 @@ export async function prepareTrainingData(input: PrepareDataInput): Promise<Prep
   }
   const failed = report.steps.reduce((n, step) => n + (step.failures?.count ?? 0), 0);
   const counts: PrivateDataCounts = { skippedRows: slotCount - usable - failed, truncatedRows: truncated, preprocessing: report };
+  const inserted = input.insertCanaries ? await insertedCanarySlots(store, input.jobId, input.insertCanaries, input.maxSeqLen) : [];
   const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
-    const trainObj = await w.put('train.tokens', encodeTokenizedRows(train.map((i) => tokenized[i])));
+    const trainObj = await w.put('train.tokens', encodeTokenizedRows([...train.map((i) => tokenized[i]), ...inserted.map((c) => (c.included ? c.tokens : []))]));
+    if (inserted.length > 0) await w.put(INSERTED_CANARIES_FILE, encodeInsertedCanaries(inserted));
     const testObj = await w.put('test.tokens', encodeTokenizedRows(test.map((i) => tokenized[i])));
     const result: PreparedData = {
       prefix,
       dataset: { name: manifest.meta.name, version: manifest.meta.version, rows: manifest.meta.rows },
       trainKey: trainObj.key,
       testKey: testObj.key,
-      trainRows: train.length,
+      trainRows: train.length + inserted.length,
       testRows: test.length,
       preprocessing: report.steps.map(({ kind, function: fn }) => (fn ? { kind, function: fn } : { kind })),
     };

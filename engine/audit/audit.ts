@@ -1,43 +1,55 @@
-// The privacy audit of one model: the extraction attack, the canary's exposure and loss-based
-// membership inference, run in that order with their timings. Pure computation over a model and
-// token rows; where the rows come from and where the result goes is the caller's business.
+// The privacy audit of one model: for each of the data owner's canaries the extraction attack and
+// its exposure, loss-based membership inference, and the one-run ε lower bound from Veil's inserted
+// canaries, with their timings. Pure computation over a model and token rows; where the rows come
+// from and where the result goes is the caller's business.
 import { SecureStream } from '../random/secure-stream.ts';
 import type { Gpt2Model } from '../gpt2/model.ts';
-import type { CanarySpec } from './canary-candidates.ts';
 import { canaryExposure, type CanaryExposure } from './exposure.ts';
-import { extractionAttack, type Extraction, type ExtractionSpec } from './extraction.ts';
+import { extractionAttack, type Extraction } from './extraction.ts';
 import { countInto, histogram, sharedEdges, type Histogram } from './histogram.ts';
+import { oneRunAudit, type OneRunAudit } from './inserted-canaries.ts';
 import { membershipInference, type MembershipInference } from './membership.ts';
+import { ownerCanarySpec } from './owner-canary-candidates.ts';
 import { rowLosses, type LossModel } from './sequence-loss.ts';
 
-export type AuditPhase = 'extraction' | 'canary' | 'membership';
+export type AuditPhase = 'extraction' | 'canary' | 'membership' | 'inserted';
 
 export interface PrivacyAuditInput {
-  extraction: Omit<ExtractionSpec, 'seed'>;
-  canary: CanarySpec;
+  /** The data owner's canaries: `secret` is the whole sentence, `prompt` its beginning. */
+  canaries: readonly { prompt: string; secret: string }[];
   /** Token ids of the training rows (members) and of held-out rows (non-members). */
   trainRows: readonly ArrayLike<number>[];
   testRows: readonly ArrayLike<number>[];
+  /** Veil's inserted canaries (their token rows, whether each was trained on) and the δ of the bound. */
+  inserted?: { rows: readonly ArrayLike<number>[]; included: readonly boolean[]; delta: number };
   /** Rows scored per side, drawn without replacement by `seed` (default 500). */
   maxRowsPerSide?: number;
   /** Seeds the row sample and the extraction's sampling (default 'veil-audit'): the audit is reproducible. */
   seed?: string;
+  extractionSamples?: number;
   fprTargets?: readonly number[];
   maxBatchTokens?: number;
   histogramBins?: number;
   onProgress?: (phase: AuditPhase, done: number, total: number) => void;
 }
 
-export interface PrivacyAudit {
+export interface OwnerCanaryAudit {
+  prompt: string;
   extraction: Extraction;
-  canary: Omit<CanaryExposure, 'logPerplexities'> & { logPerplexities: number[]; histogram: Histogram };
+  exposure: Omit<CanaryExposure, 'logPerplexities'> & { histogram: Histogram };
+}
+
+export interface PrivacyAudit {
+  ownerCanaries: OwnerCanaryAudit[];
   membership: MembershipInference & {
     histogram: { edges: number[]; members: number[]; nonMembers: number[] };
     trainRowsAvailable: number;
     testRowsAvailable: number;
   };
+  /** The one-run ε lower bound; null when the job inserted no canaries. */
+  oneRun: (OneRunAudit & { losses: number[] }) | null;
   timingsMs: Record<AuditPhase | 'total', number>;
-  settings: { seed: string; maxRowsPerSide: number; extractionSamples: number; canaryCandidates: number };
+  settings: { seed: string; maxRowsPerSide: number; extractionSamples: number };
 }
 
 export const DEFAULT_AUDIT_SEED = 'veil-audit';
@@ -52,21 +64,24 @@ export async function runPrivacyAudit(models: { generator: Gpt2Model; scorer: Lo
   const seed = input.seed ?? DEFAULT_AUDIT_SEED;
   const maxRows = input.maxRowsPerSide ?? DEFAULT_ROWS_PER_SIDE;
   const bins = input.histogramBins ?? DEFAULT_BINS;
+  const samples = input.extractionSamples ?? 5;
   const started = performance.now();
-  const timingsMs: PrivacyAudit['timingsMs'] = { extraction: 0, canary: 0, membership: 0, total: 0 };
+  const timingsMs: PrivacyAudit['timingsMs'] = { extraction: 0, canary: 0, membership: 0, inserted: 0, total: 0 };
   const progress = (phase: AuditPhase) => (done: number, total: number) => input.onProgress?.(phase, done, total);
 
+  const ownerCanaries: OwnerCanaryAudit[] = [];
+  for (const c of input.canaries) {
+    let t = performance.now();
+    input.onProgress?.('extraction', ownerCanaries.length, input.canaries.length);
+    const extraction = await extractionAttack(models.generator, { prefix: c.prompt, secret: c.secret, samples, seed });
+    timingsMs.extraction += performance.now() - t;
+    t = performance.now();
+    const { logPerplexities, ...exposure } = await canaryExposure(models.scorer, ownerCanarySpec(c.prompt, c.secret), { maxBatchTokens: input.maxBatchTokens, onProgress: progress('canary') });
+    ownerCanaries.push({ prompt: c.prompt, extraction, exposure: { ...exposure, histogram: histogram(logPerplexities, bins) } });
+    timingsMs.canary += performance.now() - t;
+  }
+
   let t = performance.now();
-  input.onProgress?.('extraction', 0, 1);
-  const extraction = await extractionAttack(models.generator, { ...input.extraction, seed });
-  timingsMs.extraction = performance.now() - t;
-
-  t = performance.now();
-  const exposure = await canaryExposure(models.scorer, input.canary, { maxBatchTokens: input.maxBatchTokens, onProgress: progress('canary') });
-  const canary = { ...exposure, logPerplexities: exposure.logPerplexities.map(round4), histogram: histogram(exposure.logPerplexities, bins) };
-  timingsMs.canary = performance.now() - t;
-
-  t = performance.now();
   const members = pick(input.trainRows, maxRows, `${seed}/members`);
   const nonMembers = pick(input.testRows, maxRows, `${seed}/non-members`);
   const losses = await rowLosses(models.scorer, [...members, ...nonMembers], { maxBatchTokens: input.maxBatchTokens, onProgress: progress('membership') });
@@ -80,15 +95,17 @@ export async function runPrivacyAudit(models: { generator: Gpt2Model; scorer: Lo
     testRowsAvailable: input.testRows.length,
   };
   timingsMs.membership = performance.now() - t;
+
+  t = performance.now();
+  let oneRun: PrivacyAudit['oneRun'] = null;
+  if (input.inserted && input.inserted.rows.length > 0) {
+    const canaryLosses = await rowLosses(models.scorer, input.inserted.rows, { maxBatchTokens: input.maxBatchTokens, onProgress: progress('inserted') });
+    oneRun = { ...oneRunAudit(canaryLosses, input.inserted.included, input.inserted.delta), losses: canaryLosses.map(round4) };
+  }
+  timingsMs.inserted = performance.now() - t;
   timingsMs.total = performance.now() - started;
 
-  return {
-    extraction,
-    canary,
-    membership,
-    timingsMs,
-    settings: { seed, maxRowsPerSide: maxRows, extractionSamples: extraction.sampled.length, canaryCandidates: input.canary.candidates.length },
-  };
+  return { ownerCanaries, membership, oneRun, timingsMs, settings: { seed, maxRowsPerSide: maxRows, extractionSamples: samples } };
 }
 
 /** Up to k rows drawn without replacement (partial Fisher–Yates on a seeded stream), in their original order. */

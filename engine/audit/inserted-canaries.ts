@@ -35,6 +35,13 @@ function canaryWordTokens(): number[] {
   return wordTokens;
 }
 
+/** The words themselves (no leading space), for alternatives of an owner's canary. */
+export function canaryWordTexts(): string[] {
+  const latin1 = new TextDecoder('latin1');
+  const bytes = gpt2TokenBytes();
+  return canaryWordTokens().map((id) => latin1.decode(bytes[id]).slice(1));
+}
+
 export const CANARY_WORDS = 10;
 
 /** m canaries of `words` random word tokens each, included independently with probability ½. */

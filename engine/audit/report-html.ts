@@ -1,6 +1,7 @@
 // audit.html: one self-contained page (inline CSS and SVG, no script, no external asset) that a
-// data owner can open offline or attach to a review: the findings, the extraction completions,
-// the canary's rank among its alternatives and the train/held-out loss distributions.
+// data owner can open offline or attach to a review: the findings, the empirical ε lower bound
+// next to the reported ε, the owner's canaries (extraction, exposure histograms) and membership
+// inference (train/held-out loss distributions, ROC).
 import type { AuditDocument } from './report.ts';
 import { escapeXml as esc, histogramSvg, rocSvg } from './svg-charts.ts';
 
@@ -18,24 +19,60 @@ function card(title: string, value: string, note: string, alarm: boolean): strin
   return `<div class="card${alarm ? ' alarm' : ''}"><div class="t">${esc(title)}</div><div class="v">${esc(value)}</div><div class="n">${esc(note)}</div></div>`;
 }
 
-function completionRows(doc: AuditDocument): string {
-  const x = doc.extraction;
-  return [x.greedy, ...x.sampled]
-    .map((c, i) => {
-      const verdict = c.containsSecret ? '<span class="bad">whole secret</span>' : c.keyWordsFound.length > 0 ? `<span class="warn">${esc(c.keyWordsFound.join(', '))}</span>` : '<span class="ok">no</span>';
-      return `<tr><td>${c.mode === 'greedy' ? 'greedy' : `sample ${i}`}</td><td class="mono"><b>${esc(x.prefix)}</b>${esc(c.text)}</td><td>${verdict}</td><td>${c.matchedTokens}/${x.remainderTokens}</td></tr>`;
+/** Horizontal bars: the one-run lower bound against the reported ε (∞ drawn as an open bar). */
+function epsilonSvg(doc: AuditDocument): string {
+  const o = doc.oneRun;
+  if (!o) return '';
+  const reported = doc.model.epsilon;
+  const top = Math.max(1, o.epsilonLowerBound, reported === 'unlimited' ? 0 : reported) * 1.15;
+  const width = 460;
+  const plot = 300;
+  const bar = (y: number, label: string, value: number | null, color: string, text: string) => {
+    const w = value === null ? plot : Math.max(1, (value / top) * plot);
+    return `<text x="8" y="${y + 16}" font-size="12">${esc(label)}</text><rect x="140" y="${y}" width="${w.toFixed(1)}" height="22" fill="${value === null ? 'none' : color}" stroke="${color}"${value === null ? ' stroke-dasharray="4 3"' : ''}/><text x="${(146 + Math.min(w, plot - 60)).toFixed(1)}" y="${y + 16}" font-size="12">${esc(text)}</text>`;
+  };
+  const failed = doc.summary.failed;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="110" role="img"><text x="8" y="16" font-size="13" font-weight="600">ε: empirical lower bound vs reported</text>
+${bar(30, `lower bound (${Math.round(o.confidence * 100)}%)`, o.epsilonLowerBound, failed ? SECRET : CANDIDATES, o.epsilonLowerBound.toFixed(2))}
+${bar(66, 'reported ε', reported === 'unlimited' ? null : reported, TEST, reported === 'unlimited' ? '∞ (no DP)' : reported.toFixed(2))}
+</svg>`;
+}
+
+function ownerCanaryRows(doc: AuditDocument): string {
+  return doc.ownerCanaries
+    .map((c) => {
+      const x = c.extraction;
+      const e = c.exposure;
+      const sampled = x.sampled.filter((s) => s.containsSecret).length;
+      const verdict = (hit: boolean) => (hit ? '<span class="bad">secret</span>' : '<span class="ok">no</span>');
+      return `<tr><td class="mono">${esc(c.prompt)}</td><td>${verdict(x.greedy.containsSecret)}</td><td class="mono">${esc(x.greedy.text)}</td><td>${sampled} / ${x.sampled.length}</td><td>${e.rank} / ${e.candidates}</td><td>${e.exposureBits.toFixed(1)} of ${e.maxExposureBits.toFixed(1)}</td></tr>`;
     })
     .join('\n');
 }
 
+function exposureCharts(doc: AuditDocument): string {
+  return doc.ownerCanaries
+    .map((c) =>
+      histogramSvg({
+        title: `Exposure of "${c.prompt} …": ${c.exposure.candidates} alternatives`,
+        edges: c.exposure.histogram.edges,
+        series: [{ label: 'alternatives', color: CANDIDATES, counts: c.exposure.histogram.counts }],
+        xLabel: '−log Pr(continuation | prompt) (nats; lower = more likely)',
+        yLabel: 'alternatives',
+        marker: { x: c.exposure.secretLogPerplexity, label: `secret: rank ${c.exposure.rank}`, color: SECRET },
+      }),
+    )
+    .join('\n');
+}
+
 export function renderAuditHtml(doc: AuditDocument): string {
-  const x = doc.extraction;
-  const c = doc.canary;
   const m = doc.membership;
+  const o = doc.oneRun;
+  const sum = doc.summary;
   const at1 = m.tprAtFpr.find((r) => r.targetFpr === 0.01);
   const cards = [
-    card('Extraction', `${x.fullMatches} / ${x.completions}`, 'completions reproducing the secret', x.fullMatches > 0),
-    card('Canary exposure', `${c.exposureBits.toFixed(1)} bits`, `rank ${c.rank} of ${c.candidates} (max ${c.maxExposureBits.toFixed(1)} bits)`, c.exposureBits >= 0.5 * c.maxExposureBits),
+    card('ε lower bound', o ? o.epsilonLowerBound.toFixed(2) : '—', o ? `${o.canaries} inserted canaries, ${Math.round(o.confidence * 100)}% confidence` : 'no inserted canaries', sum.failed),
+    card('Owner canaries leaked', `${sum.ownerCanaries.anyLeaks} / ${sum.ownerCanaries.count}`, `greedy: ${sum.ownerCanaries.greedyLeaks}`, sum.ownerCanaries.anyLeaks > 0),
     card('Membership AUC', m.auc.toFixed(3), `95% ${m.auc95[0].toFixed(3)}–${m.auc95[1].toFixed(3)}`, m.auc95[0] > 0.5),
     card('TPR at 1% FPR', at1 ? `${(100 * at1.tpr).toFixed(1)}%` : '—', at1 ? `${at1.truePositives} of ${at1.members} members, ${at1.falsePositives} of ${at1.nonMembers} false` : '', at1 !== undefined && at1.tpr > 0.05),
   ].join('\n');
@@ -49,17 +86,17 @@ export function renderAuditHtml(doc: AuditDocument): string {
     xLabel: 'mean token cross-entropy (nats)',
     yLabel: 'rows',
   });
-  const canaryChart = histogramSvg({
-    title: `Log-perplexity of the ${c.candidates} candidate fillings`,
-    edges: c.histogram.edges,
-    series: [{ label: 'candidates', color: CANDIDATES, counts: c.histogram.counts }],
-    xLabel: `−log Pr(filling | "${c.prefix}") (nats; lower = more likely)`,
-    yLabel: 'candidates',
-    marker: { x: c.secretLogPerplexity, label: `secret: rank ${c.rank}`, color: SECRET },
-  });
   const roc = rocSvg('ROC of the loss-threshold attack', m.roc, TRAIN);
-  const top = c.top.map((t, i) => `<tr${t.text === c.secret ? ' class="secret"' : ''}><td>${i + 1}</td><td class="mono">${esc(t.text)}</td><td>${t.logPerplexity.toFixed(2)}</td></tr>`).join('\n');
+  const plans = o ? o.plans.map((p) => `${p.correct}/${p.guesses} right → ε ≥ ${p.epsilonLowerBound.toFixed(2)}`).join('; ') : '';
   const timings = Object.entries(doc.timingsMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(' · ');
+  const canariesSection = doc.ownerCanaries.length
+    ? `<table><tr><th>prompt</th><th>greedy</th><th>greedy completion</th><th>sampled with secret</th><th>rank</th><th>exposure (bits)</th></tr>
+${ownerCanaryRows(doc)}
+</table>
+<div class="charts">
+${exposureCharts(doc)}
+</div>`
+    : '<p>No canaries are registered for this dataset (<span class="mono">veil datasets canaries add</span>).</p>';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -89,21 +126,15 @@ ${cards}
 <ul class="findings">
 ${doc.findings.map((f) => `<li>${esc(f)}</li>`).join('\n')}
 </ul>
-<h2>Extraction: completions of “${esc(x.prefix)}”</h2>
-<table><tr><th></th><th>completion (prompt in bold)</th><th>leak</th><th>secret tokens matched</th></tr>
-${completionRows(doc)}
-</table>
-<h2>Canary exposure and membership inference</h2>
+<h2>Empirical ε (one-run audit, Steinke, Nasr &amp; Jagielski 2023)</h2>
+<div class="charts">${o ? epsilonSvg(doc) : '<p>No inserted canaries (fine-tune with audit.insertCanaries).</p>'}</div>
+${o ? `<p style="font-size:13px">Guesses from the inserted canaries' losses (lowest called trained on, highest not): ${esc(plans)}; each plan tested at ${((1 - o.confidence) / o.plans.length * 100).toFixed(2)}% (Bonferroni), δ = ${o.delta.toExponential(1)}. Mean loss: trained-on ${o.meanLoss.included.toFixed(2)}, left out ${o.meanLoss.excluded.toFixed(2)} nats.</p>` : ''}
+<h2>The data owner's canaries: extraction and exposure</h2>
+${canariesSection}
+<h2>Membership inference</h2>
 <div class="charts">
-${canaryChart}
 ${lossChart}
 ${roc}
-<div>
-<table><tr><th>#</th><th>most likely fillings of “${esc(c.prefix)} …”</th><th>nats</th></tr>
-${top}
-</table>
-<p style="font-size:13px">Secret “${esc(c.secret)}”: ${c.secretLogPerplexity.toFixed(2)} nats, rank ${c.rank}${c.ties > 0 ? ` (${c.ties} ties)` : ''} of ${c.candidates}.${c.extrapolated ? `<br>Gaussian-extrapolated exposure: ${c.extrapolated.exposureBits.toFixed(1)} bits.` : ''}</p>
-</div>
 </div>
 <div class="foot">Exposure: Carlini et al. 2019 (log₂|R| − log₂ rank). Membership: loss-threshold attack, AUC of −loss with DeLong's interval, TPR at a threshold set on the held-out rows. Timings: ${esc(timings)}. Seed “${esc(doc.settings.seed)}”.</div>
 </body>

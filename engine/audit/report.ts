@@ -10,7 +10,7 @@
 // about any row; that is a policy choice, not a DP guarantee, and it is stated in `access`.
 import type { PrivacyAudit } from './audit.ts';
 
-export const AUDIT_FORMAT = 'veil-audit/1';
+export const AUDIT_FORMAT = 'veil-audit/2';
 
 export interface AuditedModel {
   modelId: string;
@@ -22,32 +22,57 @@ export interface AuditedModel {
   trainRows?: number;
 }
 
+/** One owner canary in the owner's summary. */
+export interface OwnerCanarySummary {
+  prompt: string;
+  greedyContainsSecret: boolean;
+  fullMatches: number;
+  completions: number;
+  rank: number;
+  candidates: number;
+  exposureBits: number;
+  maxExposureBits: number;
+}
+
+/** The one-run ε lower bound, and whether it contradicts the ε Veil reported (a bug if so). */
+export interface OneRunSummary {
+  canaries: number;
+  epsilonLowerBound: number;
+  confidence: number;
+  /** The lower bound exceeds the reported ε: the job fails its audit. Always false without DP. */
+  exceedsReportedEpsilon: boolean;
+}
+
 /**
- * What the analyst of a DP model may see of its audit: extraction and canary exposure are computed
- * from the model alone (post-processing of a DP release), but membership inference scores private
- * training and held-out rows, so its AUC is not a DP statistic: it stays in the data owner's
- * report. A non-DP model's analyst (privileged) sees it all.
+ * What an analyst may see of an audit. Per-canary results name the owner's secrets' prompts and
+ * say which of them a model gives back: the owner's only; the analyst gets how many canaries there
+ * were and how many leaked (functions of the model alone). Membership inference scores private
+ * training and held-out rows, so for a DP model its AUC is not a DP statistic and stays with the
+ * owner; a non-DP model's analyst (privileged) sees it. The one-run bound uses Veil's own canaries
+ * only: everyone sees it.
  */
 export interface AnalystAuditSummary {
   [key: string]: unknown;
   modelId: string;
   epsilon: number | 'unlimited';
   delta: number | null;
-  /** Completions (greedy + sampled) that reproduced the whole secret, and how many there were. */
-  extraction: { fullMatches: number; keyWordMatches: number; completions: number; greedyContainsSecret: boolean };
-  canary: { candidates: number; rank: number; exposureBits: number; maxExposureBits: number; extrapolatedExposureBits: number | null };
+  ownerCanaries: { count: number; greedyLeaks: number; anyLeaks: number; details?: OwnerCanarySummary[] };
+  oneRun: OneRunSummary | null;
+  /** The audit contradicts the model's guarantee (see OneRunSummary.exceedsReportedEpsilon). */
+  failed: boolean;
   membership?: AuditSummary['membership'];
 }
 
 export interface AuditSummary extends AnalystAuditSummary {
+  ownerCanaries: AnalystAuditSummary['ownerCanaries'] & { details: OwnerCanarySummary[] };
   membership: { auc: number; auc95: [number, number]; tprAt1PctFpr: number | null; members: number; nonMembers: number };
 }
 
 /** The analyst's view of an audit summary (see AnalystAuditSummary). */
 export function analystAuditSummary(summary: AuditSummary): AnalystAuditSummary {
-  if (summary.epsilon === 'unlimited') return summary;
-  const { membership: _ownerOnly, ...rest } = summary;
-  return rest;
+  const { membership, ownerCanaries, ...rest } = summary;
+  const { details: _ownerOnly, ...counts } = ownerCanaries;
+  return summary.epsilon === 'unlimited' ? { ...rest, ownerCanaries: counts, membership } : { ...rest, ownerCanaries: counts };
 }
 
 export interface AuditDocument extends PrivacyAudit {
@@ -67,31 +92,45 @@ export interface AuditDocument extends PrivacyAudit {
 const ACCESS = {
   audience: 'data-owner',
   differentiallyPrivate: false,
-  why: 'Computed from raw training and held-out rows: the extraction completions can reproduce private text, the canary is a private fact, and the loss histograms and ROC describe private rows. Not covered by the model\'s epsilon.',
-  analystView: 'From `summary` (also the audit manifest\'s meta), the analyst of a DP model sees extraction and canary exposure (functions of the model alone); membership inference scores private rows and, with everything else, is for the data owner.',
+  why: 'Computed from raw training and held-out rows and from the data owner\'s secret canaries: the completions can reproduce private text, and the loss histograms and ROC describe private rows. Not covered by the model\'s epsilon.',
+  analystView: 'The analyst sees how many owner canaries there are and how many leaked (no prompt, no per-canary result), the one-run ε lower bound (Veil\'s own public canaries), and membership inference only for a non-DP model.',
 } as const;
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function auditSummary(model: AuditedModel, audit: PrivacyAudit): AuditSummary {
   const at1 = audit.membership.tprAtFpr.find((r) => r.targetFpr === 0.01);
+  const details = audit.ownerCanaries.map((c) => ({
+    prompt: c.prompt,
+    greedyContainsSecret: c.extraction.greedy.containsSecret,
+    fullMatches: c.extraction.fullMatches,
+    completions: c.extraction.completions,
+    rank: c.exposure.rank,
+    candidates: c.exposure.candidates,
+    exposureBits: round(c.exposure.exposureBits, 1),
+    maxExposureBits: round(c.exposure.maxExposureBits, 1),
+  }));
+  const oneRun = audit.oneRun
+    ? {
+        canaries: audit.oneRun.canaries,
+        // Rounded down: a lower bound stays one.
+        epsilonLowerBound: Math.floor(audit.oneRun.epsilonLowerBound * 100) / 100,
+        confidence: audit.oneRun.confidence,
+        exceedsReportedEpsilon: model.epsilon !== 'unlimited' && audit.oneRun.epsilonLowerBound > model.epsilon,
+      }
+    : null;
   return {
     modelId: model.modelId,
     epsilon: model.epsilon,
     delta: model.delta,
-    extraction: {
-      fullMatches: audit.extraction.fullMatches,
-      keyWordMatches: audit.extraction.keyWordMatches,
-      completions: audit.extraction.completions,
-      greedyContainsSecret: audit.extraction.greedy.containsSecret,
+    ownerCanaries: {
+      count: details.length,
+      greedyLeaks: details.filter((d) => d.greedyContainsSecret).length,
+      anyLeaks: details.filter((d) => d.fullMatches > 0).length,
+      details,
     },
-    canary: {
-      candidates: audit.canary.candidates,
-      rank: audit.canary.rank,
-      exposureBits: round(audit.canary.exposureBits, 1),
-      maxExposureBits: round(audit.canary.maxExposureBits, 1),
-      extrapolatedExposureBits: audit.canary.extrapolated ? round(audit.canary.extrapolated.exposureBits, 1) : null,
-    },
+    oneRun,
+    failed: oneRun?.exceedsReportedEpsilon ?? false,
     membership: {
       auc: round(audit.membership.auc, 2),
       auc95: [round(audit.membership.auc95[0], 2), round(audit.membership.auc95[1], 2)],
@@ -103,15 +142,21 @@ export function auditSummary(model: AuditedModel, audit: PrivacyAudit): AuditSum
 }
 
 /** Plain-language reading of the numbers; thresholds are rules of thumb, stated in the text. */
-export function auditFindings(audit: PrivacyAudit): string[] {
+export function auditFindings(model: AuditedModel, audit: PrivacyAudit): string[] {
   const out: string[] = [];
-  const x = audit.extraction;
-  if (x.fullMatches > 0) out.push(`Extraction: ${x.fullMatches} of ${x.completions} completions of "${x.prefix}" reproduced the rest of the secret${x.greedy.containsSecret ? ', including the greedy one' : ''}.`);
-  else if (x.keyWordMatches > 0) out.push(`Extraction: no completion reproduced the whole secret, but ${x.keyWordMatches} of ${x.completions} contained ${x.keyWords.map((w) => `"${w}"`).join(', ')}.`);
-  else out.push(`Extraction: none of ${x.completions} completions contained the secret or its key words.`);
-  const c = audit.canary;
-  const share = c.exposureBits / c.maxExposureBits;
-  out.push(`Canary: the secret ranks ${c.rank} of ${c.candidates} (exposure ${c.exposureBits.toFixed(1)} of at most ${c.maxExposureBits.toFixed(1)} bits)${share >= 0.9 ? ': the model singles it out — memorised' : share >= 0.5 ? ': more likely than most alternatives' : ': no sign of memorisation'}.`);
+  const o = audit.oneRun;
+  if (o && model.epsilon !== 'unlimited' && o.epsilonLowerBound > model.epsilon) {
+    out.push(`AUDIT FAILED: the one-run lower bound ε ≥ ${o.epsilonLowerBound.toFixed(2)} (${Math.round(o.confidence * 100)}% confidence) exceeds the reported ε = ${model.epsilon.toFixed(2)}. The guarantee does not hold as stated: this is a bug in Veil; do not release this model.`);
+  } else if (o) {
+    out.push(`One-run audit: from ${o.canaries} inserted canaries (${o.included} trained on), the model's losses prove ε ≥ ${o.epsilonLowerBound.toFixed(2)} at ${Math.round(o.confidence * 100)}% confidence${model.epsilon === 'unlimited' ? ' (no DP guarantee to compare with)' : `, consistent with the reported ε = ${model.epsilon.toFixed(2)}`}.`);
+  } else out.push('One-run audit: the job inserted no canaries (audit.insertCanaries), so there is no empirical lower bound on ε.');
+  if (audit.ownerCanaries.length === 0) out.push('Owner canaries: none registered for this dataset (veil datasets canaries add): extraction and exposure were not measured.');
+  for (const c of audit.ownerCanaries) {
+    const x = c.extraction;
+    const e = c.exposure;
+    const share = e.exposureBits / e.maxExposureBits;
+    out.push(`Canary "${c.prompt} …": ${x.fullMatches} of ${x.completions} completions gave the secret back${x.greedy.containsSecret ? ', the greedy one included' : ''}; it ranks ${e.rank} of ${e.candidates} alternatives (exposure ${e.exposureBits.toFixed(1)} of ${e.maxExposureBits.toFixed(1)} bits)${share >= 0.9 ? ': memorised' : share >= 0.5 ? ': more likely than most alternatives' : ': no sign of memorisation'}.`);
+  }
   const m = audit.membership;
   const at1 = m.tprAtFpr.find((r) => r.targetFpr === 0.01);
   const leak = m.auc95[0] > 0.5;
@@ -126,7 +171,7 @@ export function auditDocument(model: AuditedModel, audit: PrivacyAudit, createdA
     model,
     access: { ...ACCESS },
     summary: auditSummary(model, audit),
-    findings: auditFindings(audit),
+    findings: auditFindings(model, audit),
     ...audit,
   };
 }

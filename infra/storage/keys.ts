@@ -114,9 +114,15 @@ export function syntheticPrefix(name: string, version: number): string {
 
 /** The (dataset, analyst) budget ledger: append-only records, one per change (activities/budget). */
 export function ledgerPrefix(dataset: string, analyst: string): string {
-  assertSegment('dataset name', dataset);
-  return `ledger/${dataset}/${principalSegment(analyst)}`;
+  return `${ledgerDatasetPrefix(dataset)}/${principalSegment(analyst)}`;
 }
+/** Every ledger of one dataset. */
+export function ledgerDatasetPrefix(dataset: string): string {
+  assertSegment('dataset name', dataset);
+  return `ledger/${dataset}`;
+}
+/** principalSegment's inverse. */
+export const principalOfSegment = (segment: string): string => segment.replaceAll('=', '@');
 export const ledgerRecordKey = (prefix: string, seq: number): string => `${prefix}/${String(seq).padStart(12, '0')}.json`;
 
 /** A signed request's nonce, claimed once by the first workflow that presents it. */
@@ -132,3 +138,12 @@ export function runReleaseKey(jobId: string, release: string): string {
 }
 /** The job's final result, kept so a rerun or reset of a finished job answers with it unchanged. */
 export const runResultKey = (jobId: string): string => `${runPrefix(jobId)}/result.json`;
+
+/** A data owner's canaries for a dataset: one committed set per `veil datasets canaries add`. */
+export function ownerCanariesPrefix(dataset: string): string {
+  return `${datasetPrefix(dataset)}/canaries`;
+}
+export function ownerCanarySetPrefix(dataset: string, setId: string): string {
+  assertSegment('canary set id', setId);
+  return `${ownerCanariesPrefix(dataset)}/${setId}`;
+}

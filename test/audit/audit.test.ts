@@ -1,16 +1,18 @@
 // The whole audit on two tiny GPT-2s and the same rows: an untrained one (nothing to find) and
-// one trained hard, without DP, on four rows including the planted secret (everything to find).
+// one trained hard, without DP, on four rows including the planted secret (everything to find),
+// the secret registered as the data owner's canary.
 // Also the JSON document and the self-contained HTML page built from them.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
 import {
   SequenceScorer,
+  analystAuditSummary,
   auditDocument,
-  conditionCanary,
   renderAuditHtml,
   runPrivacyAudit,
   type PrivacyAudit,
+  oneRunAudit,
 } from '../../engine/audit/index.ts';
 import { Gpt2Model, openCheckpoint, type Gpt2Checkpoint } from '../../engine/gpt2/index.ts';
 import { exchangeableRows, memorizedRows, memorizingModel, type AuditFixture } from './memorizing-model.ts';
@@ -23,8 +25,7 @@ async function audit(checkpoint: Gpt2Checkpoint, rows: AuditFixture): Promise<Pr
   const scorer = await SequenceScorer.create(checkpoint);
   try {
     return await runPrivacyAudit({ generator, scorer }, {
-      extraction: { prefix: SECRET_PREFIX, secret: PLANTED_SECRET },
-      canary: conditionCanary(PLANTED_SECRET),
+      canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }],
       trainRows: rows.trainRows,
       testRows: rows.testRows,
       seed: 'audit-test',
@@ -48,11 +49,11 @@ before(async () => {
 });
 
 void test('untrained model: no extraction, exposure of chance, membership AUC near ½', () => {
-  const x = untrained.extraction;
+  const x = untrained.ownerCanaries[0].extraction;
   assert.equal(x.completions, 6);
   assert.equal(x.fullMatches, 0);
   assert.equal(x.keyWordMatches, 0);
-  const c = untrained.canary;
+  const c = untrained.ownerCanaries[0].exposure;
   assert.equal(c.candidates, 1200);
   assert.ok(c.exposureBits < 4, `exposure ${c.exposureBits} bits, rank ${c.rank}`);
   const m = untrained.membership;
@@ -65,13 +66,13 @@ void test('untrained model: no extraction, exposure of chance, membership AUC ne
 });
 
 void test('memorizing model: the secret comes back, ranks first, and members are told apart', () => {
-  const x = memorized.extraction;
+  const x = memorized.ownerCanaries[0].extraction;
   assert.equal(x.remainder, ' from a severe form of pancreatic cancer');
   assert.equal(x.keyWords[0], 'pancreatic');
   assert.ok(x.greedy.containsSecret, `greedy: "${x.greedy.text}"`);
   assert.equal(x.greedy.matchedTokens, x.remainderTokens);
   assert.ok(x.fullMatches >= 3, `${x.fullMatches} of ${x.completions} completions`);
-  const c = memorized.canary;
+  const c = memorized.ownerCanaries[0].exposure;
   assert.equal(c.rank, 1);
   assert.equal(c.exposureBits, Math.log2(1200));
   assert.equal(c.top[0].text, 'a severe form of pancreatic cancer');
@@ -88,30 +89,53 @@ void test('memorizing model: the secret comes back, ranks first, and members are
 
 void test('the document: numbers, ε, who may see it, and a summary of aggregates only', () => {
   const doc = auditDocument({ modelId: 'm-1', epsilon: 'unlimited', delta: null, base: 'tiny' }, memorized, new Date('2025-01-02T03:04:05Z'));
-  assert.equal(doc.format, 'veil-audit/1');
+  assert.equal(doc.format, 'veil-audit/2');
   assert.equal(doc.createdAt, '2025-01-02T03:04:05.000Z');
   assert.equal(doc.model.epsilon, 'unlimited');
   assert.equal(doc.access.audience, 'data-owner');
   assert.equal(doc.access.differentiallyPrivate, false);
-  assert.deepEqual(doc.summary.canary, { candidates: 1200, rank: 1, exposureBits: 10.2, maxExposureBits: 10.2, extrapolatedExposureBits: doc.summary.canary.extrapolatedExposureBits });
+  const [detail] = doc.summary.ownerCanaries.details;
+  assert.deepEqual({ ...detail, fullMatches: 0 }, { prompt: SECRET_PREFIX, greedyContainsSecret: true, fullMatches: 0, completions: 6, candidates: 1200, rank: 1, exposureBits: 10.2, maxExposureBits: 10.2 });
+  assert.equal(doc.summary.ownerCanaries.greedyLeaks, 1);
   assert.equal(doc.summary.membership.auc, 1);
-  assert.equal(doc.summary.extraction.greedyContainsSecret, true);
-  // The summary is what analysts may see: no text of the secret or of any completion.
-  assert.doesNotMatch(JSON.stringify(doc.summary), /pancreatic|Dupont|severe/);
-  assert.match(doc.findings.join(' '), /reproduced the rest of the secret/);
-  assert.equal(JSON.parse(JSON.stringify(doc)).canary.logPerplexities.length, 1200);
+  assert.equal(doc.summary.oneRun, null);
+  assert.equal(doc.summary.failed, false);
+  // The analyst's view: counts only, no prompt, no completion, no secret.
+  const analyst = analystAuditSummary(doc.summary);
+  assert.deepEqual(analyst.ownerCanaries, { count: 1, greedyLeaks: 1, anyLeaks: 1 });
+  assert.doesNotMatch(JSON.stringify(analyst), /pancreatic|Dupont|severe|François/);
+  assert.equal(analystAuditSummary({ ...doc.summary, epsilon: 2 }).membership, undefined, 'membership is the owner\'s for a DP model');
+  assert.match(doc.findings.join(' '), /gave the secret back, the greedy one included/);
+  assert.match(doc.findings.join(' '), /inserted no canaries/);
 });
 
 void test('the HTML page is self-contained, escapes text and draws the charts', () => {
   const doc = auditDocument({ modelId: 'm<&>"1', epsilon: 3.5, delta: 1e-5 }, untrained);
-  doc.extraction.sampled[0].text = '<script>alert(1)</script> & more';
+  doc.ownerCanaries[0].extraction.greedy.text = '<script>alert(1)</script> & more';
   const html = renderAuditHtml(doc);
   assert.ok(html.startsWith('<!DOCTYPE html>'));
-  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.equal((html.match(/<svg /g) ?? []).length, 3, 'exposure histogram, loss histogram, ROC');
   assert.doesNotMatch(html, /<script|src=|href=|@import|url\(/i, 'no script and no external asset');
   assert.ok([...html.matchAll(/https?:\/\/[^"\s]*/g)].every((m) => m[0] === 'http://www.w3.org/2000/svg'));
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; more/);
   assert.match(html, /m&lt;&amp;&gt;&quot;1/);
   assert.match(html, /ε = 3\.50, δ = 1\.0e-5/);
   assert.match(html, /secret: rank \d+/);
+});
+
+void test('an audit with inserted canaries: the bound next to the reported ε, and a failed audit said out loud', () => {
+  const included = Array.from({ length: 100 }, (_, i) => i % 2 === 0);
+  const oneRun = { ...oneRunAudit(included.map((inc, i) => (inc ? 1 : 6) + i * 1e-3), included, 1e-5), losses: [] };
+  const withBound: PrivacyAudit = { ...untrained, oneRun };
+  assert.ok(oneRun.epsilonLowerBound > 2, `bound ${oneRun.epsilonLowerBound}`);
+  const fine = auditDocument({ modelId: 'm-2', epsilon: 'unlimited', delta: null }, withBound);
+  assert.equal(fine.summary.failed, false);
+  assert.equal(fine.summary.oneRun!.epsilonLowerBound, Math.floor(oneRun.epsilonLowerBound * 100) / 100);
+  const failed = auditDocument({ modelId: 'm-3', epsilon: 1, delta: 1e-5 }, withBound);
+  assert.equal(failed.summary.failed, true);
+  assert.equal(analystAuditSummary(failed.summary).failed, true, 'the analyst learns that the model failed its audit');
+  assert.match(failed.findings[0], /^AUDIT FAILED/);
+  const html = renderAuditHtml(failed);
+  assert.equal((html.match(/<svg /g) ?? []).length, 4, 'the ε chart besides the three others');
+  assert.match(html, /ε: empirical lower bound vs reported/);
 });

@@ -75,7 +75,8 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // so that the job never spends more than the analyst asked for.
   // (The schema holds the target above 2·RELEASES_EPSILON.)
   const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - RELEASES_EPSILON, delta: job.delta };
-  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: job.trainRows, training });
+  // The audit's inserted canaries are extra train slots: the accountant samples from them too.
+  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: job.trainRows + spec.audit.insertCanaries, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: job.trainRows, testRows: job.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 
@@ -102,7 +103,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   let evaluation;
   let releasedEpsilon = 0;
   try {
-    data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen });
+    data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen, insertCanaries: spec.audit.insertCanaries });
     trained = await train({ jobId, data, model: spec.model, training });
     // Not cancellable: once the noisy counts exist they are in history, and so must be their ε.
     // (Runs started before the report existed replay without it.)
@@ -158,7 +159,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // be rerun on its own), so it is reported as missing rather than failing the job.
   let audit = null;
   try {
-    audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix, canaries: spec.audit.canaries })).summary;
+    audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix })).summary;
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('privacy audit failed', { jobId, error: err instanceof Error ? err.message : String(err) });
