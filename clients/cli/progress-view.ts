@@ -5,21 +5,19 @@ import type { Client } from '@temporalio/client';
 import type { FineTuneResult, TrainProgress } from '../../contracts/fine-tune.ts';
 import { watchFineTune, type JobActivity, type JobOutcome, type StartedJob } from '../sdk/jobs/index.ts';
 import { EXIT, describeActivity, describeFineTuneResult, formatDuration, formatEpsilon, formatProgress } from './job-format.ts';
+import { EtaClock } from '../sdk/progress.ts';
 
 /** Live progress: a bar on a terminal, one line per change (at most every 10 s) otherwise. */
 class ProgressView {
   private bar: cliProgress.SingleBar | undefined;
   private lastText = '';
   private lastLineAt = 0;
-  /** First step seen and when: the rate is measured from here (a resumed run starts above 0). */
-  private origin: { step: number; at: number } | undefined;
-  /** When the step last changed: heartbeats arrive in bursts, so time since then counts down. */
-  private lastChange: { step: number; at: number } | undefined;
+  private readonly clock = new EtaClock();
 
   constructor(private readonly tty: boolean) {}
 
   update(activity: JobActivity | null): void {
-    const p = activity?.activity === 'train' ? activity.progress : null;
+    const p = activity?.activity === 'train' && !activity.queued ? activity.progress : null;
     if (p && p.totalSteps > 0) return this.training(p);
     if (!activity) return; // between two activities
     const text = describeActivity(activity);
@@ -30,13 +28,7 @@ class ProgressView {
   }
 
   private eta(p: TrainProgress): string {
-    const now = Date.now();
-    if (!this.origin || p.step < this.origin.step) this.origin = this.lastChange = { step: p.step, at: now };
-    if (p.step !== this.lastChange!.step) this.lastChange = { step: p.step, at: now };
-    const done = this.lastChange!.step - this.origin.step;
-    if (done <= 0) return '?';
-    const perStep = (this.lastChange!.at - this.origin.at) / done;
-    return formatDuration(Math.max(0, perStep * (p.totalSteps - p.step) - (now - this.lastChange!.at)));
+    return formatDuration(this.clock.remaining(p));
   }
 
   private training(p: TrainProgress): void {

@@ -11,7 +11,8 @@ import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './dat
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleInput, SampleResult } from '../../contracts/sample.ts';
 import * as jobs from './jobs/index.ts';
-import { DatasetRef, FittedModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
+import { DatasetRef, FittedModel, describeBaseModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
+import { ProgressLines } from './progress.ts';
 import * as schedules from './schedules.ts';
 import { AccessTokenError, parseToken } from '../../infra/access/index.ts';
 import { balance, grantBudget, tokenSigner, type LedgerBalance } from './budget.ts';
@@ -152,22 +153,27 @@ export class VeilClient {
 
   /**
    * Runs the fine-tune a fitted GPT2 stands for (fineTune workflow), prints its evaluation line
-   * ("Differentially-private evaluation (epsilon=…)") and returns the registered model.
+   * ("Differentially-private evaluation (epsilon=…)", or "Non-private evaluation …" for
+   * 'unlimited') and where its weights started, and returns the registered model. Progress goes
+   * to `onProgress` (default stderr) as the CLI shows it.
    */
   async eval(model: GPT2, options: Omit<EvalOptions, 'analyst'> & { analyst?: string }): Promise<FittedModel> {
     // The analyst is whoever this client's token belongs to (the workers refuse anyone else).
     const analyst = options.analyst ?? this.principal;
     const input = await fineTuneInputOf(model, { ...options, analyst });
     const job = await this.startFineTune(input);
+    const print = options.onProgress === false ? undefined : (options.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`)));
+    const lines = new ProgressLines();
     const outcome = await this.watchFineTune(job.workflowId, {
       onUpdate: ({ activity }) => {
-        const p = activity?.progress;
-        if (p && p.totalSteps > 0) options.onProgress?.(`step ${p.step}/${p.totalSteps}, epsilon ${typeof p.epsilon === 'number' ? p.epsilon.toFixed(2) : p.epsilon}`);
+        const line = lines.next(activity);
+        if (line !== null) print?.(line);
       },
     });
     if (outcome.status !== 'completed') throw new Error(`fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
     if (outcome.result.status !== 'completed') throw new Error(outcome.result.message);
     console.log(outcome.result.message);
+    console.log(`model ${outcome.result.modelId}: ${describeBaseModel(model.base)}`);
     return new FittedModel(async (input) => {
       const { outcome: o } = await this.sample(input);
       if (o.status !== 'completed') throw new Error(`sampling failed: ${o.message}`);

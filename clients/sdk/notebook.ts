@@ -5,13 +5,14 @@
 //   const notes = client.dataset('patient-notes');
 //   await notes.preview();                                  // synthetic rows only
 //   const X = notes.rename({ note: 'text' }).map('text', trace((s: string) => s.toLowerCase())).split({ testFraction: 0.1 });
-//   const model = GPT2.create('tiny').fit(X, { batchSize: 64, epochs: 2 });
+//   const model = GPT2.create('random:tiny').fit(X, { batchSize: 64, epochs: 2 });
 //   const fitted = await client.eval(model, { targetEpsilon: 8 });  // "Differentially-private evaluation (epsilon=…)"
 //   await fitted.sample({ prompts: ['The patient'], maxNewTokens: 20 });
 import { dryRun, type DryRunReport, type TracedFunction } from '../../engine/sandbox/index.ts';
 import { markSynthetic, SYNTHETIC_NOTICE } from '../../engine/synthetic/index.ts';
 import { describeDataset, syntheticPreview, type CatalogConnection } from './catalog.ts';
-import type { FineTuneInput, FineTuneResult, PreprocessingStep, SplitSpec } from '../../contracts/fine-tune.ts';
+import { RANDOM_INIT_PREFIX, RANDOM_ONLY_SIZES, type FineTuneInput, type FineTuneResult, type PreprocessingStep, type SplitSpec } from '../../contracts/fine-tune.ts';
+import { MODEL_REFERENCE_PREFIX } from '../../contracts/ids.ts';
 import type { SampleInput, SampleResult } from '../../contracts/sample.ts';
 
 export interface SyntheticPreview {
@@ -21,7 +22,14 @@ export interface SyntheticPreview {
   dryRuns: DryRunReport[];
 }
 
-type SplitRequest = { testFraction: number; shuffleSeed?: string } | { testFrom: number };
+/**
+ * How to split the rows into train and test:
+ * - `{ testFrom: k }`: by position, as the notebook does: rows 0..k-1 train, rows k.. test
+ *   (`split({ testFrom: 2608 })` of 2,898 rows gives 2,608 / 290);
+ * - `{ testFraction: f, shuffleSeed? }`: a seeded shuffle, then the last fraction f tests.
+ * Without split() a fit uses `{ testFraction: 0.1 }`.
+ */
+export type SplitRequest = { testFraction: number; shuffleSeed?: string } | { testFrom: number };
 
 /** A dataset version plus recorded preprocessing and split; nothing runs until a fit is evaluated. */
 export class DatasetRef {
@@ -76,13 +84,26 @@ export class DatasetRef {
   }
 }
 
+/** How to fit (contracts/fine-tune.ts `trainingSchema` holds the limits and defaults). */
 export interface FitOptions {
+  /** Expected rows per step: DP-SGD samples each row with probability batchSize / N (Poisson). */
   batchSize: number;
+  /** Passes over the training rows (fractions allowed: 0.5 is half the steps of one pass). */
   epochs: number;
   /** The text column (default: `text`, else the dataset's only string column after preprocessing). */
   textColumn?: string;
+  /** AdamW learning rate (default 5e-4). */
   lr?: number;
+  /** Per-row gradient clipping norm C of DP-SGD (default 1). */
   maxGradNorm?: number;
+  /** Rows per forward/backward pass; memory, not privacy (default 16). */
+  physicalBatchSize?: number;
+  /** Steps of linear learning-rate warm-up (default 0). */
+  warmupSteps?: number;
+  /** The privacy accountant: 'prv' (default, tighter) or 'rdp'. */
+  accountant?: 'prv' | 'rdp';
+  /** Steps between checkpoints a resumed job restarts from (default 20). */
+  checkpointEvery?: number;
 }
 
 /** A GPT-2 to fine-tune: a size or a registered model, and (after fit) what to train it on. */
@@ -94,7 +115,16 @@ export class GPT2 {
     readonly fitOptions?: FitOptions,
   ) {}
 
-  /** gpt2, gpt2-medium, …, tiny, or models/<id>; random initialisation unless the local HF cache holds it. */
+  /**
+   * The model to fine-tune:
+   * - `gpt2`, `gpt2-medium`, `gpt2-large`, `gpt2-xl`: OpenAI's pretrained weights, read from the
+   *   training workers' local Hugging Face cache; the job is refused when they are not there;
+   * - `random:<size>` (`random:tiny`, `random:gpt2-xl`, …): that architecture from random weights
+   *   drawn from `seed`; `tiny` and `micro` alone are random-only test sizes (2 layers, width 64 /
+   *   width 32);
+   * - `models/<id>`: a model you fitted before.
+   * `maxSeqLen` (default 64) cuts each row to that many tokens, the two <|endoftext|> included.
+   */
   static create(base = 'gpt2', options: { seed?: string; maxSeqLen?: number } = {}): GPT2 {
     return new GPT2(base, options);
   }
@@ -107,10 +137,26 @@ export class GPT2 {
 
 export interface EvalOptions {
   analyst: string;
+  /** The ε to spend, evaluation included; 'unlimited' trains without DP (privileged analysts only). */
   targetEpsilon: number | 'unlimited';
+  /** δ of this job (default 1/N^1.1 of the training rows); it is charged to your δ budget. */
   delta?: number;
-  /** Called with each progress line; default prints nothing until the end. */
-  onProgress?: (line: string) => void;
+  /**
+   * Called with each progress line, the CLI's: phases, "queued" while the job waits for a free
+   * training slot, then training step, ε and ETA (at most every 10 s). Default: written to
+   * stderr; `false` prints nothing.
+   */
+  onProgress?: ((line: string) => void) | false;
+}
+
+/** Where a model's weights started, in words: pretrained, random (only when asked) or a model of yours. */
+export function describeBaseModel(base: string): string {
+  if (base.startsWith(MODEL_REFERENCE_PREFIX)) return `fine-tuned further from your model ${base}`;
+  if (base.startsWith(RANDOM_INIT_PREFIX) || RANDOM_ONLY_SIZES.includes(base)) {
+    const size = base.startsWith(RANDOM_INIT_PREFIX) ? base.slice(RANDOM_INIT_PREFIX.length) : base;
+    return `trained from random weights (${RANDOM_INIT_PREFIX}${size}: no pretrained knowledge)`;
+  }
+  return `fine-tuned from the pretrained ${base} weights`;
 }
 
 /** The fine-tune input a fitted GPT2 stands for. */
@@ -140,6 +186,10 @@ export async function fineTuneInputOf(model: GPT2, options: EvalOptions): Promis
       epochs: fitOptions.epochs,
       ...(fitOptions.lr === undefined ? {} : { lr: fitOptions.lr }),
       ...(fitOptions.maxGradNorm === undefined ? {} : { maxGradNorm: fitOptions.maxGradNorm }),
+      ...(fitOptions.physicalBatchSize === undefined ? {} : { physicalBatchSize: fitOptions.physicalBatchSize }),
+      ...(fitOptions.warmupSteps === undefined ? {} : { warmupSteps: fitOptions.warmupSteps }),
+      ...(fitOptions.accountant === undefined ? {} : { accountant: fitOptions.accountant }),
+      ...(fitOptions.checkpointEvery === undefined ? {} : { checkpointEvery: fitOptions.checkpointEvery }),
     },
   };
 }

@@ -37,6 +37,8 @@ export interface JobActivity {
   lastHeartbeatAt: Date | null;
   /** Why the previous attempt failed, when this one is a retry. */
   lastFailure: string | null;
+  /** Scheduled but not yet picked up: every worker slot of its queue is busy (or none runs). */
+  queued: boolean;
 }
 
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed-out' | 'continued-as-new' | 'unknown';
@@ -57,6 +59,8 @@ export async function currentActivity(client: Client, d: WorkflowExecutionDescri
     progress: isTrainProgress(details) ? details : null,
     lastHeartbeatAt: dateOf(a.lastHeartbeatTime),
     lastFailure: a.lastFailure?.message ?? null,
+    // PENDING_ACTIVITY_STATE_SCHEDULED (1): in the task queue, no worker has started it.
+    queued: Number(a.state) === 1,
   };
 }
 
