@@ -2,7 +2,10 @@
 // side by side in one run on this machine, on a GPT-2-small-shaped model with random weights.
 // Each side runs in its own process (peak RSS is per process), greedy, KV cache, no early stop.
 //
-//   node --import tsx bench/generate/bench.ts [--batches 1,8] [--prompt-tokens 64] [--new-tokens 100]
+//   node --import tsx bench/generate/bench.ts [--batches 1,8] [--prompt-tokens 64] [--new-tokens 100] [--repeat 1]
+//
+// On a machine other work shares, --repeat N runs each side N times, alternating which goes first,
+// and reports the median tokens/s of each side and the largest peak RSS each reached.
 //
 // VEIL_PYTHON names a Python with torch and transformers (default bench/.venv, made by bench/python/setup.sh).
 import { spawnSync } from 'node:child_process';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     'prompt-tokens': { type: 'string', default: '64' },
     'new-tokens': { type: 'string', default: '100' },
     threads: { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -43,6 +47,21 @@ function runSide(command: string, args: string[], env: NodeJS.ProcessEnv): SideR
   return JSON.parse(line) as SideResult;
 }
 
+/** Median speed and time, largest peak memory. */
+function summarize(runs: SideResult[]): SideResult {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const m = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  };
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    tokens_per_second: median(runs.map((r) => r.tokens_per_second)),
+    max_rss_mb: Math.max(...runs.map((r) => r.max_rss_mb)),
+    first_row: runs[0].first_row,
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'veil-bench-gpt2-'));
 try {
   const config = presetConfig('gpt2');
@@ -50,10 +69,29 @@ try {
   await saveCheckpoint(dir, { config, weights: randomWeights(config, 'bench') }, { tokenizer: false });
   const env = { ...process.env, VEIL_ORT_THREADS: values.threads };
   const rows: string[] = [];
+  const repeat = Number(values.repeat);
   for (const batch of values.batches.split(',').map(Number)) {
-    const veil = runSide(process.execPath, ['--import', 'tsx', join(here, 'veil_generate.ts'), dir, String(batch), promptTokens, newTokens], env);
-    const hf = runSide(python, [join(here, 'hf_generate.py'), '--model', dir, '--batch', String(batch), '--prompt-tokens', promptTokens, '--new-tokens', newTokens, '--threads', values.threads], env);
-    const same = veil.first_row.every((t, i) => t === hf.first_row[i]);
+    const runVeil = () => runSide(process.execPath, ['--import', 'tsx', join(here, 'veil_generate.ts'), dir, String(batch), promptTokens, newTokens], env);
+    const runHf = () => runSide(python, [join(here, 'hf_generate.py'), '--model', dir, '--batch', String(batch), '--prompt-tokens', promptTokens, '--new-tokens', newTokens, '--threads', values.threads], env);
+    const veilRuns: SideResult[] = [];
+    const hfRuns: SideResult[] = [];
+    for (let r = 0; r < repeat; r++) {
+      // Alternate which side goes first, so a change in the machine's load favours neither.
+      if (r % 2 === 0) {
+        veilRuns.push(runVeil());
+        hfRuns.push(runHf());
+      } else {
+        hfRuns.push(runHf());
+        veilRuns.push(runVeil());
+      }
+      if (repeat > 1) {
+        const [v, h] = [veilRuns[r], hfRuns[r]];
+        process.stdout.write(`  try ${r + 1} of ${repeat}, ${batch} rows: veil ${v.tokens_per_second.toFixed(1)} tok/s, ${v.max_rss_mb.toFixed(0)} MB; transformers ${h.tokens_per_second.toFixed(1)} tok/s, ${h.max_rss_mb.toFixed(0)} MB\n`);
+      }
+    }
+    const veil = summarize(veilRuns);
+    const hf = summarize(hfRuns);
+    const same = [...veilRuns, ...hfRuns].every((run) => run.first_row.every((t, i) => t === hfRuns[0].first_row[i]));
     rows.push(
       `batch ${batch}: veil ${veil.tokens_per_second.toFixed(1)} tok/s (${veil.seconds.toFixed(1)} s, peak RSS ${veil.max_rss_mb.toFixed(0)} MB) | ` +
         `transformers ${hf.tokens_per_second.toFixed(1)} tok/s (${hf.seconds.toFixed(1)} s, peak RSS ${hf.max_rss_mb.toFixed(0)} MB) | ` +
@@ -61,7 +99,8 @@ try {
     );
     process.stdout.write(rows[rows.length - 1] + '\n');
   }
-  process.stdout.write(`\nGPT-2 small, ${promptTokens}-token prompts, ${newTokens} new tokens, ${values.threads} threads each, greedy:\n${rows.join('\n')}\n`);
+  const how = repeat > 1 ? `, median of ${repeat} alternating runs (largest peak RSS)` : '';
+  process.stdout.write(`\nGPT-2 small, ${promptTokens}-token prompts, ${newTokens} new tokens, ${values.threads} threads each, greedy${how}:\n${rows.join('\n')}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
