@@ -2,7 +2,7 @@
 // effects live: S3 I/O, sandbox runs and compute (which calls into engine/).
 import { authorize } from './access/authorize.ts';
 import { auditActivities } from './audit/index.ts';
-import { applyGrant, commitBudget, planPrivacy, readBudget, reserveBudget } from './budget/budget.ts';
+import { applyGrant, commitBudget, planPrivacy, readBudget, readSpend, reserveBudget } from './budget/budget.ts';
 import { datasetActivities } from './datasets/index.ts';
 import { readCatalog } from './datasets/catalog.ts';
 import { presignUpload } from './datasets/presign.ts';
@@ -25,6 +25,7 @@ export function lightActivities() {
     commitBudget,
     applyGrant,
     readBudget,
+    readSpend,
     registerModel,
     checkRelease,
     buildSyntheticTwin,

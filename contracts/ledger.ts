@@ -119,6 +119,17 @@ export interface BudgetReadResult {
   reservation: Reservation | null;
 }
 
+/** What a dataset has spent across every analyst and its synthetic twin: one ledger's totals each. */
+export interface DatasetSpend {
+  dataset: string;
+  ledgers: { analyst: string; committed: PrivacyAmount; reserved: PrivacyAmount }[];
+  /** Sums over the ledgers (basic composition: the dataset's worst case over all its releases). */
+  committed: PrivacyAmount;
+  reserved: PrivacyAmount;
+}
+export const datasetSpendSchema = z.object({ dataset: datasetNameSchema }).strict();
+export const DATASET_SPEND_WORKFLOW = 'readDatasetSpend';
+
 export const GRANT_BUDGET_WORKFLOW = 'grantBudget';
 export const READ_BUDGET_WORKFLOW = 'readBudgetBalance';
 

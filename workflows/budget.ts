@@ -5,10 +5,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { LightActivities } from '../activities/index.ts';
 import { NON_RETRYABLE } from '../contracts/failures.ts';
-import { LEDGER_REFUSALS, budgetReadSchema, grantInputSchema, type BudgetReadResult, type LedgerBalance } from '../contracts/ledger.ts';
+import { LEDGER_REFUSALS, budgetReadSchema, datasetSpendSchema, grantInputSchema, type BudgetReadResult, type DatasetSpend, type LedgerBalance } from '../contracts/ledger.ts';
 import { parseInput } from '../contracts/validation.ts';
 
-const { authorize, applyGrant, readBudget } = proxyActivities<LightActivities>({
+const { authorize, applyGrant, readBudget, readSpend } = proxyActivities<LightActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE.ledger, ...LEDGER_REFUSALS] },
 });
@@ -23,4 +23,9 @@ export async function grantBudget(input: unknown): Promise<LedgerBalance> {
 /** Anyone may read a balance (and one job's reservation): budgets are not private data. */
 export async function readBudgetBalance(input: unknown): Promise<BudgetReadResult> {
   return readBudget(parseInput('readBudget', budgetReadSchema, input));
+}
+
+/** What a dataset has spent across all its ledgers (every analyst's and the synthetic twin's). */
+export async function readDatasetSpend(input: unknown): Promise<DatasetSpend> {
+  return readSpend(parseInput('readDatasetSpend', datasetSpendSchema, input));
 }

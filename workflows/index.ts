@@ -1,7 +1,7 @@
 // Every workflow Veil runs. The worker bundles this file once at start; workflow code is
 // deterministic orchestration only: side effects live in activities/.
 // Workflows (one export line each; keep alphabetical):
-export { grantBudget, readBudgetBalance } from './budget.ts';
+export { grantBudget, readBudgetBalance, readDatasetSpend } from './budget.ts';
 export { catalog } from './catalog.ts';
 export { fineTune } from './fineTune/workflow.ts';
 export { ingestDataset } from './ingestDataset.ts';

@@ -6,13 +6,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Failure } from '../../contracts/failures.ts';
 import type { TrainingSpec } from '../../contracts/fine-tune.ts';
-import { LedgerErrorType, ledgerFailure, type BudgetRead, type BudgetReadResult, type GrantInput, type LedgerBalance } from '../../contracts/ledger.ts';
+import { LedgerErrorType, ledgerFailure, type BudgetRead, type BudgetReadResult, type DatasetSpend, type GrantInput, type LedgerBalance } from '../../contracts/ledger.ts';
 import { TrainConfigError, type RunPlan } from '../../engine/train/index.ts';
 import { DatasetNotFoundError, readDatasetVersion } from '../datasets/index.ts';
 import { OffThreadTimeout, runOffThread } from '../shared/off-thread.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { trainConfigOf } from '../training/train.ts';
-import { commit, grant, readBalance, readReservation, reserve } from './ledger.ts';
+import { commit, grant, readBalance, readDatasetSpend, readReservation, reserve } from './ledger.ts';
 
 export interface PrivacyPlan extends Omit<RunPlan, 'plannedEpsilon'> {
   /** ε of the training run ('unlimited' when not DP). */
@@ -86,6 +86,10 @@ export async function applyGrant(input: GrantInput): Promise<LedgerBalance> {
     throw ledgerFailure(LedgerErrorType.InvalidArgument, `a grant of δ=${input.delta} is not below 1/N = 1/${rows} for dataset ${input.dataset}: grant δ < ${(1 / rows).toPrecision(3)}`);
   }
   return grant(store, { dataset: input.dataset, analyst: input.analyst }, { epsilon: input.epsilon, delta: input.delta, issuedAt: input.issuedAt, auth: input.auth });
+}
+
+export async function readSpend(input: { dataset: string }): Promise<DatasetSpend> {
+  return readDatasetSpend(await sharedStore(), input.dataset);
 }
 
 export async function readBudget(input: BudgetRead): Promise<BudgetReadResult> {

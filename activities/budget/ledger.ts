@@ -2,10 +2,10 @@
 // the owner's grant (its signature checked by the caller), a job's reserve, commit and release,
 // and reads. Each write applies the pure rules (rules.ts) to the latest record; a repeated request
 // (same job id, same amounts) appends nothing and answers as the first did.
-import type { GrantRequest, LedgerBalance, Reservation } from '../../contracts/ledger.ts';
-import type { ArtifactStore } from '../../infra/storage/index.ts';
+import type { DatasetSpend, GrantRequest, LedgerBalance, Reservation } from '../../contracts/ledger.ts';
+import { ledgerDatasetPrefix, principalOfSegment, type ArtifactStore } from '../../infra/storage/index.ts';
 import { appendToLedger, readLedgerHead } from './ledger-log.ts';
-import { applyCommit, applyGrant, applyRelease, applyReserve, balanceOf, checkCommit, checkGrant, checkRelease, checkReserve, findReservation } from './rules.ts';
+import { applyCommit, applyGrant, applyRelease, applyReserve, balanceOf, checkCommit, checkGrant, checkRelease, checkReserve, findReservation, tidy } from './rules.ts';
 
 export interface LedgerKey {
   dataset: string;
@@ -64,4 +64,18 @@ export function fundAndReserve(store: ArtifactStore, key: LedgerKey, request: { 
     applyGrant(state, granted, at);
     return { result: applyReserve(state, request, at), noop: false };
   });
+}
+
+/** Every ledger of a dataset (each analyst's and the synthetic twin's) and their sums. */
+export async function readDatasetSpend(store: ArtifactStore, dataset: string): Promise<DatasetSpend> {
+  const segments = await store.listPrefixes(ledgerDatasetPrefix(dataset));
+  const ledgers = await Promise.all(
+    segments.map(async (segment) => {
+      const b = await readBalance(store, { dataset, analyst: principalOfSegment(segment) });
+      return { analyst: b.analyst, committed: b.committed, reserved: b.reserved };
+    }),
+  );
+  const sum = (pick: (l: (typeof ledgers)[number]) => { epsilon: number; delta: number }) =>
+    ledgers.reduce((t, l) => ({ epsilon: tidy(t.epsilon + pick(l).epsilon), delta: tidy(t.delta + pick(l).delta) }), { epsilon: 0, delta: 0 });
+  return { dataset, ledgers, committed: sum((l) => l.committed), reserved: sum((l) => l.reserved) };
 }

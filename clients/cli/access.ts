@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ROLES, claimDatasetOwner, createPrincipal, listPrincipals, readPrincipal, revokePrincipal, signRequest, type Role } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
-import { balance, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/budget.ts';
-import { newJobId } from '../sdk/jobs/index.ts';
+import { balance, datasetSpend, grantBudget, tokenSigner, type LedgerBalance } from '../sdk/budget.ts';
+import { JobInputError } from '../sdk/jobs/index.ts';
+import { completeFineTuneInput } from '../sdk/complete-input.ts';
 import { UsageError, numberFlag, requireFlags, usageErrorsExit2, withTemporal } from './command-line.ts';
 import { requireToken, tokenPrincipal } from './token.ts';
 
@@ -103,8 +104,17 @@ export function registerAccessCommands(program: Command): void {
       .description("an analyst's budget on a dataset: granted, reserved, committed, remaining")
       .option('--dataset <name>', 'the dataset (required)')
       .option('--analyst <id>', "the analyst (default: the token's principal)")
+      .option('--all', "the dataset's totals over every analyst and its synthetic twin")
       .option('--json', 'print as JSON'),
-  ).action(async (opts: { dataset?: string; analyst?: string; json?: boolean }) => {
+  ).action(async (opts: { dataset?: string; analyst?: string; all?: boolean; json?: boolean }) => {
+    if (opts.all) {
+      requireFlags(opts, { dataset: '--dataset' });
+      const spend = await withTemporal((client, taskQueue) => datasetSpend(client, opts.dataset!, { taskQueue }));
+      if (opts.json) return console.log(JSON.stringify(spend));
+      for (const l of spend.ledgers) console.log(`${l.analyst}: committed ε=${l.committed.epsilon.toFixed(2)} δ=${l.committed.delta.toPrecision(2)}, reserved ε=${l.reserved.epsilon.toFixed(2)}`);
+      console.log(`dataset ${spend.dataset}: committed ε=${spend.committed.epsilon.toFixed(2)} δ=${spend.committed.delta.toPrecision(2)} in all (basic composition), reserved ε=${spend.reserved.epsilon.toFixed(2)}`);
+      return;
+    }
     const analyst = opts.analyst ?? tokenPrincipal();
     requireFlags({ ...opts, analyst }, { dataset: '--dataset', analyst: '--analyst' });
     const b = await withTemporal((client, taskQueue) => balance(client, { dataset: opts.dataset!, analyst: analyst! }, { taskQueue }));
@@ -119,7 +129,8 @@ export function registerAccessCommands(program: Command): void {
       .description(
         "Print FILE's JSON (a fineTune, sample or ingestDataset input) with an `auth` field signed by your token: paste it as the workflow's input in the Temporal UI. " +
           'The signature covers the exact input, a fresh nonce and an expiry: edit it afterwards and it no longer verifies; it runs once, before it expires. ' +
-          'A fineTune without a jobId gets a new one.',
+          'A fineTune input is completed and checked first: a jobId when it has none, and each map step\'s `fn` traced from its source ' +
+          '(give `fn` as the function\'s source text, or {"source", "name"}: the sha256 is computed for you); every problem is listed (exit code 2) before anything is signed.',
       )
       .addOption(new Option('--workflow <type>', 'the workflow the input is for').choices([...SIGNABLE]).makeOptionMandatory())
       .option('--expires-in <minutes>', 'how long the signed input stays good', '60')
@@ -128,7 +139,15 @@ export function registerAccessCommands(program: Command): void {
     const minutes = numberFlag('--expires-in', opts.expiresIn);
     if (minutes === undefined || minutes <= 0 || minutes > 7 * 24 * 60) throw new UsageError(`--expires-in: between 1 minute and 7 days, got "${opts.expiresIn}"`);
     const input = (await readJsonInput(file)) as Record<string, unknown>;
-    const complete = opts.workflow === 'fineTune' && input.jobId === undefined ? { ...input, jobId: newJobId() } : input;
+    let complete: object = input;
+    if (opts.workflow === 'fineTune') {
+      try {
+        complete = completeFineTuneInput(input);
+      } catch (err) {
+        if (!(err instanceof JobInputError)) throw err;
+        throw new UsageError(`${file}: not a valid fineTune input:\n  ${err.issues.map((i) => `${i.path || '(input)'}: ${i.message}`).join('\n  ')}`);
+      }
+    }
     console.log(JSON.stringify(signRequest(requireToken(), opts.workflow, complete, { lifetimeMs: minutes * 60_000 }), null, 2));
   });
 }

@@ -7,10 +7,12 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { isAccessRefusal } from '../../contracts/failures.ts';
 import {
+  DATASET_SPEND_WORKFLOW,
   GRANT_BUDGET_WORKFLOW,
   LedgerErrorType,
   READ_BUDGET_WORKFLOW,
   type BudgetReadResult,
+  type DatasetSpend,
   type GrantInput,
   type LedgerAuth,
   type LedgerBalance,
@@ -110,6 +112,15 @@ async function readBudget(client: Client, key: LedgerKey & { jobId?: string }, o
 /** The ledger's totals (a ledger that was never used reads as an empty grant). */
 export async function balance(client: Client, key: LedgerKey, options: LedgerCallOptions = {}): Promise<LedgerBalance> {
   return (await readBudget(client, { dataset: key.dataset, analyst: key.analyst }, options)).balance;
+}
+
+/** What a dataset has spent across every analyst's ledger and its synthetic twin's (for its owner's eyes, though any principal may read it). */
+export async function datasetSpend(client: Client, dataset: string, options: LedgerCallOptions = {}): Promise<DatasetSpend> {
+  try {
+    return await client.workflow.execute(DATASET_SPEND_WORKFLOW, { taskQueue: options.taskQueue ?? TASK_QUEUE, workflowId: `spend-${randomUUID()}`, args: [{ dataset }] });
+  } catch (err) {
+    throw toLedgerError(err);
+  }
 }
 
 /** One job's reservation, or null if the ledger never saw the job id. */

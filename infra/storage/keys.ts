@@ -127,8 +127,10 @@ export const ledgerRecordKey = (prefix: string, seq: number): string => `${prefi
 
 /** A signed request's nonce, claimed once by the first workflow that presents it. */
 export function requestNonceKey(principal: string, nonce: string): string {
-  assertSegment('request nonce', nonce);
-  return `access/requests/${principalSegment(principal)}/${nonce}.json`;
+  // base64url may start with '-' or '_', which a key segment may not: the 'n' keeps it one-to-one.
+  const segment = `n${nonce}`;
+  assertSegment('request nonce', segment);
+  return `access/requests/${principalSegment(principal)}/${segment}.json`;
 }
 
 /** One noisy release of a job (data report, test loss), drawn once and kept: every rerun returns it. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fineTuneSchema } from '../../contracts/fine-tune.ts';
 import { idFromWorkflowId, isValidId } from '../../contracts/ids.ts';
-import { checkpointPrefix, modelPrefix, runDataPrefix, samplesPrefix } from '../../infra/storage/index.ts';
+import { checkpointPrefix, modelPrefix, requestNonceKey, runDataPrefix, samplesPrefix } from '../../infra/storage/index.ts';
 
 const input = (jobId: string) => ({
   jobId,
@@ -43,4 +43,8 @@ test('every id the contracts accept is a valid S3 key segment, and derived ids a
     for (const key of [checkpointPrefix(s, 1), modelPrefix(s), runDataPrefix(s), samplesPrefix(s)]) assert.ok(key.includes(s));
   }
   assert.ok(checked > 100, `checked ${checked} valid ids`);
+});
+
+test('every nonce a client can draw (base64url, possibly starting with - or _) has a key', () => {
+  for (const nonce of ['-abcdefghijklmnop', '_abcdefghijklmnop', 'Abcdefghijklmnop']) assert.ok(requestNonceKey('alice@example.org', nonce).endsWith(`n${nonce}.json`));
 });

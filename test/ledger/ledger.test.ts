@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { commit, readBalance, readReservation, release, reserve, type LedgerKey } from '../../activities/budget/ledger.ts';
-import { LedgerError, LedgerErrorType, grantBudget, type SignedCallOptions } from '../../clients/sdk/budget.ts';
+import { LedgerError, LedgerErrorType, datasetSpend, grantBudget, type SignedCallOptions } from '../../clients/sdk/budget.ts';
 import { claimDatasetOwner, createPrincipal } from '../../infra/access/index.ts';
 import { ledgerPrefix, ledgerRecordKey, type ArtifactStore } from '../../infra/storage/index.ts';
 import { newAnalyst, newOwner, ownerLedger, type TestPrincipal } from '../helpers/principals.ts';
@@ -123,6 +123,21 @@ describe('budget ledger (S3 records, real servers)', () => {
       await refusal(release(store, key, { jobId: 'job-a' }), LedgerErrorType.InvalidTransition);
       await refusal(commit(store, key, { jobId: 'never-reserved', epsilonSpent: 1 }), LedgerErrorType.UnknownJob);
       assert.equal((await readBalance(store, key)).committed.epsilon, 1.5);
+    });
+  });
+
+  it("sums a dataset's spend over every analyst's ledger", async () => {
+    await withLight(async ({ client, taskQueue }) => {
+      const [a, b] = [await freshKey('spend-a'), await freshKey('spend-b')];
+      for (const key of [a, b]) await grantBudget(client, { ...key, epsilon: 5, delta: 1e-5 }, ownerLedger(owner, taskQueue));
+      await reserve(store, a, { jobId: 'j', epsilon: 2, delta: 1e-6 });
+      await commit(store, a, { jobId: 'j', epsilonSpent: 1.5 });
+      await reserve(store, b, { jobId: 'j', epsilon: 1, delta: 1e-6 });
+      const spend = await datasetSpend(client, dataset, { taskQueue });
+      const mine = spend.ledgers.filter((l) => l.analyst === a.analyst || l.analyst === b.analyst);
+      assert.deepEqual(mine.map((l) => [l.analyst, l.committed.epsilon, l.reserved.epsilon]).sort(), [[a.analyst, 1.5, 0], [b.analyst, 0, 1]].sort());
+      const total = spend.ledgers.reduce((t, l) => t + l.committed.epsilon, 0);
+      assert.ok(Math.abs(spend.committed.epsilon - total) < 1e-9 && spend.committed.epsilon >= 1.5);
     });
   });
 
