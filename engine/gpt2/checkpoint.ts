@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gpt2TokenizerFiles } from '../tokenizer/hf-files.ts';
 import { configFromHf, configToHf, type Gpt2Config } from './config.ts';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.ts';
+import { readSafetensors, readSafetensorsHeader } from './safetensors.ts';
+import { writeModelSafetensors } from './sharded.ts';
 import { isCheckpointKey, parameterShapes, weightsFromCheckpoint, type Gpt2Weights, type WeightTensor } from './weights.ts';
 
 export interface Gpt2Checkpoint {
@@ -98,11 +99,14 @@ export async function loadCheckpoint(spec: string, env: NodeJS.ProcessEnv = proc
 export interface SaveOptions {
   /** Also write GPT-2's tokenizer files (vocab.json, merges.txt, …). Default true. */
   tokenizer?: boolean;
+  /** Weights larger than this go in transformers' shards (default: $VEIL_MODEL_SHARD_BYTES, else 512 MiB). */
+  maxShardBytes?: number;
 }
 
 /**
  * Writes the checkpoint as transformers' save_pretrained does for GPT2LMHeadModel: config.json,
- * model.safetensors with 'transformer.'-prefixed keys (lm_head is tied and not stored),
+ * model.safetensors (or, when larger than the shard size, model-0000k-of-0000n.safetensors and
+ * model.safetensors.index.json) with 'transformer.'-prefixed keys (lm_head is tied and not stored),
  * generation_config.json and the tokenizer files.
  */
 export async function saveCheckpoint(dir: string, ckpt: Gpt2Checkpoint, options: SaveOptions = {}): Promise<void> {
@@ -116,7 +120,7 @@ export async function saveCheckpoint(dir: string, ckpt: Gpt2Checkpoint, options:
     if (!t) throw new Error(`saveCheckpoint: missing weight ${name}`);
     return [`transformer.${name}`, t];
   });
-  await writeSafetensors(join(dir, 'model.safetensors'), ordered);
+  await writeModelSafetensors(dir, ordered, options.maxShardBytes);
   if (options.tokenizer ?? true) {
     for (const [name, text] of Object.entries(gpt2TokenizerFiles(config.nPositions))) await writeFile(join(dir, name), text);
   }
