@@ -22,6 +22,7 @@ import {
   type AuditedModel,
 } from '../../engine/audit/index.ts';
 import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
+import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { modelPrivacySchema } from '../models/registry.ts';
@@ -87,7 +88,8 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
 
   const dir = await mkdtemp(join(tmpdir(), 'veil-audit-'));
   try {
-    for (const file of ['config.json', 'model.safetensors']) {
+    // model.safetensors, or transformers' shards and their index.
+    for (const file of ['config.json', ...Object.keys(modelManifest.entries).filter(isModelWeightFile)]) {
       await pipeline(await store.getEntry(modelManifest, file), createWriteStream(join(dir, file)));
       ctx.heartbeat({ phase: 'loading' });
     }

@@ -1,4 +1,4 @@
-// The model registry: models/<id>/ in Hugging Face layout (config.json, model.safetensors,
+// The model registry: models/<id>/ in Hugging Face layout (config.json, model.safetensors or its shards,
 // tokenizer files, so `transformers` opens a download unchanged) plus veil.json with the privacy
 // metadata every release decision reads. The manifest, written last, is the commit point.
 import { createReadStream } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { modelIdOfReference } from '../../contracts/ids.ts';
 import { saveCheckpoint } from '../../engine/gpt2/index.ts';
+import { inParallel } from '../../engine/train/checkpoint-shards-read.ts';
 import { commitOnce, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 import type { BaseModelSpec } from '../training/baseModel.ts';
@@ -75,7 +76,10 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
         const { epsilon, delta } = composeLineage(lineage);
         const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta } };
         await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
-        for (const file of (await readdir(dir)).sort()) await w.put(file, createReadStream(join(dir, file)));
+        // A large model is several shards (engine/gpt2/sharded.ts): uploaded a few at a time.
+        await inParallel((await readdir(dir)).sort(), 4, async (file) => {
+          await w.put(file, createReadStream(join(dir, file)));
+        });
         return privacy;
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { Gpt2Model, generateText, loadCheckpoint } from '../../engine/gpt2/index.ts';
+import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
 import { commitOnce, modelPrefix, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 
@@ -39,7 +40,7 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   const dir = await mkdtemp(join(tmpdir(), 'veil-sample-'));
   try {
     // Streamed to disk: the weights are held once, by the model, not also as a download buffer.
-    for (const file of ['config.json', 'model.safetensors']) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
+    for (const file of ['config.json', ...Object.keys(manifest.entries).filter(isModelWeightFile)]) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
     const model = await Gpt2Model.create(await loadCheckpoint(dir));
     try {
       Context.current().heartbeat();

@@ -87,7 +87,8 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
   const resolved = resolveBaseModel(spec.base);
   if (resolved.initialization === 'pretrained') return resolved.dir;
   const dir = join(tmpdir(), 'veil', 'base-models', jobId);
-  if (existsSync(join(dir, 'model.safetensors'))) return dir;
+  // Written whole and renamed into place: config.json there means every file (one or sharded) is.
+  if (existsSync(join(dir, 'config.json'))) return dir;
   if (resolved.initialization === 'registered') {
     const manifest = await store.tryReadManifest(modelPrefix(resolved.modelId));
     if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${spec.base}`, Failure.ModelNotFound);
