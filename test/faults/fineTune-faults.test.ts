@@ -26,7 +26,9 @@ import {
   addNotesDataset,
   checkpointAtLeast,
   checkpointKey,
+  checkpointShardKeys,
   committedCheckpointSteps,
+  FAULT_SHARD_BYTES,
   FAULT_CHECKPOINT_EVERY,
   faultSpec,
   modelWeightsSha256,
@@ -38,6 +40,11 @@ import {
   waitFor,
 } from './harness.ts';
 import { spawnWorker, type WorkerProcess } from './workerProcess.ts';
+import { SHARD_BYTES_ENV } from '../../activities/training/checkpoints.ts';
+
+// Every checkpoint of these runs is several shards (inherited by the worker processes too): the
+// kill-and-resume test resumes from sharded checkpoints.
+process.env[SHARD_BYTES_ENV] = String(FAULT_SHARD_BYTES);
 
 /** How the train activity reports a checkpoint it could not store. */
 const CHECKPOINT_UPLOAD_FAILED = /^checkpoint step-\d+ could not be written to S3/;
@@ -151,7 +158,11 @@ test('a worker SIGKILLed twice mid-training: the job completes bit-identical to 
   assert.deepEqual(await activityAttempts(env.client, referenceId, 'train'), [1], 'the reference run was not interrupted');
   const steps = await verifyCheckpoints(store, jobId);
   assert.ok(steps.includes(first) && steps.includes(second), `checkpoints ${steps.join(',')}`);
-  for (const step of steps) assert.equal(await unfinishedUploads(store, checkpointKey(jobId, step)), 0, `no parts of an unfinished upload of step-${step} are left`);
+  for (const step of steps) {
+    const shards = await checkpointShardKeys(store, jobId, step);
+    assert.ok(shards.length >= 2, `step-${step} is ${shards.length} shard(s)`);
+    for (const key of shards) assert.equal(await unfinishedUploads(store, key), 0, `no parts of an unfinished upload of ${key} are left`);
+  }
   assert.equal(result.steps, reference.steps);
   assert.equal(result.epsilon, reference.epsilon);
   assert.equal(await modelWeightsSha256(store, jobId), await modelWeightsSha256(store, referenceId), 'the same weights, bit for bit');

@@ -12,7 +12,7 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainProgress } from '../../contracts/fine-tune.ts';
-import { CHECKPOINT_FILE } from '../../activities/training/checkpoints.ts';
+import { shardFileName } from '../../engine/train/checkpoint-shards.ts';
 import { checkpointsRoot, runKeyKey } from '../../infra/storage/index.ts';
 import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
@@ -90,9 +90,22 @@ export async function checkpointAtLeast(store: ArtifactStore, jobId: string, min
   }, timeoutMs, 100);
 }
 
-/** The S3 key of a checkpoint's data object. */
+/**
+ * The fault tests' checkpoint shard size (VEIL_CHECKPOINT_SHARD_BYTES): the tiny model's ~40 MB
+ * AdamW checkpoint in 4 shards, each above the 8 MiB part size, so each is a multipart upload a
+ * kill can interrupt.
+ */
+export const FAULT_SHARD_BYTES = 12 * 1024 * 1024;
+
+/** The S3 key of a checkpoint's first shard (written in parts: a kill can leave it unfinished). */
 export function checkpointKey(jobId: string, step: number): string {
-  return `${checkpointPrefix(jobId, step)}/${CHECKPOINT_FILE}`;
+  return `${checkpointPrefix(jobId, step)}/${shardFileName(0)}`;
+}
+
+/** The S3 keys of a committed checkpoint's shards. */
+export async function checkpointShardKeys(store: ArtifactStore, jobId: string, step: number): Promise<string[]> {
+  const manifest = await store.readManifest(checkpointPrefix(jobId, step));
+  return Object.keys(manifest.entries).filter((path) => path.endsWith('.safetensors')).map((path) => `${manifest.prefix}/${path}`);
 }
 
 /** How many multipart uploads of `key` were started and neither completed nor aborted. */
