@@ -19,7 +19,7 @@ export interface PacingOptions {
    * N × (traced steps) × slotMs. Without it nothing is padded and the duration depends on the rows.
    */
   readonly rowCount?: number;
-  /** One row's slot in each traced step, which is also its hard deadline (default 10 ms, 2–1000). */
+  /** One row's slot in each traced step, which is also its hard deadline (default DEFAULT_SLOT_MS, 2–1000). */
   readonly slotMs?: number;
   /**
    * Warm workers per traced step (default 4: rows go round them, and three can be killed before
