@@ -28,6 +28,12 @@ export interface DemoOptions {
   log: (line: string) => void;
 }
 
+/**
+ * The DP job's δ: far below 1/N (N ≈ 2,000 notes), since an analyst's δ adds up over jobs and the
+ * grant's total must stay below 1/N; the demo can be rerun some fifty times on one dataset.
+ */
+const DEMO_DELTA = 1e-5;
+
 /** The fine-tune settings of each side; chosen so the demo runs in minutes on 2 CPU cores. */
 function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: DemoOptions): FineTuneInput {
   const dp = targetEpsilon !== 'unlimited';
@@ -40,7 +46,7 @@ function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: 
     // The audit looks for the demo's own planted secret: Veil's audit code knows no sentence of its own.
     audit: { canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }] },
     training: dp
-      ? { targetEpsilon, batchSize: 128, epochs: o.epochs * 2, maxGradNorm: 1, lr: 2e-2, physicalBatchSize: 32, accountant: 'prv', checkpointEvery: 25 }
+      ? { targetEpsilon, delta: DEMO_DELTA, batchSize: 128, epochs: o.epochs * 2, maxGradNorm: 1, lr: 2e-2, physicalBatchSize: 32, accountant: 'prv', checkpointEvery: 25 }
       : { targetEpsilon, batchSize: 16, epochs: o.epochs, lr: 1e-2, physicalBatchSize: 32, checkpointEvery: 100 },
   };
 }
@@ -102,9 +108,9 @@ export async function runDemo({ owner, analyst, researcher, ownerAudit }: DemoCl
   // to leave this run ε = target + 2 (δ likewise) on top of what is already spent.
   const before = await owner.budget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST });
   const used = { epsilon: before.committed.epsilon + before.reserved.epsilon, delta: before.committed.delta + before.reserved.delta };
-  const grant = { epsilon: used.epsilon + o.targetEpsilon + 2, delta: Math.min(used.delta + 1e-3, 0.5) };
+  const grant = { epsilon: used.epsilon + o.targetEpsilon + 2, delta: used.delta + DEMO_DELTA };
   await owner.grantBudget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST, ...grant });
-  log(`data owner: granted ${DEMO_ANALYST} ε=${o.targetEpsilon + 2}, δ=1e-3 on ${DEMO_DATASET} for this run (total grant ε=${grant.epsilon.toFixed(2)}, of which ε=${used.epsilon.toFixed(2)} spent earlier)`);
+  log(`data owner: granted ${DEMO_ANALYST} ε=${o.targetEpsilon + 2}, δ=${DEMO_DELTA} on ${DEMO_DATASET} for this run (total grant ε=${grant.epsilon.toFixed(2)}, of which ε=${used.epsilon.toFixed(2)} spent earlier)`);
 
   const plain = await fineTune(researcher, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
   const dp = await fineTune(analyst, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
