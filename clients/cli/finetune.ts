@@ -9,6 +9,7 @@ import { JobInputError, startFineTune, validateFineTuneInput } from '../sdk/jobs
 import { requireToken, tokenPrincipal } from './token.ts';
 import { UsageError, epsilonFlag, numberFlag, requireFlags, usageErrorsExit2, withTemporal, workflowUrl } from './command-line.ts';
 import { followFineTune, reportFineTune } from './progress-view.ts';
+import { collect, preprocessingFromFlags } from './preprocessing-flags.ts';
 
 export interface FineTuneFlags {
   dataset?: string;
@@ -27,6 +28,8 @@ export interface FineTuneFlags {
   testFrom?: string;
   checkpointEvery?: string;
   jobId?: string;
+  rename?: string[];
+  map?: string[];
 }
 
 /** The flag behind each input field, to name it in errors. */
@@ -72,7 +75,9 @@ export function addFineTuneFlags(command: Command, options: { jobId: boolean }):
     .option('--dataset <name[@version]>', 'dataset to train on, latest version unless @VERSION (required)')
     .option('--analyst <id>', "the analyst whose privacy budget pays (default: the token's principal)")
     .option('--text-column <col>', 'the text column the model learns from (required)')
-    .option('--model <base>', 'starting model: gpt2, gpt2-medium, …, tiny, or a Veil model id models/<id> (required)')
+    .option('--rename <from=to>', 'rename a column before training (repeatable; renames run before maps)', collect)
+    .option('--map <column=file.js>', 'replace COLUMN by fn(value), fn the one function in FILE.js, traced like trace() and run in the sandbox on every row (repeatable, in order)', collect)
+    .option('--model <base>', 'starting model: gpt2, gpt2-medium, gpt2-large, gpt2-xl (pretrained, from the local Hugging Face cache), random:<size> for random weights (tiny, micro: random-only sizes), or models/<id> (required)')
     .option('--seed <s>', 'seed of the starting weights when they are initialised (default veil)')
     .option('--max-seq-len <n>', 'tokens per row, end-of-text included (default 64)')
     .option('--target-epsilon <e>', "ε to stay within, or 'unlimited' (no DP, privileged analysts only) (required)")
@@ -109,6 +114,7 @@ export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
     analyst: o.analyst!,
     dataset: datasetFlag(o.dataset!),
     textColumn: o.textColumn!,
+    ...(o.rename?.length || o.map?.length ? { preprocessing: preprocessingFromFlags(o.rename, o.map) } : {}),
     ...(testFrom !== undefined ? { split: { kind: 'index', testFrom } } : testFraction !== undefined ? { split: { kind: 'ratio', testFraction } } : {}),
     model: defined({ base: o.model!, seed: o.seed, maxSeqLen: numberFlag('--max-seq-len', o.maxSeqLen) }),
     training: defined({
