@@ -39,14 +39,19 @@ export const modelPrivacySchema = z.object({
   lineage: z.array(lineageLinkSchema).optional(),
   /** The chain's composed guarantee (lineage.ts): what every release of this model is held to. */
   guarantee: z.object({ epsilon: z.union([z.number(), z.literal('unlimited')]), delta: z.number() }).optional(),
+  /** Which datasets the guarantee calls neighbours (README, "The privacy model"). */
+  neighbouring: z.string().optional(),
 });
+
+/** The neighbouring notion every DP release of Veil is calibrated for. */
+export const NEIGHBOURING_NOTION = 'add or remove one row; the number of rows N is public and an absent row is an empty slot (per-row DP: a fact in k rows is protected at about kε)';
 export type ModelPrivacy = z.output<typeof modelPrivacySchema>;
 
 export interface RegisterModelInput {
   jobId: string;
   checkpointStep: number;
   base: BaseModelSpec;
-  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt' | 'lineage' | 'guarantee'>;
+  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt' | 'lineage' | 'guarantee' | 'neighbouring'>;
 }
 
 /** The chain of a new model: its registered base's chain, then this run. */
@@ -74,7 +79,7 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
         await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
         const lineage = await lineageOf(store, modelId, input.privacy);
         const { epsilon, delta } = composeLineage(lineage);
-        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta } };
+        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta }, neighbouring: NEIGHBOURING_NOTION };
         await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
         // A large model is several shards (engine/gpt2/sharded.ts): uploaded a few at a time.
         await inParallel((await readdir(dir)).sort(), 4, async (file) => {
