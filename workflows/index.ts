@@ -2,6 +2,7 @@
 // deterministic orchestration only: side effects live in activities/.
 // Workflows (one export line each; keep alphabetical):
 export { grantBudget, readBudgetBalance, readDatasetSpend } from './budget.ts';
+export { registerOwnerCanaries } from './canaries.ts';
 export { catalog } from './catalog.ts';
 export { fineTune } from './fineTune/workflow.ts';
 export { ingestDataset } from './ingestDataset.ts';

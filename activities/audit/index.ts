@@ -1,8 +1,11 @@
-// The privacy audit's activity as the GPU workers register it (it runs forward passes and samples).
+// The privacy audit's activities as the GPU workers register them: the audit (forward passes and
+// samples), and registering a data owner's canaries (it checks that each can be ranked among
+// ≥ 1,000 alternatives, a tokenizer-heavy step).
 import { auditModel } from './auditModel.ts';
+import { registerOwnerCanaries } from './ownerCanaries.ts';
 
 export function auditActivities() {
-  return { auditModel };
+  return { auditModel, registerOwnerCanaries };
 }
 
 export { AUDIT_NOT_POSSIBLE, type AuditModelInput, type AuditModelOutput } from './auditModel.ts';
