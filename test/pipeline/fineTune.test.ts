@@ -10,6 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
+import { addOwnerCanaries } from '../../clients/sdk/audit.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
 import { ledgerBalance } from '../helpers/ledger.ts';
 import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
@@ -36,6 +37,11 @@ before(async () => {
   await writeFile(file, generatePatientNotes({ rows: 80, secretCopies: 2, seed: 'ft-test' }).map((r) => JSON.stringify(r)).join('\n') + '\n');
   owner = await newOwner('ft-owner');
   await withWorker(async ({ client, taskQueue }) => addDataset(client, taskQueue, dataset, file, { token: owner.token }), { env, gpu: false });
+  // The owner's canary, registered through S3: the audit looks for it without the fine-tune naming it.
+  const canaries = join(dir, 'canaries.jsonl');
+  await writeFile(canaries, JSON.stringify({ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }) + '\n');
+  const registered = await withWorker(async ({ client, taskQueue }) => addOwnerCanaries(client, taskQueue, owner.token, dataset, canaries), { env });
+  assert.deepEqual(registered, { dataset, added: 1, total: 1 });
 });
 
 after(async () => {
@@ -50,7 +56,7 @@ function spec(analyst: string, overrides: Partial<FineTuneInput['training']> = {
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: 'tiny', seed: 'ft-test', maxSeqLen: 24 },
     training: { targetEpsilon: 8, batchSize: 12, epochs: 0.5, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 2, ...overrides },
-    audit: { canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }] },
+    audit: { insertCanaries: 20 },
   };
 }
 
@@ -74,7 +80,10 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     assert.equal(manifest.meta.analyst, analyst);
     assert.deepEqual(manifest.meta.dataset, { name: dataset, version: 1 });
     assert.ok(result.audit, 'the model was audited');
-    assert.ok(result.audit.canary.candidates >= 1000 && result.audit.canary.rank >= 1);
+    assert.equal(result.audit.ownerCanaries.count, 1, 'the owner\'s canary, read from S3, was audited');
+    assert.equal(result.audit.ownerCanaries.details, undefined, 'per-canary results are the owner\'s');
+    assert.ok(result.audit.oneRun && result.audit.oneRun.canaries === 20 && result.audit.oneRun.epsilonLowerBound <= result.epsilon, JSON.stringify(result.audit.oneRun));
+    assert.equal(result.audit.failed, false);
     assert.equal(result.audit.membership, undefined, 'membership inference scores private rows: owner only for a DP model');
     const ownerAudit = await store.readManifest(`audits/${result.modelId}`);
     assert.ok(ownerAudit.entries['audit.html']);
