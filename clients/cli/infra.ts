@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { configVariables, projectRoot } from '../../infra/config.ts';
+import { configVariables, loadConfig, projectRoot } from '../../infra/config.ts';
 import { infraDown, infraStatus, infraUp } from '../../infra/servers/index.ts';
 
 export function registerInfraCommands(program: Command): void {
@@ -58,8 +58,24 @@ export function registerInfraCommands(program: Command): void {
 
   infra
     .command('config')
-    .description('List the configuration variables, their defaults and what they do')
-    .action(() => {
-      for (const [name, v] of Object.entries(configVariables)) console.log(`${name.padEnd(22)} ${v.doc} (default ${v.default})`);
+    .description('List the configuration variables: the value in effect, whether it comes from the environment or the default, and what it does')
+    .option('--json', 'print {NAME: {value, source}} as JSON')
+    .action((opts: { json?: boolean }) => {
+      const effective = configInEffect(process.env);
+      if (opts.json) return console.log(JSON.stringify(Object.fromEntries(effective.map(({ name, value, source }) => [name, { value, source }]))));
+      for (const v of effective) console.log(`${v.name.padEnd(22)} ${v.value}  (${v.source})\n${''.padEnd(22)} ${v.doc}`);
     });
+}
+
+/** Variables whose value is a credential: shown as set or not, never printed. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['VEIL_S3_SECRET_KEY']);
+
+/** Each variable's value in effect (secrets masked), where it comes from, and what it does. */
+export function configInEffect(env: NodeJS.ProcessEnv): { name: string; value: string; source: 'environment' | 'default'; doc: string }[] {
+  const cfg = loadConfig(env); // an invalid value fails here, naming every bad variable (exit code 2)
+  return Object.entries(configVariables).map(([name, spec]) => {
+    const source = env[name] === undefined || env[name] === '' ? ('default' as const) : ('environment' as const);
+    const value = String(cfg[name as keyof typeof cfg]);
+    return { name, value: SECRET_VARIABLES.has(name) ? (source === 'default' ? '(the default)' : '(set, hidden)') : value, source, doc: spec.doc };
+  });
 }
