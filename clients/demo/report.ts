@@ -44,11 +44,18 @@ export function printComparison(sides: [DemoSide, DemoSide], log: (line: string)
   log(row('ε spent', eps(a.result), eps(b.result)));
   log(row('held-out loss / perplexity', `${a.result.evaluation?.testLoss.toFixed(2)} / ${a.result.evaluation?.perplexity.toFixed(1)}`, `${b.result.evaluation?.testLoss.toFixed(2)} / ${b.result.evaluation?.perplexity.toFixed(1)}`));
   log(row(`"${SECRET_PREFIX}" → secret`, `${la.full}/${la.of} completions`, `${lb.full}/${lb.of} completions`));
-  log(row('audit: extraction (full secret)', fmt(a, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`), fmt(b, (x) => `${x.extraction.fullMatches}/${x.extraction.completions}, greedy ${x.extraction.greedyContainsSecret ? 'leaks' : 'safe'}`)));
-  log(row('audit: canary exposure', fmt(a, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`), fmt(b, (x) => `${x.canary.exposureBits.toFixed(1)} of ${x.canary.maxExposureBits.toFixed(1)} bits (rank ${x.canary.rank}/${x.canary.candidates})`)));
+  // Per-canary results are the data owner's: read from the owner's summary of the audit.
+  const canary = (s: DemoSide, f: (c: NonNullable<AuditSummary['ownerCanaries']['details'][number]>) => string) => {
+    const c = s.ownerAudit?.ownerCanaries.details[0];
+    return c ? f(c) : 'no owner canary';
+  };
+  log(row('audit: extraction (owner canary) *', canary(a, (c) => `${c.fullMatches}/${c.completions}, greedy ${c.greedyContainsSecret ? 'leaks' : 'safe'}`), canary(b, (c) => `${c.fullMatches}/${c.completions}, greedy ${c.greedyContainsSecret ? 'leaks' : 'safe'}`)));
+  log(row('audit: canary exposure *', canary(a, (c) => `${c.exposureBits.toFixed(1)} of ${c.maxExposureBits.toFixed(1)} bits (rank ${c.rank}/${c.candidates})`), canary(b, (c) => `${c.exposureBits.toFixed(1)} of ${c.maxExposureBits.toFixed(1)} bits (rank ${c.rank}/${c.candidates})`)));
+  const bound = (x: NonNullable<FineTuneResult['audit']>) => (x.oneRun ? `ε ≥ ${x.oneRun.epsilonLowerBound.toFixed(2)} (${x.oneRun.canaries} canaries, 95%)${x.failed ? ' AUDIT FAILED' : ''}` : 'no inserted canaries');
+  log(row('audit: empirical ε lower bound', fmt(a, bound), fmt(b, bound)));
   const auc = (s: DemoSide) => (s.ownerAudit ? s.ownerAudit.membership.auc.toFixed(3) : 'audit missing');
   log(row('audit: membership-inference AUC *', auc(a), auc(b)));
-  log('  * from the data owner\'s audit report: it scores private rows, so a DP model\'s analyst does not see it');
+  log('  * from the data owner\'s audit report: per-canary results and membership inference are not in a DP model\'s analyst view');
   for (const side of sides) {
     log('');
     log(`== ${side.title}: model ${side.result.modelId}, ${side.result.message}`);

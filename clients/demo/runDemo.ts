@@ -10,6 +10,7 @@ import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts
 import type { SampleResult } from '../../contracts/sample.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
+import type { RegisterOwnerCanariesResult } from '../../contracts/audit.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
 import { printComparison, type DemoSide } from './report.ts';
 
@@ -17,6 +18,8 @@ export const DEMO_DATASET = 'patient-notes';
 export const DEMO_OWNER = 'hospital';
 export const DEMO_ANALYST = 'analyst';
 export const DEMO_PRIVILEGED = 'lead-researcher';
+/** Inserted canaries per fine-tune (extra train slots, each filled with probability ½). */
+export const DEMO_INSERTED_CANARIES = 200;
 
 export interface DemoOptions {
   targetEpsilon: number;
@@ -43,8 +46,9 @@ function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: 
     textColumn: 'note',
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: o.base, seed: 'demo', maxSeqLen: 32 },
-    // The audit looks for the demo's own planted secret: Veil's audit code knows no sentence of its own.
-    audit: { canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }] },
+    // Random canaries of Veil's own for the one-run ε lower bound; the planted secret is the data
+    // owner's canary, registered in S3 below: the fine-tune never names it.
+    audit: { insertCanaries: DEMO_INSERTED_CANARIES },
     training: dp
       ? { targetEpsilon, delta: DEMO_DELTA, batchSize: 128, epochs: o.epochs * 2, maxGradNorm: 1, lr: 2e-2, physicalBatchSize: 32, accountant: 'prv', checkpointEvery: 25 }
       : { targetEpsilon, batchSize: 16, epochs: o.epochs, lr: 1e-2, physicalBatchSize: 32, checkpointEvery: 100 },
@@ -92,9 +96,11 @@ export interface DemoClients {
   researcher: VeilClient;
   /** The data owner reading a model's audit report (S3: the owner's side, not the analyst's). */
   ownerAudit: (modelId: string) => Promise<AuditSummary | null>;
+  /** The data owner registering canaries (clients/sdk/audit.ts addOwnerCanaries with the owner's token). */
+  addOwnerCanaries?: (dataset: string, file: string) => Promise<RegisterOwnerCanariesResult>;
 }
 
-export async function runDemo({ owner, analyst, researcher, ownerAudit }: DemoClients, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
+export async function runDemo({ owner, analyst, researcher, ownerAudit, addOwnerCanaries }: DemoClients, o: DemoOptions): Promise<{ leakWithoutDp: number; leakWithDp: number }> {
   const { log } = o;
   const dir = join(localPaths().home, 'demo');
   await mkdir(dir, { recursive: true });
@@ -104,6 +110,12 @@ export async function runDemo({ owner, analyst, researcher, ownerAudit }: DemoCl
   log(`data owner: ${notes.length} generated patient notes, the secret "${PLANTED_SECRET}" in ${o.secretCopies} of them`);
   const ingest = await owner.addDataset(DEMO_DATASET, file);
   log(`data owner: registered ${DEMO_DATASET} v${ingest.version} (${ingest.rows} rows, ${ingest.workflowId})`);
+  if (addOwnerCanaries) {
+    const canaries = join(dir, 'canaries.jsonl');
+    await writeFile(canaries, JSON.stringify({ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }) + '\n');
+    const registered = await addOwnerCanaries(DEMO_DATASET, canaries);
+    log(`data owner: registered the secret as a canary of ${DEMO_DATASET} (${registered.total} canary(ies) on it): every audit of a model trained on it looks for it`);
+  } else log('data owner: no canary registration in this client: the audit has no owner canary to look for');
   // A grant sets the analyst's total; earlier demo runs spent some of it, so the owner raises it
   // to leave this run ε = target + 2 (δ likewise) on top of what is already spent.
   const before = await owner.budget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST });
