@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { trace } from '../../engine/sandbox/index.ts';
-import { decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
+import { END_OF_TEXT_ID, decode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import { prepareTrainingData, readPrivateCounts, splitOrder, type PrepareDataInput } from '../../activities/training/prepareData.ts';
 import { noisyReport, releaseDataReport } from '../../activities/training/dataReport.ts';
 import type { DataReport, PreparedData } from '../../contracts/fine-tune.ts';
@@ -60,7 +60,9 @@ test('rename and a traced map run over the real rows; a failing row leaves an em
   const test = await downloadTokenizedRows(store, result.prefix, 'test.tokens');
   const usable = [...train, ...test].filter((ids) => ids.length > 0);
   assert.equal(usable.length, 36, 'the 4 rejected rows are empty slots');
-  assert.ok(usable.every((ids) => decode(ids).startsWith('patient ')), 'rows were lower-cased in the sandbox');
+  // GPT-2's layout: <|endoftext|> text <|endoftext|>, so a row starts where generation starts.
+  assert.ok(usable.every((ids) => ids[0] === END_OF_TEXT_ID && ids[ids.length - 1] === END_OF_TEXT_ID), 'each row is wrapped in <|endoftext|>');
+  assert.ok(usable.every((ids) => decode(ids.slice(1)).startsWith('patient ')), 'rows were lower-cased in the sandbox');
   // The exact counts stay in S3; the report gives them exactly only to a non-DP job.
   const exact = await readPrivateCounts(req.jobId);
   assert.equal(exact.preprocessing.steps[2].failures?.byKind.error, 4);
