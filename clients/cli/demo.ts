@@ -6,7 +6,8 @@ import { VeilClient } from '../sdk/client.ts';
 import { DEMO_ANALYST, DEMO_OWNER, DEMO_PRIVILEGED, runDemo } from '../demo/runDemo.ts';
 import { ensurePrincipal } from '../../infra/access/index.ts';
 import { ArtifactStore } from '../../infra/storage/index.ts';
-import { config } from '../../infra/config.ts';
+import { config, taskQueueNames } from '../../infra/config.ts';
+import { addOwnerCanaries } from '../sdk/audit.ts';
 import { localDataConverter } from '../../infra/codec/dataConverter.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 import { auditPrefix } from '../../infra/storage/index.ts';
@@ -41,7 +42,16 @@ export function registerDemoCommands(program: Command): void {
       const as = async (id: string, role: 'owner' | 'analyst', privileged = false) =>
         VeilClient.connect({ temporal, token: await ensurePrincipal(store, { id, role, privileged }) });
       const ownerAudit = async (modelId: string) => ((await store.tryReadManifest(auditPrefix(modelId)))?.meta.summary as AuditSummary | undefined) ?? null;
-      const clients = { owner: await as(DEMO_OWNER, 'owner'), analyst: await as(DEMO_ANALYST, 'analyst'), researcher: await as(DEMO_PRIVILEGED, 'analyst', true), ownerAudit };
+      const ownerToken = await ensurePrincipal(store, { id: DEMO_OWNER, role: 'owner' });
+      // The owner registers the planted secret as a canary of the dataset: the audit reads it from S3.
+      const addCanaries = (dataset: string, file: string) => addOwnerCanaries(temporal, taskQueueNames().light, ownerToken, dataset, file);
+      const clients = {
+        owner: await as(DEMO_OWNER, 'owner'),
+        analyst: await as(DEMO_ANALYST, 'analyst'),
+        researcher: await as(DEMO_PRIVILEGED, 'analyst', true),
+        ownerAudit,
+        addOwnerCanaries: addCanaries,
+      };
       try {
         const { leakWithoutDp, leakWithDp } = await runDemo(clients, { ...opts, log });
         log('');

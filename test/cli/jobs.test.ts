@@ -41,6 +41,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
     const aliceP = await newAnalyst('alice');
     const alice = aliceP.id;
     // Commands run as alice (VEIL_TOKEN) unless a test says otherwise.
+    let bobP: TestPrincipal | undefined;
     const veil = (args: string[], who: TestPrincipal = aliceP) => runVeil(args, { taskQueue, env: { VEIL_TOKEN: who.token } });
     await grantBudget(client, { dataset, analyst: alice, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     let trained: FineTuneResult | undefined;
@@ -61,7 +62,7 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
 
     await t.test('veil finetune without --json prints the evaluation line and the model id', async () => {
       // A budget that cannot cover ε=8: exit code 3 and the refusal, nothing trained.
-      const bobP = await newAnalyst('bob');
+      bobP = await newAnalyst('bob');
       const bob = bobP.id;
       await grantBudget(client, { dataset, analyst: bob, epsilon: 1, delta: 5e-3 }, ownerLedger(owner, taskQueue));
       const run = await veil(['finetune', ...trainingFlags(bob)], bobP);
@@ -94,7 +95,10 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       const ft = listed.find((j) => j.workflowId === `finetune-${jobId}`)!;
       assert.equal(ft.status, 'completed');
       assert.equal(ft.resultStatus, 'completed');
-      assert.ok(listed.some((j) => j.resultStatus === 'budget-exhausted'), "bob's fine-tune is listed as budget-exhausted");
+      // Another analyst's job is not in alice's list (its payloads stay sealed for her); bob sees his own.
+      assert.ok(!listed.some((j) => j.resultStatus === 'budget-exhausted'), "bob's fine-tune is not alice's to see");
+      const bobs = jsonOf<JobSummary[]>(await veil(['jobs', 'list', '--json'], bobP!));
+      assert.ok(bobs.some((j) => j.resultStatus === 'budget-exhausted'), "bob's fine-tune is listed for him as budget-exhausted");
       assert.ok(listed.every((j) => j.kind === 'fineTune' || j.kind === 'sample'), 'the ledger and ingest workflows are not jobs');
 
       const show = await veil(['jobs', 'show', jobId, '--json']);
@@ -139,11 +143,11 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.equal(running.activity?.activity, 'train');
       const totalSteps = running.activity!.progress!.totalSteps;
       assert.ok(totalSteps >= 100, `totalSteps=${totalSteps}`);
-      const shown = await veil(['jobs', 'show', job.jobId]);
+      const shown = await veil(['jobs', 'show', job.jobId], carolP);
       assert.match(shown.stdout, /now: training: step \d+\/\d+, (loss \d+\.\d+, )?ε \d+\.\d\d/, describeRun(shown));
 
       const requestedAt = Date.now();
-      const cancel = await veil(['jobs', 'cancel', job.jobId, '--json']);
+      const cancel = await veil(['jobs', 'cancel', job.jobId, '--json'], carolP);
       assert.equal(cancel.code, 0, describeRun(cancel));
       const c = jsonOf<{ wasRunning: boolean; outcome: { status: string; result: FineTuneResult } }>(cancel);
       assert.ok(c.wasRunning);

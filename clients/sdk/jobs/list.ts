@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import { FINE_TUNE_WORKFLOW, fineTuneSchema, type FineTuneResult } from '../../../contracts/fine-tune.ts';
 import { SAMPLE_WORKFLOW, sampleSchema, type SampleResult } from '../../../contracts/sample.ts';
+import { NotYourJobError } from '../remoteCodec.ts';
 import { fineTuneWorkflowId, JobNotFoundError, sampleWorkflowId, type JobKind } from './start.ts';
 import { currentActivity, decodePayloads, outcomeOf, statusOf, type JobActivity, type JobOutcome, type JobStatus } from './state.ts';
 export interface JobSummary {
@@ -38,12 +39,20 @@ export async function listJobs(client: Client, options: { taskQueue: string; lim
     infos.push(info);
     if (infos.length >= limit) break;
   }
-  return Promise.all(
-    infos.map(async (info): Promise<JobSummary> => {
+  const summaries = await Promise.all(
+    infos.map(async (info): Promise<JobSummary | null> => {
       const status = statusOf(info.status.name);
       const handle = client.workflow.getHandle(info.workflowId, info.runId);
-      const activity = status === 'running' && info.type === FINE_TUNE_WORKFLOW ? await currentActivity(client, await handle.describe()) : null;
-      const resultStatus = status === 'completed' && info.type === FINE_TUNE_WORKFLOW ? ((await handle.result()) as FineTuneResult).status : null;
+      let activity: JobActivity | null;
+      let resultStatus: FineTuneResult['status'] | null;
+      try {
+        activity = status === 'running' && info.type === FINE_TUNE_WORKFLOW ? await currentActivity(client, await handle.describe()) : null;
+        resultStatus = status === 'completed' && info.type === FINE_TUNE_WORKFLOW ? ((await handle.result()) as FineTuneResult).status : null;
+      } catch (err) {
+        // Another principal's job: the codec server keeps it sealed, and the list leaves it out.
+        if (err instanceof NotYourJobError) return null;
+        throw err;
+      }
       return {
         kind: info.type as JobKind,
         workflowId: info.workflowId,
@@ -56,6 +65,7 @@ export async function listJobs(client: Client, options: { taskQueue: string; lim
       };
     }),
   );
+  return summaries.filter((s): s is JobSummary => s !== null);
 }
 
 /** Finds a job by workflow id or job id (`abc123` finds `finetune-abc123` or `sample-abc123`). */
