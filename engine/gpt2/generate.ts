@@ -9,6 +9,12 @@ import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { MASKED, type Gpt2Model } from './model.ts';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampling.ts';
 
+/**
+ * Prompt positions per forward pass while reading the prompt (GPT-2 small, 8 prompts of 64 tokens:
+ * peak RSS 909 MB in one pass, 802 MB in slices of 16).
+ */
+const PREFILL_SLICE = 16;
+
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** Seed of the sampling streams; the same seed gives the same samples. */
@@ -58,6 +64,18 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
 
   let start = 0; // cache slot of the first token of this call
   let chunk = rows.map((r, b) => [...new Array<number>(pad[b]).fill(filler), ...r]);
+  // A long prompt goes in slices: a slice's activations are what onnxruntime allocates at once,
+  // and the allocator keeps much of its peak; the cache makes the slices add up to the whole.
+  while (chunk[0].length > PREFILL_SLICE) {
+    const slice = chunk.map((r) => r.slice(0, PREFILL_SLICE));
+    const out = await model.run('cached', { ...stepFeeds(slice, start, pad, S), ...cacheFeeds });
+    for (let l = 0; l < c.nLayer; l++) {
+      const n = cacheOutputNames(l);
+      writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T: PREFILL_SLICE, start });
+    }
+    start += PREFILL_SLICE;
+    chunk = chunk.map((r) => r.slice(PREFILL_SLICE));
+  }
   for (let step = 0; step < options.maxNewTokens; step++) {
     const T = chunk[0].length;
     const feeds = stepFeeds(chunk, start, pad, S);

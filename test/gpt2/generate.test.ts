@@ -43,6 +43,15 @@ void describe('generation', () => {
     assert.deepEqual(finish, ['length', 'length', 'length', 'length']);
   });
 
+  void test('prompts longer than a prefill slice, alone and left-padded in a batch, continue as recomputed from scratch', async () => {
+    const long = Array.from({ length: 33 }, (_, i) => (i * 37 + 11) % config.vocabSize);
+    const prompts = [long, long.slice(0, 17), [5]];
+    const expected = await Promise.all(prompts.map((p) => greedyFromScratch(p, 6)));
+    const { tokens } = await generateTokens(model, prompts, { maxNewTokens: 6, temperature: 0, seed: 0, stopToken: null });
+    assert.deepEqual(tokens, expected);
+    assert.deepEqual((await generateTokens(model, [long], { maxNewTokens: 6, temperature: 0, seed: 0, stopToken: null })).tokens[0], expected[0]);
+  });
+
   void test('sampling is reproducible from the seed and changes with it', async () => {
     const prompts = [[1, 2, 3], [4]];
     const opts = { maxNewTokens: 10, temperature: 1, topK: 0, seed: 'abc', stopToken: null };
