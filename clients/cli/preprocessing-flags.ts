@@ -17,9 +17,9 @@ function pair(flag: string, raw: string, what: string): [string, string] {
   return [raw.slice(0, at), raw.slice(at + 1)];
 }
 
-/** The source of a function file: surrounding blank lines and one trailing `;` are not part of it. */
+/** The source of a function file: surrounding blank lines, `export default` and one trailing `;` are not part of it. */
 export function functionSource(text: string): string {
-  return text.trim().replace(/;\s*$/, '').trim();
+  return text.trim().replace(/^export\s+default\s+/, '').replace(/;\s*$/, '').trim();
 }
 
 /** Renames first (in the order given), then maps (in the order given): each map sees the renamed columns. */

@@ -3,7 +3,7 @@
 // traced digest) and refuses a broken one with every problem listed, before signing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fineTuneInputFromFlags } from '../../clients/cli/finetune.ts';
@@ -98,4 +98,14 @@ test('veil access sign completes and signs a fineTune input, and refuses an inva
   assert.equal(refused.code, 2, describeRun(refused));
   assert.match(refused.stderr, /model\.base: a base model is/);
   assert.equal(refused.stdout, '', 'nothing signed');
+});
+
+test("the UI worked example (examples/ui) completes to the same function as the CLI's --map file", async () => {
+  const raw = JSON.parse(await readFile(new URL('../../examples/ui/phee-finetune.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const complete = completeFineTuneInput(raw);
+  const fn = (complete.preprocessing![1] as { fn: { sha256: string; name: string } }).fn;
+  assert.equal(fn.name, 'preprocess');
+  const [, fromFile] = preprocessingFromFlags(['context=text'], [`text=${new URL('../../examples/ui/preprocess.js', import.meta.url).pathname}`]);
+  assert.equal(fromFile.kind === 'map' && fromFile.fn.sha256, fn.sha256);
+  assert.equal(fn.sha256, sourceSha256(PREPROCESS));
 });
