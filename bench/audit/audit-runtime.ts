@@ -8,7 +8,7 @@
 // --size gpt2 gives GPT-2-small shapes (random weights; minutes on 2 cores).
 import { parseArgs } from 'node:util';
 import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
-import { SequenceScorer, conditionCanary, rowLosses, runPrivacyAudit } from '../../engine/audit/index.ts';
+import { SequenceScorer, rowLosses, runPrivacyAudit } from '../../engine/audit/index.ts';
 import { Gpt2Model, openCheckpoint } from '../../engine/gpt2/index.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 
@@ -66,12 +66,12 @@ console.log(`ratios: batched-logits ÷ scorer ${(modelS / scorerS).toFixed(1)}×
 const auditRows = notes.slice(Number(values.rows));
 const half = auditRows.length / 2;
 const [audit, totalS] = await timed(() => runPrivacyAudit({ generator, scorer }, {
-  extraction: { prefix: SECRET_PREFIX, secret: PLANTED_SECRET },
-  canary: conditionCanary(PLANTED_SECRET),
+  canaries: [{ prompt: SECRET_PREFIX, secret: PLANTED_SECRET }],
   trainRows: auditRows.slice(0, half),
   testRows: auditRows.slice(half),
 }));
 const t = audit.timingsMs;
-console.log(`audit: extraction ${(t.extraction / 1000).toFixed(2)} s (6 completions), canary ${(t.canary / 1000).toFixed(2)} s (${audit.canary.candidates} candidates), membership ${(t.membership / 1000).toFixed(2)} s (${audit.membership.members}+${audit.membership.nonMembers} rows), total ${totalS.toFixed(2)} s`);
+const [canary] = audit.ownerCanaries;
+console.log(`audit: extraction ${(t.extraction / 1000).toFixed(2)} s, canary exposure ${(t.canary / 1000).toFixed(2)} s (${canary.exposure.candidates} candidates), membership ${(t.membership / 1000).toFixed(2)} s (${audit.membership.members}+${audit.membership.nonMembers} rows), total ${totalS.toFixed(2)} s`);
 await generator.release();
 await scorer.release();
