@@ -1,7 +1,6 @@
 // Op helpers the training graphs need that the shared builder (engine/onnx/ops) does not have,
 // written on its low-level `graph.node(...)` API.
 import { attr, op, type Tensor } from '../onnx/index.ts';
-import type { Dim } from '../onnx/index.ts';
 
 /** Zero-pads the first axis of a 2-d tensor from `rows` to `toRows` rows (at the end). */
 export function padRows(x: Tensor, toRows: number): Tensor {
