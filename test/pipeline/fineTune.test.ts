@@ -55,7 +55,7 @@ function spec(analyst: string, overrides: Partial<FineTuneInput['training']> = {
     textColumn: 'note',
     split: { kind: 'ratio', testFraction: 0.1 },
     model: { base: 'tiny', seed: 'ft-test', maxSeqLen: 24 },
-    training: { targetEpsilon: 8, batchSize: 12, epochs: 0.5, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 2, ...overrides },
+    training: { targetEpsilon: 8, delta: 1e-5, batchSize: 12, epochs: 0.5, maxGradNorm: 1, lr: 1e-3, checkpointEvery: 2, ...overrides },
     audit: { insertCanaries: 20 },
   };
 }
@@ -64,7 +64,7 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
   await withWorker(async ({ client, taskQueue }) => {
     const alice = await newAnalyst('alice');
     const analyst = alice.id;
-    await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(alice, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'completed', result.message);
     assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0.1 && result.epsilon <= 8 + 1e-9, `ε=${result.epsilon}`);
@@ -97,7 +97,7 @@ test('a target the remaining budget cannot cover ends with "budget exhausted" an
   await withWorker(async ({ client, taskQueue }) => {
     const bob = await newAnalyst('bob');
     const analyst = bob.id;
-    await grantBudget(client, { dataset, analyst, epsilon: 2, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst, epsilon: 2, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(bob, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'budget-exhausted');
     assert.match(result.message, /requested ε=[78](\.\d+)? but only ε=2 remains/);
@@ -144,7 +144,7 @@ test('a fine-tune runs only signed by its own analyst: unsigned, impersonated, t
   await withWorker(async ({ client, taskQueue }) => {
     const erin = await newAnalyst('erin');
     const mallory = await newAnalyst('mallory');
-    await grantBudget(client, { dataset, analyst: erin.id, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst: erin.id, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const run = (input: object) => activityRefusal(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] }));
     const unsigned = await run(spec(erin.id));
     assert.equal(unsigned.type, 'Unauthenticated');
@@ -200,7 +200,7 @@ test('samples are released from a DP model within the accepted ε, stored in S3,
 test('a job id the storage layout would refuse ("@") is refused at the boundary: nothing read, nothing charged', async () => {
   await withWorker(async ({ client, taskQueue }) => {
     const frank = await newAnalyst('frank');
-    await grantBudget(client, { dataset, analyst: frank.id, epsilon: 10, delta: 0.1 }, ownerLedger(owner, taskQueue));
+    await grantBudget(client, { dataset, analyst: frank.id, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const unique = uniqueName('job');
     const input = signedBy(frank, 'fineTune', { ...spec(frank.id), jobId: `frank@${unique}` });
     const err = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] }).then(() => assert.fail('accepted'), (e: unknown) => e);
