@@ -235,4 +235,11 @@ export interface FineTuneResult {
    */
   audit: AnalystAuditSummary | null;
   message: string;
+  /**
+   * Where the weights started: OpenAI's pretrained checkpoint, a random initialisation (asked for
+   * with random:<size>, or the random-only sizes tiny and micro), or a registered model of the
+   * analyst's (activities/training/baseModel.ts baseModelInitialization). Absent on results of
+   * jobs that ran before it was reported.
+   */
+  baseModel?: { base: string; initialization: 'pretrained' | 'random' | 'registered' };
 }
