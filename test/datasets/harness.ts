@@ -1,5 +1,6 @@
 // Shared by the dataset tests: local files to ingest, a VeilClient on a test worker's queue, and
 // what S3 holds for a dataset or an upload.
+import { decodePayloads } from '../../clients/sdk/jobs/index.ts';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -101,5 +102,7 @@ export async function workflowInput<T>(ctx: WorkerContext, workflowId: string): 
   const history = await ctx.client.workflow.getHandle(workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload?.data) throw new Error(`no input in the history of ${workflowId}`);
-  return JSON.parse(new TextDecoder().decode(payload.data)) as T;
+  // Histories hold sealed payloads: the test's client opens them with the operator's codec.
+  const [input] = await decodePayloads(ctx.client, [payload]);
+  return input as T;
 }
