@@ -4,6 +4,7 @@ import type { FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleResult } from '../../contracts/sample.ts';
 import type { JobOutcome } from '../sdk/jobs/index.ts';
 import { formatEpsilon } from '../sdk/progress.ts';
+import { describeBaseModel } from '../sdk/notebook.ts';
 
 export { formatEpsilon, formatDuration, formatProgress, describeActivity } from '../sdk/progress.ts';
 
@@ -12,7 +13,8 @@ export function describeFineTuneResult(r: FineTuneResult): string {
   if (r.status === 'budget-exhausted') return `budget exhausted: ${r.message}`;
   if (r.status === 'cancelled') return r.message;
   const delta = r.delta === null ? '' : `, δ=${r.delta.toPrecision(3)}`;
-  return [`${r.message}`, `model ${r.modelId} (ε=${formatEpsilon(r.epsilon)}${delta}, ${r.steps} steps on ${r.trainRows} rows)`, ...describeDataReport(r.dataReport)].join('\n');
+  const start = r.baseModel ? `, ${describeBaseModel(r.baseModel.base)}` : '';
+  return [`${r.message}`, `model ${r.modelId} (ε=${formatEpsilon(r.epsilon)}${delta}, ${r.steps} steps on ${r.trainRows} rows)${start}`, ...describeDataReport(r.dataReport)].join('\n');
 }
 
 /** The data report in a line or two: failures per function, rows without text, rows cut. */
