@@ -1,8 +1,8 @@
 // Where a Gpt2Model takes its weights from, a few tensors at a time: a checkpoint already in
 // memory, or a checkpoint folder read tensor by tensor, so that a model can be loaded stage by
 // stage without ever holding all of its raw weights at once.
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FileRange } from '../onnx/index.ts';
 import { resolveModelDir, safetensorFiles, type Gpt2Checkpoint } from './checkpoint.ts';
 import { configFromHf, type Gpt2Config } from './config.ts';
@@ -36,13 +36,19 @@ export async function checkpointWeights(spec: string, env: NodeJS.ProcessEnv = p
   const dir = resolveModelDir(spec, env);
   const config = configFromHf(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')));
   const located = new Map<string, { shape: number[]; file: string; key: string; range?: FileRange }>();
-  for (const file of await safetensorFiles(dir)) {
+  const files = await safetensorFiles(dir);
+  // onnxruntime maps only files inside the folder it is given and refuses symlinks that lead out
+  // of it, as a Hugging Face cache snapshot's do (into ../../blobs): map the files where they are.
+  const real = await Promise.all(files.map((f) => realpath(f)));
+  const folder = dirname(real[0]);
+  for (const [i, file] of files.entries()) {
     const header = await readSafetensorsHeader(file);
+    const mappable = dirname(real[i]) === folder;
     for (const [key, info] of header.tensors) {
       if (!isCheckpointKey(key)) continue;
       const [start, end] = info.dataOffsets;
       // Only float32 can be mapped as is (safetensors is little-endian, as is every platform Node runs on).
-      const range = info.dtype === 'F32' ? { file: basename(file), offset: header.dataStart + start, length: end - start } : undefined;
+      const range = mappable && info.dtype === 'F32' ? { file: basename(real[i]), offset: header.dataStart + start, length: end - start } : undefined;
       located.set(key, { shape: info.shape, file, key, range });
     }
   }
@@ -64,7 +70,7 @@ export async function checkpointWeights(spec: string, env: NodeJS.ProcessEnv = p
     }
     return out;
   };
-  return { config, dir, read, files: { folder: dir, locate: (name) => byName.get(name)?.range } };
+  return { config, dir, read, files: { folder, locate: (name) => byName.get(name)?.range } };
 }
 
 /** 'random:<size>[@seed]' specs live in memory; anything else is a checkpoint read on demand. */

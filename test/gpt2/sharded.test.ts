@@ -92,8 +92,8 @@ void test('and from the Hugging Face cache layout (blobs, snapshot symlinks, ref
 });
 
 // onnxruntime refuses to map a snapshot's symlinks into ../../blobs ("External data path escapes
-// model directory"): engine/gpt2/weight-source.ts must map the blobs' real folder.
-void test('Gpt2Model.load maps the weights of a cache snapshot (symlinks into blobs/)', { todo: 'weight-source.ts maps files by the snapshot folder; onnxruntime rejects the symlinks' }, async () => {
+// model directory"): engine/gpt2/weight-source.ts maps the blobs in their real folder.
+void test('Gpt2Model.load maps the weights of a cache snapshot (symlinks into blobs/)', async () => {
   const cache = await asHfCache(hfDir, 'veil-test/micro-sharded');
   try {
     assertClose(await lastLogits(resolveModelDir('veil-test/micro-sharded', { HF_HUB_CACHE: cache })), expected.logits, 'mapped cache snapshot');
