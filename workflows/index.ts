@@ -1,6 +1,7 @@
 // Every workflow Veil runs. The worker bundles this file once at start; workflow code is
 // deterministic orchestration only: side effects live in activities/.
 // Workflows (one export line each; keep alphabetical):
+export { showAudit } from './audit.ts';
 export { grantBudget, readBudgetBalance, readDatasetSpend } from './budget.ts';
 export { registerOwnerCanaries } from './canaries.ts';
 export { catalog } from './catalog.ts';

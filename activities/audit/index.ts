@@ -3,9 +3,10 @@
 // ≥ 1,000 alternatives, a tokenizer-heavy step).
 import { auditModel } from './auditModel.ts';
 import { registerOwnerCanaries } from './ownerCanaries.ts';
+import { showAudit } from './show.ts';
 
 export function auditActivities() {
-  return { auditModel, registerOwnerCanaries };
+  return { auditModel, registerOwnerCanaries, showAudit };
 }
 
 export { AUDIT_NOT_POSSIBLE, type AuditModelInput, type AuditModelOutput } from './auditModel.ts';

@@ -4,6 +4,7 @@ import { config } from '../../infra/config.ts';
 import { temporalUiAddress } from '../../infra/servers/temporal.ts';
 import { DATASET_FORMATS, type DatasetFormat, type DatasetSchema } from '../../contracts/datasets.ts';
 import { VeilClient } from '../sdk/client.ts';
+import { registerCanaryCommands } from './audit.ts';
 
 function describeSchema(schema: DatasetSchema): string {
   return schema.columns.map((c) => `${c.name}: ${c.type}${c.nullable ? '?' : ''}`).join(', ');
@@ -40,6 +41,7 @@ async function withClient<T>(fn: (client: VeilClient) => Promise<T>): Promise<T>
 
 export function registerDatasetsCommands(program: Command): void {
   const datasets = program.command('datasets').description('Register datasets (CSV, JSON Lines) and list them');
+  registerCanaryCommands(datasets);
 
   datasets
     .command('add')

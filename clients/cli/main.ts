@@ -1,6 +1,7 @@
 // The `veil` command line. Each command group lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerAccessCommands } from './access.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerCodecServerCommands } from './codecServer.ts';
 import { registerDatasetsCommands } from './datasets.ts';
 import { registerDemoCommands } from './demo.ts';
@@ -27,6 +28,7 @@ const program = new Command()
 
 // Command groups (one line each; keep alphabetical):
 registerAccessCommands(program);
+registerAuditCommands(program);
 registerCodecServerCommands(program);
 registerDatasetsCommands(program);
 registerDemoCommands(program);

@@ -4,7 +4,15 @@
 // Temporal, and the client needs no S3 credentials.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { OWNER_CANARIES_ACTION, REGISTER_OWNER_CANARIES_WORKFLOW, type RegisterOwnerCanariesInput, type RegisterOwnerCanariesResult } from '../../contracts/audit.ts';
+import {
+  OWNER_CANARIES_ACTION,
+  REGISTER_OWNER_CANARIES_WORKFLOW,
+  SHOW_AUDIT_ACTION,
+  SHOW_AUDIT_WORKFLOW,
+  type RegisterOwnerCanariesInput,
+  type RegisterOwnerCanariesResult,
+  type ShowAuditResult,
+} from '../../contracts/audit.ts';
 import type { PresignedUpload } from '../../contracts/datasets.ts';
 import { signRequest } from '../../infra/access/index.ts';
 import { putFile } from './upload.ts';
@@ -16,4 +24,9 @@ export async function addOwnerCanaries(temporal: Client, taskQueue: string, toke
   const sent = await putFile(target.url, file);
   const input: RegisterOwnerCanariesInput = signRequest(token, OWNER_CANARIES_ACTION, { dataset, upload: { key: target.key, size: sent.size, sha256: sent.sha256 } });
   return temporal.workflow.execute(REGISTER_OWNER_CANARIES_WORKFLOW, { taskQueue, workflowId: `owner-canaries-${dataset}-${id}`, args: [input] });
+}
+
+/** A model's audit as the token's principal may see it: the owner gets the HTML report, its analyst the analyst's summary. */
+export async function showAudit(temporal: Client, taskQueue: string, token: string, modelId: string): Promise<ShowAuditResult> {
+  return temporal.workflow.execute(SHOW_AUDIT_WORKFLOW, { taskQueue, workflowId: `audit-show-${randomUUID()}`, args: [signRequest(token, SHOW_AUDIT_ACTION, { modelId })] });
 }

@@ -2,6 +2,9 @@
 // `veil jobs list|show|cancel` run as child processes on this test's task queue, served by
 // in-process workers. A tiny GPT-2 (maxSeqLen 24) on 80 generated notes trains in seconds.
 import { after, before, test } from 'node:test';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { grantBudget } from '../../clients/sdk/budget.ts';
@@ -116,6 +119,28 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.match(human.stdout, new RegExp(`finetune job finetune-${jobId}: completed`));
       assert.match(human.stdout, /result: Differentially-private evaluation/);
       await assert.rejects(showJob(client, 'no-such-job'), (err: Error & { exitCode?: number }) => err.exitCode === 2 && /no fine-tune or sample job "no-such-job"/.test(err.message));
+    });
+
+    await t.test('veil audit show: the owner gets the report, the analyst the analyst\'s summary, anyone else a refusal; veil datasets canaries add', async () => {
+      assert.ok(trained);
+      const dir = await mkdtemp(join(tmpdir(), 'veil-audit-cli-'));
+      const report = join(dir, 'audit.html');
+      const byOwner = await veil(['audit', 'show', trained.modelId, '--out', report, '--json'], owner);
+      assert.equal(byOwner.code, 0, describeRun(byOwner));
+      assert.equal(jsonOf<{ audience: string }>(byOwner).audience, 'data-owner');
+      assert.match(await readFile(report, 'utf8'), /<html/i);
+      const byAnalyst = await veil(['audit', 'show', trained.modelId, '--json']);
+      assert.equal(byAnalyst.code, 0, describeRun(byAnalyst));
+      assert.equal(jsonOf<{ audience: string }>(byAnalyst).audience, 'analyst');
+      const stranger = await newAnalyst('stranger');
+      const refused = await veil(['audit', 'show', trained.modelId], stranger);
+      assert.notEqual(refused.code, 0, describeRun(refused));
+      const file = join(dir, 'canaries.jsonl');
+      await writeFile(file, JSON.stringify({ prompt: 'Zoé Marchand is', secret: 'Zoé Marchand is allergic to penicillin and latex' }) + '\n');
+      const added = await veil(['datasets', 'canaries', 'add', dataset, '--file', file, '--json'], owner);
+      assert.equal(added.code, 0, describeRun(added));
+      assert.equal(jsonOf<{ added: number }>(added).added, 1);
+      assert.doesNotMatch(added.stdout + added.stderr, /penicillin/);
     });
 
     await t.test('veil jobs cancel stops a training run within a step, keeps its checkpoint and charges what it spent', async () => {
