@@ -11,8 +11,18 @@ import { requestSignatureMatches } from '../access/index.ts';
 import type { VeilPayloadCodec } from './codec.ts';
 
 /** The action each workflow type's input is signed for (activities/access/policy.ts). */
-const SIGNED_ACTION: Record<string, string> = { fineTune: 'fineTune', sample: 'sample', ingestDataset: 'ingestDataset', stageUpload: 'upload', catalog: 'catalog' };
-const READABLE_BY_ANY_PRINCIPAL = new Set(['privacyLedger']);
+const SIGNED_ACTION: Record<string, string> = {
+  fineTune: 'fineTune',
+  sample: 'sample',
+  ingestDataset: 'ingestDataset',
+  stageUpload: 'upload',
+  catalog: 'catalog',
+  grantBudget: 'grant',
+  registerOwnerCanaries: 'registerOwnerCanaries',
+  showAudit: 'showAudit',
+};
+/** Budget reads: any principal may read balances and a dataset's total spend. */
+const READABLE_BY_ANY_PRINCIPAL = new Set(['readBudgetBalance', 'readDatasetSpend']);
 
 export interface StartedRun {
   workflowType: string;
