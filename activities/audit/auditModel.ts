@@ -95,7 +95,7 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
     }
     const checkpoint = await loadCheckpoint(dir);
     const session = sessionConfigFromEnv();
-    const generator = await Gpt2Model.create(checkpoint, { session });
+    const generator = await Gpt2Model.load(dir, { session }); // its own mapped weights; the scorer holds the checkpoint
     ctx.heartbeat({ phase: 'loading' });
     let scorer: SequenceScorer | undefined;
     try {

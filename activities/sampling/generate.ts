@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { Gpt2Model, generateText, loadCheckpoint } from '../../engine/gpt2/index.ts';
+import { Gpt2Model, generateText } from '../../engine/gpt2/index.ts';
 import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
 import { commitOnce, modelPrefix, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
@@ -41,7 +41,7 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   try {
     // Streamed to disk: the weights are held once, by the model, not also as a download buffer.
     for (const file of ['config.json', ...Object.keys(manifest.entries).filter(isModelWeightFile)]) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
-    const model = await Gpt2Model.create(await loadCheckpoint(dir));
+    const model = await Gpt2Model.load(dir); // weights mapped from the files, packed once
     try {
       Context.current().heartbeat();
       // Without a seed, a fresh random one: samples are not reproducible by anyone else.

@@ -1,7 +1,6 @@
 // `veil generate`: sample text from a GPT-2 checkpoint in Hugging Face layout.
 import { Command, InvalidArgumentError } from 'commander';
 import { randomInt } from 'node:crypto';
-import { openCheckpoint } from '../../engine/gpt2/open.ts';
 import { generateText } from '../../engine/gpt2/generate-text.ts';
 import { Gpt2Model } from '../../engine/gpt2/model.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
@@ -38,7 +37,8 @@ export function registerGenerateCommands(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
       const seed = flags.seed ?? String(randomInt(2 ** 47));
-      const model = await Gpt2Model.create(await openCheckpoint(flags.model), { session: sessionConfigFromEnv() });
+      // Weights mapped by onnxruntime from the checkpoint's files: never a second copy in JS.
+      const model = await Gpt2Model.load(flags.model, { session: sessionConfigFromEnv() });
       try {
         const samples = await generateText(model, prompts, {
           temperature: flags.temperature,

@@ -16,7 +16,12 @@ export class NotYourJobError extends Error {
 
 export class CodecServerError extends Error {
   override name = 'CodecServerError';
-  readonly exitCode = 3;
+  /** 4 when the codec server refused the caller (an access refusal, like the workers'), 3 otherwise. */
+  readonly exitCode: number;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.exitCode = status === 401 || status === 403 ? 4 : 3;
+  }
 }
 
 interface JsonPayload {
@@ -62,7 +67,7 @@ export class RemoteCodec implements PayloadCodec {
       throw new CodecServerError(`cannot reach the codec server at ${this.options.url} (is \`veil infra up\` running?): ${(err as Error).message}`);
     }
     const reply = (await res.json().catch(() => ({}))) as { payloads?: JsonPayload[]; error?: string };
-    if (!res.ok || !Array.isArray(reply.payloads)) throw new CodecServerError(`codec server refused the call (${res.status}): ${reply.error ?? 'no payloads'}`);
+    if (!res.ok || !Array.isArray(reply.payloads)) throw new CodecServerError(`codec server refused the call (${res.status}): ${reply.error ?? 'no payloads'}`, res.status);
     return reply.payloads.map(fromJson);
   }
 

@@ -76,7 +76,7 @@ export function createCodecServer(options: CodecServerOptions): Server {
     const signed = parseCodecAuth(header);
     if (signed) {
       const secret = await options.secretOf(signed.principal);
-      if (!secret || !codecCallSignatureMatches(secret, signed, call)) throw new HttpError(401, 'the signature does not verify (unknown principal, wrong token, or a changed request)');
+      if (!secret || !codecCallSignatureMatches(secret, signed, call)) throw new HttpError(401, 'the signature does not verify (an unknown or revoked principal, a wrong token, or a changed request)');
       if (Math.abs(now() - signed.ts) > FRESHNESS_MS) throw new HttpError(401, 'the signed call is too old (or the clocks differ by more than 5 minutes)');
       if (!nonces.claim(signed.principal, signed.nonce, now())) throw new HttpError(401, 'this signed call was already used (replay refused)');
       return signed.principal;
