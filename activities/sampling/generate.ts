@@ -46,7 +46,9 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
       Context.current().heartbeat();
       // Without a seed, a fresh random one: samples are not reproducible by anyone else.
       const seed = input.seed ?? randomBytes(16).toString('hex');
+      // Veil's models trained on rows that start with <|endoftext|>: prompts start there too.
       const results = await generateText(model, input.prompts, {
+        startOfDocument: true,
         maxNewTokens: input.maxNewTokens,
         temperature: input.temperature,
         topK: input.topK,

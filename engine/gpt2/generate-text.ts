@@ -1,9 +1,10 @@
 // Text in, text out: tokenizes prompts, generates as one batch, returns each prompt followed by
 // its continuation. Shared by `veil generate` and the sampling activity.
 //
-// Every prompt is fed after <|endoftext|>, GPT-2's document separator: Veil trains each row as
-// <|endoftext|> text <|endoftext|> (activities/training/prepareData.ts), so a prompt is the start
-// of a row exactly as the model saw rows start, and an empty prompt is <|endoftext|> alone.
+// An empty prompt is <|endoftext|> alone, GPT-2's document separator. Veil trains each row as
+// <|endoftext|> text <|endoftext|> (activities/training/prepareData.ts), so for its own models
+// every prompt is fed after <|endoftext|> (`startOfDocument`), the way the model saw rows start;
+// any other checkpoint gets the prompt's tokens alone, as transformers' generate() does.
 import { decode, encode } from '../tokenizer/gpt2-tokenizer.ts';
 import { generateTokens, type GenerateOptions } from './generate.ts';
 import type { Gpt2Model } from './model.ts';
@@ -15,12 +16,13 @@ export interface TextSample {
   finish: 'stop' | 'length';
 }
 
-/** The token ids generation starts from: <|endoftext|>, then the prompt's tokens. */
-export function promptTokens(prompt: string, bosTokenId: number): number[] {
-  return [bosTokenId, ...encode(prompt)];
+/** The token ids generation starts from: the prompt's tokens, after <|endoftext|> when it is empty or `startOfDocument`. */
+export function promptTokens(prompt: string, bosTokenId: number, startOfDocument = false): number[] {
+  const ids = encode(prompt);
+  return startOfDocument || ids.length === 0 ? [bosTokenId, ...ids] : ids;
 }
 
-export async function generateText(model: Gpt2Model, prompts: readonly string[], options: GenerateOptions): Promise<TextSample[]> {
-  const { tokens, finish } = await generateTokens(model, prompts.map((p) => promptTokens(p, model.config.bosTokenId)), options);
+export async function generateText(model: Gpt2Model, prompts: readonly string[], options: GenerateOptions & { startOfDocument?: boolean }): Promise<TextSample[]> {
+  const { tokens, finish } = await generateTokens(model, prompts.map((p) => promptTokens(p, model.config.bosTokenId, options.startOfDocument)), options);
   return prompts.map((prompt, i) => ({ prompt, text: prompt + decode(tokens[i]), finish: finish[i] }));
 }
