@@ -160,6 +160,8 @@ export interface JobPlan {
   testRows: number;
   /** The δ the job will use (the request's, or 1/N^1.1 of the training slots). */
   delta: number;
+  /** Where the weights start: a pretrained checkpoint (found in the local cache), random, or a registered model. */
+  baseModel: { base: string; initialization: 'pretrained' | 'random' | 'registered' };
 }
 
 /** What the workflow learns about the prepared data: public sizes only (it goes into history). */

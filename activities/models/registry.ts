@@ -21,6 +21,8 @@ export const modelPrivacySchema = z.object({
   analyst: z.string(),
   dataset: z.object({ name: z.string(), version: z.number() }),
   base: z.string(),
+  /** Where the weights started: pretrained, random or a registered model (absent on models from before it was recorded). */
+  initialization: z.enum(['pretrained', 'random', 'registered']).optional(),
   /** 'unlimited' for a non-DP model. */
   epsilon: z.union([z.number(), z.literal('unlimited')]),
   delta: z.number().nullable(),

@@ -11,6 +11,7 @@ import { columnsAfter, PREPROCESSING_ERROR } from '../preprocessing/apply.ts';
 import { modelIdOfReference } from '../../contracts/ids.ts';
 import { DatasetNotFoundError, readDatasetVersion } from '../datasets/index.ts';
 import { readModelPrivacy } from '../models/registry.ts';
+import { resolveBaseModel } from './baseModel.ts';
 import { sharedStore } from '../shared/resources.ts';
 
 export interface PreflightInput {
@@ -75,6 +76,8 @@ export async function checkFineTune(input: PreflightInput): Promise<JobPlan> {
   if (input.delta !== null && delta >= 1 / n) {
     throw refuse(`δ=${delta} is not below 1/N = 1/${n} for dataset ${meta.name} v${meta.version}: choose δ < ${(1 / n).toPrecision(3)} (the default is 1/N^1.1 of the training rows)`, Failure.InvalidTrainingConfig);
   }
+  // A named pretrained model that is not in the local cache is refused here, never silently random.
+  const { initialization } = resolveBaseModel(input.base);
   const modelId = modelIdOfReference(input.base);
   if (modelId !== undefined) {
     const base = await readModelPrivacy(store, modelId);
@@ -83,5 +86,5 @@ export async function checkFineTune(input: PreflightInput): Promise<JobPlan> {
     // (or none: a non-DP model) that this analyst's release check would otherwise not see.
     if (base.analyst !== input.analyst) throw refuse(`model ${modelId} belongs to another analyst: analysts build on public GPT-2 sizes or their own models`, Failure.Forbidden);
   }
-  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta };
+  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta, baseModel: { base: input.base, initialization } };
 }

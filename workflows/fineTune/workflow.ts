@@ -144,6 +144,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       analyst: spec.analyst,
       dataset: { name: data.dataset.name, version: data.dataset.version },
       base: spec.model.base,
+      initialization: job.baseModel.initialization,
       epsilon,
       delta: ckpt.delta,
       noiseMultiplier: ckpt.noiseMultiplier,
@@ -167,6 +168,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   const label = typeof epsilon === 'number' ? `Differentially-private evaluation (epsilon=${epsilon.toFixed(2)})` : 'Non-private evaluation (epsilon=unlimited)';
   return light.recordJobResult({
     ...base,
+    baseModel: job.baseModel,
     status: 'completed',
     epsilon,
     delta: ckpt.delta,
