@@ -11,7 +11,7 @@ import { createWorkers } from '../workers/worker.ts';
 import { ensurePrincipal } from '../infra/access/index.ts';
 import { ArtifactStore } from '../infra/storage/index.ts';
 import { config, localPaths } from '../infra/config.ts';
-import { localDataConverter } from '../infra/codec/dataConverter.ts';
+import { localDataConverter } from '../infra/codec/data-converter.ts';
 import { temporalClient } from '../infra/temporal.ts';
 import { writePheeDataset } from './phee.ts';
 

@@ -6,7 +6,7 @@ import { config, type VeilConfig } from './config.ts';
 /**
  * A Temporal client on the configured server and namespace; close its connection when done.
  * Payloads are encrypted (infra/codec): workers and operators pass the local codec's converter,
- * clients the codec server's (clients/sdk/remoteCodec.ts).
+ * clients the codec server's (clients/sdk/remote-codec.ts).
  */
 export async function temporalClient(cfg: VeilConfig = config(), options: { dataConverter?: DataConverter } = {}): Promise<Client> {
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });

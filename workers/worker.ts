@@ -6,7 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config, taskQueueNames, type VeilConfig } from '../infra/config.ts';
 import { gpuActivities, lightActivities } from '../activities/index.ts';
-import { failureConverterPath, localDataConverter } from '../infra/codec/dataConverter.ts';
+import { failureConverterPath, localDataConverter } from '../infra/codec/data-converter.ts';
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

@@ -10,7 +10,7 @@ import { datasetOwner } from '../../infra/access/index.ts';
 import { auditPrefix } from '../../infra/storage/index.ts';
 import { readModelPrivacy } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { verifySigner } from './ownerAuth.ts';
+import { verifySigner } from './owner-auth.ts';
 
 export async function showAudit(input: ShowAuditInput): Promise<ShowAuditResult> {
   const store = await sharedStore();

@@ -7,7 +7,7 @@ import { sharedStore } from '../shared/resources.ts';
 import { ingestDataset, type IngestProgress } from './ingest.ts';
 import type { IngestDatasetInput, IngestDatasetResult } from '../../contracts/datasets.ts';
 import { Failure } from '../../contracts/failures.ts';
-import { DatasetValidationError } from './validationError.ts';
+import { DatasetValidationError } from './validation-error.ts';
 import { discardUncommitted } from './versions.ts';
 
 const HEARTBEAT_EVERY_MS = 1_000;

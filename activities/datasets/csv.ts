@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { MAX_COLUMNS, MAX_COLUMN_NAME_LENGTH, MAX_RECORD_CHARS, type TableItem } from './table.ts';
-import { DatasetValidationError, lineRef } from './validationError.ts';
+import { DatasetValidationError, lineRef } from './validation-error.ts';
 
 const faults: Record<string, string> = {
   INVALID_OPENING_QUOTE: 'a quote appears inside a field that does not start with a quote (quote the whole field and double the inner quotes)',

@@ -10,7 +10,7 @@ import { SchemaBuilder, valueConverter } from './schema.ts';
 import type { DatasetFormat, DatasetMeta, DatasetSchema, IngestDatasetInput, IngestDatasetResult } from '../../contracts/datasets.ts';
 import type { TableItem } from './table.ts';
 import { utf8Text } from './utf8.ts';
-import { DatasetValidationError } from './validationError.ts';
+import { DatasetValidationError } from './validation-error.ts';
 import { DATA_FILES, claimVersion, clearSlot, discardUncommitted, findOwnWork, type Slot } from './versions.ts';
 
 export interface IngestProgress {

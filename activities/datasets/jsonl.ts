@@ -1,7 +1,7 @@
 // JSON Lines: one JSON object per line, every line with the same keys. Blank lines are skipped.
 // The first object's keys, in their order, are the columns.
 import { MAX_COLUMNS, MAX_COLUMN_NAME_LENGTH, MAX_RECORD_CHARS, type TableItem } from './table.ts';
-import { DatasetValidationError, lineRef } from './validationError.ts';
+import { DatasetValidationError, lineRef } from './validation-error.ts';
 
 async function* lines(text: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string }> {
   let partial = '';

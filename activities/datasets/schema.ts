@@ -4,7 +4,7 @@
 // and an empty cell is a null. Canonical forms only ("007" stays a string: it is an identifier,
 // not seven), so a value never changes meaning on the way in.
 import type { Column, ColumnType, DatasetFormat, DatasetSchema } from '../../contracts/datasets.ts';
-import { DatasetValidationError, lineRef } from './validationError.ts';
+import { DatasetValidationError, lineRef } from './validation-error.ts';
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;

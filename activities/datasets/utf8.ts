@@ -2,7 +2,7 @@
 // native validator; only a chunk that fails is scanned byte by byte, to name the line of the
 // first bad byte. A byte-order mark at the start is dropped.
 import { isUtf8 } from 'node:buffer';
-import { DatasetValidationError, lineRef } from './validationError.ts';
+import { DatasetValidationError, lineRef } from './validation-error.ts';
 
 /** Expected length of the sequence a lead byte starts (0 for a byte that cannot start one). */
 function sequenceLength(lead: number): number {

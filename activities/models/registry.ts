@@ -11,8 +11,8 @@ import { saveCheckpoint } from '../../engine/gpt2/index.ts';
 import { inParallel } from '../../engine/train/checkpoint-shards-read.ts';
 import { commitOnce, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
-import type { BaseModelSpec } from '../training/baseModel.ts';
-import { trainedModel } from '../training/finalModel.ts';
+import type { BaseModelSpec } from '../training/base-model.ts';
+import { trainedModel } from '../training/final-model.ts';
 import { composeLineage, lineageLinkSchema, type LineageLink } from './lineage.ts';
 
 export const modelPrivacySchema = z.object({

@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { ArtifactStore } from '../../infra/storage/index.ts';
 import { config } from '../../infra/config.ts';
-import { localDataConverter } from '../../infra/codec/dataConverter.ts';
+import { localDataConverter } from '../../infra/codec/data-converter.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 
 function lazily<T>(create: () => Promise<T>): () => Promise<T> {

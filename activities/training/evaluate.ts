@@ -1,6 +1,6 @@
 // Held-out evaluation: mean token loss and perplexity of the trained model on the test rows.
 // The test rows are private too, so for a DP model the reported loss is itself released with
-// DP. Which test slots hold a usable row is private (prepareData.ts), so the mean is released as
+// DP. Which test slots hold a usable row is private (prepare-data.ts), so the mean is released as
 // a noisy sum over a noisy count: each row's mean token loss is clipped to [0, LOSS_BOUND], the sum
 // (L1 sensitivity LOSS_BOUND, kept on an integer grid) gets discrete Laplace noise at ⅔ ε_eval and the count (sensitivity 1) at
 // ⅓ ε_eval, the split that balances their relative errors for losses near LOSS_BOUND / 4.
@@ -11,10 +11,10 @@ import { rowLosses, SequenceScorer } from '../../engine/audit/index.ts';
 import { releaseInteger } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { sharedStore } from '../shared/resources.ts';
-import type { BaseModelSpec } from './baseModel.ts';
-import { trainedModel } from './finalModel.ts';
+import type { BaseModelSpec } from './base-model.ts';
+import { trainedModel } from './final-model.ts';
 import { releaseOnce } from './releases.ts';
-import { downloadTokenizedRows, usableRows } from './tokenizedRows.ts';
+import { downloadTokenizedRows, usableRows } from './tokenized-rows.ts';
 
 // ln(50257) ≈ 10.8 is the loss of a uniform guess over GPT-2's vocabulary: a useful model is
 // below it, and a smaller bound means less noise for the same ε.

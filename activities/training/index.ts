@@ -5,8 +5,8 @@ import { epsilonSpentSoFar } from './checkpoints.ts';
 import { evaluateModel } from './evaluate.ts';
 import { checkFineTune } from './preflight.ts';
 import { readJobResult, recordJobResult } from './releases.ts';
-import { prepareTrainingData } from './prepareData.ts';
-import { releaseDataReport } from './dataReport.ts';
+import { prepareTrainingData } from './prepare-data.ts';
+import { releaseDataReport } from './data-report.ts';
 import { train } from './train.ts';
 
 export function trainingLightActivities() {

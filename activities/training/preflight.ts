@@ -11,7 +11,7 @@ import { columnsAfter, PREPROCESSING_ERROR } from '../preprocessing/apply.ts';
 import { modelIdOfReference } from '../../contracts/ids.ts';
 import { DatasetNotFoundError, readDatasetVersion } from '../datasets/index.ts';
 import { readModelPrivacy } from '../models/registry.ts';
-import { resolveBaseModel } from './baseModel.ts';
+import { resolveBaseModel } from './base-model.ts';
 import { sharedStore } from '../shared/resources.ts';
 
 export interface PreflightInput {

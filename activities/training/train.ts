@@ -9,10 +9,10 @@ import { runTrainingInWorker, TrainConfigError, type ProgressEvent, type TrainCo
 import type { Gpt2WorkerModelOptions } from '../../engine/train-graph/worker-model.ts';
 import type { ModelSpec, PreparedData, TrainCancellation, TrainingSpec, TrainProgress } from '../../contracts/fine-tune.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { materializeBaseModel } from './baseModel.ts';
+import { materializeBaseModel } from './base-model.ts';
 import { downloadCheckpoint, latestCheckpoint, uploadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
-import { runKeyFor } from './runSecrets.ts';
-import { downloadTokenizedRows } from './tokenizedRows.ts';
+import { runKeyFor } from './run-secrets.ts';
+import { downloadTokenizedRows } from './tokenized-rows.ts';
 
 const WORKER_MODEL = fileURLToPath(new URL('../../engine/train-graph/worker-model.ts', import.meta.url));
 const HEARTBEAT_EVERY_MS = 2_000;

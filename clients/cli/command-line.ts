@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { config, taskQueueNames } from '../../infra/config.ts';
 import { temporalUiAddress } from '../../infra/servers/temporal.ts';
 import { temporalClient } from '../../infra/temporal.ts';
-import { remoteCodecClient } from '../sdk/remoteCodec.ts';
+import { remoteCodecClient } from '../sdk/remote-codec.ts';
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
 export class UsageError extends Error {

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { registerAccessCommands } from './access.ts';
 import { registerAuditCommands } from './audit.ts';
-import { registerCodecServerCommands } from './codecServer.ts';
+import { registerCodecServerCommands } from './codec-server.ts';
 import { registerDatasetsCommands } from './datasets.ts';
 import { registerDemoCommands } from './demo.ts';
 import { registerFinetuneCommands } from './finetune.ts';

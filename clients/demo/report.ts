@@ -4,7 +4,7 @@
 import type { AuditSummary } from '../../engine/audit/index.ts';
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleResult } from '../../contracts/sample.ts';
-import { PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
+import { PLANTED_SECRET, SECRET_PREFIX } from './patient-notes.ts';
 
 export interface DemoSide {
   title: string;

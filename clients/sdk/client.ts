@@ -4,7 +4,7 @@
 // its methods here and keeps its logic in its own module next to this one (datasets.ts, budget.ts, …).
 import type { Client } from '@temporalio/client';
 import { config, taskQueueNames, type VeilConfig } from '../../infra/config.ts';
-import { remoteCodecClient } from './remoteCodec.ts';
+import { remoteCodecClient } from './remote-codec.ts';
 import type { DatasetSummary } from '../../contracts/datasets.ts';
 import * as catalog from './catalog.ts';
 import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './datasets.ts';

@@ -19,7 +19,7 @@ import {
   type IngestDatasetResult,
   type PresignedUpload,
 } from '../../contracts/datasets.ts';
-import type { ingestDataset } from '../../workflows/ingestDataset.ts';
+import type { ingestDataset } from '../../workflows/ingest-dataset.ts';
 
 export interface AddDatasetOptions {
   /** The data owner's access token (the ingest request is signed with it). */

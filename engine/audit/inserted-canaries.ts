@@ -5,7 +5,7 @@
 // A canary is a fresh random sequence of ordinary GPT-2 word tokens (" word" tokens of letters only,
 // so it reads as nonsense text, not as bytes): no real row can contain it by chance, and it says
 // nothing about anyone. Texts and inclusion bits come from a keyed ChaCha20 stream (the job's key,
-// see activities/training/prepareData.ts), so they are fixed for the job and a retry draws the same.
+// see activities/training/prepare-data.ts), so they are fixed for the job and a retry draws the same.
 //
 // How the slots are counted: the m canaries are m extra training slots appended after the real
 // rows' slots, whether or not each canary was included (an excluded canary is an empty slot, like a

@@ -1,6 +1,6 @@
 // Veil access tokens. A token is `veil1.<principal id>.<secret>`: the id says who is speaking, the
 // secret (32 random bytes, base64url) is the key their requests are signed with. A client never
-// sends the token itself anywhere: it signs each request with the secret (requestSignature.ts),
+// sends the token itself anywhere: it signs each request with the secret (request-signature.ts),
 // so a token never lands in a workflow's history, a log or the Temporal UI.
 import { randomBytes } from 'node:crypto';
 import { PRINCIPAL_ID_PATTERN } from '../../contracts/ids.ts';

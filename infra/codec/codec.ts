@@ -1,12 +1,12 @@
 // The payload codec of Veil's workers (and of operators' tools): AES-256-GCM with a per-workflow
-// data key (payloadCipher.ts). The SDK hands the codec the workflow a payload belongs to (its
+// data key (payload-cipher.ts). The SDK hands the codec the workflow a payload belongs to (its
 // serialization context: the workflow itself, the workflow that scheduled an activity, the target
 // of a signal or child); that id is sealed into the ciphertext. On decode, a payload bound to
 // another workflow than the one it arrived in is refused: a ciphertext copied from a victim's
 // history into an attacker's workflow does not decrypt there.
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
-import type { KeyRing } from './keyRing.ts';
-import { PayloadDecryptionError, bindingOf, decryptPayload, encryptPayload, isEncrypted } from './payloadCipher.ts';
+import type { KeyRing } from './key-ring.ts';
+import { PayloadDecryptionError, bindingOf, decryptPayload, encryptPayload, isEncrypted } from './payload-cipher.ts';
 
 /** Payloads encoded outside any workflow's context are bound to this id: only operators read them. */
 export const UNBOUND_WORKFLOW_ID = '';

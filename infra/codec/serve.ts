@@ -7,11 +7,11 @@ import { readPrincipalRecord, serviceSecret } from '../access/index.ts';
 import { config, type VeilConfig } from '../config.ts';
 import { ArtifactStore } from '../storage/index.ts';
 import { VeilPayloadCodec } from './codec.ts';
-import { OPERATOR_PRINCIPAL } from './codecRequestAuth.ts';
-import { loadKeyRing, type KeyRing } from './keyRing.ts';
+import { OPERATOR_PRINCIPAL } from './codec-request-auth.ts';
+import { loadKeyRing, type KeyRing } from './key-ring.ts';
 import { WorkflowReaders } from './readers.ts';
 import { createCodecServer } from './server.ts';
-import { temporalReaderSources } from './temporalSources.ts';
+import { temporalReaderSources } from './temporal-sources.ts';
 
 /** The web UI's origins (both spellings of the loopback host the dev server answers on). */
 export function uiOrigins(cfg: VeilConfig): string[] {

@@ -1,14 +1,14 @@
 // The codec server: Temporal's remote codec protocol (POST …/encode, POST …/decode, payloads as
 // protobuf JSON `{payloads: [{metadata: {k: base64}, data: base64}]}`), for the web UI, the CLI
-// and the SDK. Every call is authenticated (codecRequestAuth.ts): a signed header, or for the UI a
+// and the SDK. Every call is authenticated (codec-request-auth.ts): a signed header, or for the UI a
 // session carried in the endpoint URL (`…/s/<session>/decode`) or as a Bearer token. /decode opens
 // only payloads of workflows the caller may read (readers.ts) and leaves the rest as ciphertext,
 // logging each refusal; /encode seals for the workflow id the caller names (X-Veil-Workflow-Id).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Payload } from '@temporalio/common';
-import { decryptPayload, bindingOf, encryptPayload, isEncrypted } from './payloadCipher.ts';
+import { decryptPayload, bindingOf, encryptPayload, isEncrypted } from './payload-cipher.ts';
 import { UNBOUND_WORKFLOW_ID } from './codec.ts';
-import type { KeyRing } from './keyRing.ts';
+import type { KeyRing } from './key-ring.ts';
 import type { WorkflowReaders } from './readers.ts';
 import {
   FRESHNESS_MS,
@@ -19,7 +19,7 @@ import {
   parseSession,
   sessionMatches,
   type SignedCall,
-} from './codecRequestAuth.ts';
+} from './codec-request-auth.ts';
 
 export const WORKFLOW_ID_HEADER = 'x-veil-workflow-id';
 const MAX_BODY = 64 * 1024 * 1024;

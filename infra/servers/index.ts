@@ -3,7 +3,7 @@ import { config, localPaths, type VeilConfig } from '../config.ts';
 import { ensureBucket, s3Client } from '../storage/client.ts';
 import { runningPid } from './daemon.ts';
 import { MINIO, minioHealthy, startMinio, stopMinio } from './minio.ts';
-import { CODEC_SERVER, codecServerHealthy, codecServerUrl, ensureCodecKeys, startCodecServer, stopCodecServer } from './codecServer.ts';
+import { CODEC_SERVER, codecServerHealthy, codecServerUrl, ensureCodecKeys, startCodecServer, stopCodecServer } from './codec-server.ts';
 import { TEMPORAL, startTemporal, stopTemporal, temporalHealthy, temporalUiAddress } from './temporal.ts';
 
 export interface InfraStatus {

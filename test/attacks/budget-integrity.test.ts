@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';

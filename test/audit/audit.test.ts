@@ -4,7 +4,7 @@
 // Also the JSON document and the self-contained HTML page built from them.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET, SECRET_PREFIX } from '../../clients/demo/patient-notes.ts';
 import {
   SequenceScorer,
   analystAuditSummary,

@@ -2,7 +2,7 @@
 // extrapolation, and the candidate list of the demo's secret.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PLANTED_SECRET } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET } from '../../clients/demo/patient-notes.ts';
 import { canarySpec, conditionCanary, conditionFillings, exposureFromLogPerplexities } from '../../engine/audit/index.ts';
 import { encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 

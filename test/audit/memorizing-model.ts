@@ -2,7 +2,7 @@
 // training (engine/train with the GPT-2 gradient graph, 'unlimited' mode: no clipping, no noise)
 // for 50 full-batch steps on four rows, one of which is the secret. Also the held-out rows and a
 // random, untrained tiny GPT-2 on the same data, for contrast.
-import { PLANTED_SECRET, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET, generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { openCheckpoint, type Gpt2Checkpoint } from '../../engine/gpt2/index.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import { Gpt2GradientComputer } from '../../engine/train-graph/index.ts';

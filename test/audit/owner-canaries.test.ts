@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseOwnerCanaries } from '../../activities/audit/ownerCanaries.ts';
+import { parseOwnerCanaries } from '../../activities/audit/owner-canaries.ts';
 import { ownerCanarySpec } from '../../engine/audit/index.ts';
 
 test('a free-form secret is ranked among ≥ 1,000 alternatives of its shape, itself once', () => {

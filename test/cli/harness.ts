@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { projectRoot } from '../../infra/config.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { TestPrincipal } from '../helpers/principals.ts';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 
 export interface VeilRun {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { VeilPayloadCodec, bindingMatches } from '../../infra/codec/codec.ts';
-import { ensureKeyFile, keyRingFromEnv, readKeyFile, rotateKeyFile, type KeyRing } from '../../infra/codec/keyRing.ts';
-import { ENCRYPTED_ENCODING, PayloadDecryptionError, WORKFLOW_ID_METADATA } from '../../infra/codec/payloadCipher.ts';
+import { ensureKeyFile, keyRingFromEnv, readKeyFile, rotateKeyFile, type KeyRing } from '../../infra/codec/key-ring.ts';
+import { ENCRYPTED_ENCODING, PayloadDecryptionError, WORKFLOW_ID_METADATA } from '../../infra/codec/payload-cipher.ts';
 
 const ring = (...ids: string[]): KeyRing => keyRingFromEnv(ids.map((id) => `${id}:${randomBytes(32).toString('base64')}`).join(','));
 const wf = (workflowId: string) => ({ type: 'workflow' as const, namespace: 'default', workflowId });

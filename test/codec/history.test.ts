@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { signRequest, formatToken } from '../../infra/access/index.ts';
 import { config } from '../../infra/config.ts';
 import { startCodecServer } from '../../infra/codec/serve.ts';
-import { NotYourJobError, RemoteCodec } from '../../clients/sdk/remoteCodec.ts';
+import { NotYourJobError, RemoteCodec } from '../../clients/sdk/remote-codec.ts';
 import { withWorker } from '../helpers/temporal.ts';
 import { newAnalyst } from '../helpers/principals.ts';
 

@@ -6,7 +6,7 @@ import { utf8Text } from '../../activities/datasets/utf8.ts';
 import { csvTable } from '../../activities/datasets/csv.ts';
 import { jsonlTable } from '../../activities/datasets/jsonl.ts';
 import { SchemaBuilder, valueConverter } from '../../activities/datasets/schema.ts';
-import { DatasetValidationError } from '../../activities/datasets/validationError.ts';
+import { DatasetValidationError } from '../../activities/datasets/validation-error.ts';
 import type { TableItem } from '../../activities/datasets/table.ts';
 import type { DatasetFormat } from '../../contracts/datasets.ts';
 

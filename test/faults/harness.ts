@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under ESM
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainProgress } from '../../contracts/fine-tune.ts';
 import { shardFileName } from '../../engine/train/checkpoint-shards.ts';
 import { checkpointsRoot, runKeyKey } from '../../infra/storage/index.ts';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { checkpointPrefix, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import type { FineTuneInput } from '../../contracts/fine-tune.ts';
@@ -140,12 +140,17 @@ export async function pendingTrain(handle: WorkflowHandle): Promise<TrainActivit
   const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'train');
   if (!pending) return undefined;
   const payload = pending.heartbeatDetails?.payloads?.[0];
+  // Heartbeat details are sealed (infra/codec): opened with the test client's operator codec.
+  const [progress] = payload ? await openPayloads(handle, [payload]) : [undefined];
+  // Failure messages travel sealed too, in the failure's encoded attributes.
+  const encoded = pending.lastFailure?.encodedAttributes;
+  const [attributes] = encoded ? await openPayloads(handle, [encoded]) : [undefined];
   return {
     attempt: pending.attempt ?? 1,
     started: pending.state === proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
     workerIdentity: pending.lastWorkerIdentity ?? undefined,
-    progress: payload ? defaultPayloadConverter.fromPayload<TrainProgress>(payload) : undefined,
-    lastFailure: pending.lastFailure?.message ?? undefined,
+    progress: progress as TrainProgress | undefined,
+    lastFailure: (attributes as { message?: string } | undefined)?.message ?? pending.lastFailure?.message ?? undefined,
   };
 }
 
@@ -207,4 +212,12 @@ export async function pollers(client: Client, taskQueue: string, kind: 'workflow
     taskQueueType: kind === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
   });
   return (res.pollers ?? []).map((p) => p.identity ?? '');
+}
+
+/** Payloads of a workflow's history or description, opened by its client's data converter (the codec). */
+export async function openPayloads(handle: WorkflowHandle, payloads: proto.temporal.api.common.v1.IPayload[]): Promise<unknown[]> {
+  const { payloadConverter, payloadCodecs } = handle.client.options.loadedDataConverter;
+  let decoded = payloads as Payload[];
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return decoded.map((p) => payloadConverter.fromPayload(p));
 }

@@ -17,8 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config } from '../../infra/config.ts';
 import { HEARTBEAT_THROTTLE, workflowBundle } from '../../workers/worker.ts';
 import { gpuActivities, lightActivities } from '../../activities/index.ts';
-import { localDataConverter } from '../../infra/codec/dataConverter.ts';
-import { ensureKeyFile } from '../../infra/codec/keyRing.ts';
+import { localDataConverter } from '../../infra/codec/data-converter.ts';
+import { ensureKeyFile } from '../../infra/codec/key-ring.ts';
 import type { DataConverter } from '@temporalio/common';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- activity maps are heterogeneous

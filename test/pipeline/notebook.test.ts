@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { generatePatientNotes, PLANTED_SECRET } from '../../clients/demo/patientNotes.ts';
+import { generatePatientNotes, PLANTED_SECRET } from '../../clients/demo/patient-notes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
 import { ledgerBalance } from '../helpers/ledger.ts';
 import { TWIN_ANALYST } from '../../activities/synthetic/twin.ts';

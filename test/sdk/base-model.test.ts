@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { baseModelInitialization, resolveBaseModel } from '../../activities/training/baseModel.ts';
+import { baseModelInitialization, resolveBaseModel } from '../../activities/training/base-model.ts';
 import { baseModelSchema } from '../../contracts/fine-tune.ts';
 
 async function withHubCache<T>(fn: (cache: string) => T | Promise<T>): Promise<T> {

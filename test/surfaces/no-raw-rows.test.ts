@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
-import { generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { GPT2, VeilClient } from '../../clients/sdk/client.ts';
 import { balance } from '../../clients/sdk/budget.ts';
 import { trace } from '../../engine/sandbox/index.ts';

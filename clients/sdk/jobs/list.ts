@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import { FINE_TUNE_WORKFLOW, fineTuneSchema, type FineTuneResult } from '../../../contracts/fine-tune.ts';
 import { SAMPLE_WORKFLOW, sampleSchema, type SampleResult } from '../../../contracts/sample.ts';
-import { NotYourJobError } from '../remoteCodec.ts';
+import { NotYourJobError } from '../remote-codec.ts';
 import { fineTuneWorkflowId, JobNotFoundError, sampleWorkflowId, type JobKind } from './start.ts';
 import { currentActivity, decodePayloads, outcomeOf, statusOf, type JobActivity, type JobOutcome, type JobStatus } from './state.ts';
 export interface JobSummary {

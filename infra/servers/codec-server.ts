@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { localPaths, projectRoot, type VeilConfig } from '../config.ts';
-import { ensureKeyFile, keyFilePath, MASTER_KEY_ENV } from '../codec/keyRing.ts';
+import { ensureKeyFile, keyFilePath, MASTER_KEY_ENV } from '../codec/key-ring.ts';
 import { logFile, runningPid, startDaemon, stopDaemon, waitUntil } from './daemon.ts';
 
 export const CODEC_SERVER = 'codec-server';

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainCancellation } from '../../contracts/fine-tune.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
@@ -32,6 +31,7 @@ import {
   FAULT_CHECKPOINT_EVERY,
   faultSpec,
   modelWeightsSha256,
+  openPayloads,
   pendingTrain,
   pinRunKey,
   pollers,
@@ -39,7 +39,7 @@ import {
   verifyCheckpoints,
   waitFor,
 } from './harness.ts';
-import { spawnWorker, type WorkerProcess } from './workerProcess.ts';
+import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 import { SHARD_BYTES_ENV } from '../../activities/training/checkpoints.ts';
 
 // Every checkpoint of these runs is several shards (inherited by the worker processes too): the
@@ -289,5 +289,6 @@ async function trainCancellation(handle: WorkflowHandle): Promise<TrainCancellat
   const event = history.events?.find((e) => e.activityTaskCanceledEventAttributes);
   const payload = event?.activityTaskCanceledEventAttributes?.details?.payloads?.[0];
   assert.ok(payload, 'the train activity reported its cancellation with details');
-  return defaultPayloadConverter.fromPayload<TrainCancellation>(payload);
+  const [details] = await openPayloads(handle, [payload]);
+  return details as TrainCancellation;
 }

@@ -11,7 +11,7 @@ import type { SampleResult } from '../../contracts/sample.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
 import type { RegisterOwnerCanariesResult } from '../../contracts/audit.ts';
-import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patientNotes.ts';
+import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patient-notes.ts';
 import { printComparison, type DemoSide } from './report.ts';
 
 export const DEMO_DATASET = 'patient-notes';

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatToken, newSecret } from '../../infra/access/index.ts';
-import { keyRingFromEnv } from '../../infra/codec/keyRing.ts';
+import { keyRingFromEnv } from '../../infra/codec/key-ring.ts';
 import { createCodecServer } from '../../infra/codec/server.ts';
-import { OPERATOR_PRINCIPAL, issueSession, signCodecCall } from '../../infra/codec/codecRequestAuth.ts';
-import { NotYourJobError, RemoteCodec } from '../../clients/sdk/remoteCodec.ts';
+import { OPERATOR_PRINCIPAL, issueSession, signCodecCall } from '../../infra/codec/codec-request-auth.ts';
+import { NotYourJobError, RemoteCodec } from '../../clients/sdk/remote-codec.ts';
 
 const UI = 'http://127.0.0.1:8233';
 const secrets = new Map([['alice', newSecret()], ['bob', newSecret()], [OPERATOR_PRINCIPAL, newSecret()]]);

@@ -1,13 +1,13 @@
 // The clients' payload codec: clients hold no keys, so they ask the codec server to seal what they
 // send (a job's signed input) and to open what they read (results, progress). Each call is signed
-// with the caller's token (infra/codec/codecRequestAuth.ts); the token itself is never sent. The
+// with the caller's token (infra/codec/codec-request-auth.ts); the token itself is never sent. The
 // server opens only what the caller may read: a payload that comes back sealed is someone else's.
 import { Client, Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import type { VeilConfig } from '../../infra/config.ts';
 import { parseToken } from '../../infra/access/index.ts';
-import { signCodecCall } from '../../infra/codec/codecRequestAuth.ts';
-import { bindingOf, isEncrypted } from '../../infra/codec/payloadCipher.ts';
+import { signCodecCall } from '../../infra/codec/codec-request-auth.ts';
+import { bindingOf, isEncrypted } from '../../infra/codec/payload-cipher.ts';
 
 export class NotYourJobError extends Error {
   override name = 'NotYourJobError';

@@ -10,7 +10,7 @@ import { Failure } from '../../contracts/failures.ts';
 import { ownerCanarySpec } from '../../engine/audit/index.ts';
 import { commitOnce, ownerCanariesPrefix, ownerCanarySetPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { requireDatasetOwner, verifySigner } from './ownerAuth.ts';
+import { requireDatasetOwner, verifySigner } from './owner-auth.ts';
 
 const setMetaSchema = z.object({ dataset: z.string(), owner: z.string(), count: z.number().int() });
 const canariesFileSchema = z.array(ownerCanarySchema);

@@ -9,7 +9,7 @@
 // sampling rate and the number of steps depend only on the dataset's public row count, never on
 // how many rows the analyst's code rejected: otherwise a function that throws on one patient's
 // notes would turn the row count into a membership test. The exact counts (failures, skipped,
-// truncated) stay in this run's manifest in S3; the analyst gets them with noise (dataReport.ts).
+// truncated) stay in this run's manifest in S3; the analyst gets them with noise (data-report.ts).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readDatasetRows, readDatasetVersion, DatasetNotFoundError } from '../datasets/index.ts';
 import { ObjectExistsError, commitOnce, runClaimKey, runDataPrefix } from '../../infra/storage/index.ts';
@@ -18,8 +18,8 @@ import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts
 import type { PreparedData, PreprocessingStep, SplitSpec } from '../../contracts/fine-tune.ts';
 import { applyPreprocessing, columnsAfter, type PreprocessingReport } from '../preprocessing/apply.ts';
 import { sharedStore } from '../shared/resources.ts';
-import { encodeTokenizedRows } from './tokenizedRows.ts';
-import { INSERTED_CANARIES_FILE, encodeInsertedCanaries, insertedCanarySlots } from '../audit/insertedCanaries.ts';
+import { encodeTokenizedRows } from './tokenized-rows.ts';
+import { INSERTED_CANARIES_FILE, encodeInsertedCanaries, insertedCanarySlots } from '../audit/inserted-canaries.ts';
 
 export interface PrepareDataInput {
   jobId: string;

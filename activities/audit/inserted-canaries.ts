@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { canaryTokens, drawInsertedCanaries } from '../../engine/audit/index.ts';
 import { END_OF_TEXT_ID } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
-import { runKeyFor } from '../training/runSecrets.ts';
+import { runKeyFor } from '../training/run-secrets.ts';
 
 export const INSERTED_CANARIES_FILE = 'inserted-canaries.json';
 

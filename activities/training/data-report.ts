@@ -16,7 +16,7 @@ const DATA_REPORT_SENSITIVITY = 2;
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import type { DataReport } from '../../contracts/fine-tune.ts';
 import type { FailureCounts } from '../../engine/sandbox/index.ts';
-import { readPrivateCounts, type PrivateDataCounts } from './prepareData.ts';
+import { readPrivateCounts, type PrivateDataCounts } from './prepare-data.ts';
 import { releaseOnce } from './releases.ts';
 
 export async function releaseDataReport(input: { jobId: string; epsilon: number | null }): Promise<DataReport> {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configFromHf, type Gpt2Checkpoint, type Gpt2Weights } from '../../engine/gpt2/index.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
-import { materializeBaseModel, type BaseModelSpec } from './baseModel.ts';
+import { materializeBaseModel, type BaseModelSpec } from './base-model.ts';
 import { downloadCheckpoint } from './checkpoints.ts';
 
 export async function trainedModel(store: ArtifactStore, jobId: string, step: number, base: BaseModelSpec): Promise<Gpt2Checkpoint> {

@@ -28,9 +28,9 @@ import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefi
 import { modelPrivacySchema } from '../models/registry.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { defaultDelta } from '../training/preflight.ts';
-import { downloadTokenizedRows, usableRows } from '../training/tokenizedRows.ts';
-import { readInsertedCanaries } from './insertedCanaries.ts';
-import { readOwnerCanaries } from './ownerCanaries.ts';
+import { downloadTokenizedRows, usableRows } from '../training/tokenized-rows.ts';
+import { readInsertedCanaries } from './inserted-canaries.ts';
+import { readOwnerCanaries } from './owner-canaries.ts';
 
 export interface AuditModelInput {
   modelId: string;
@@ -81,7 +81,7 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
   // audit's own progress reports (downloads, parsing, session builds).
   const ctx = Context.current();
   const [trainSlots, testSlots, inserted] = await Promise.all([rowsOf(store, dataPrefix, 'train.tokens'), rowsOf(store, dataPrefix, 'test.tokens'), readInsertedCanaries(store, dataPrefix)]);
-  // The inserted canaries' slots come after the real rows' (prepareData.ts): membership scores real rows only.
+  // The inserted canaries' slots come after the real rows' (prepare-data.ts): membership scores real rows only.
   const trainRows = usableRows(trainSlots.slice(0, trainSlots.length - (inserted?.length ?? 0)));
   const testRows = usableRows(testSlots);
   ctx.heartbeat({ phase: 'loading' });

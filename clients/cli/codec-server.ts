@@ -4,8 +4,8 @@
 import { Command } from 'commander';
 import { parseToken } from '../../infra/access/index.ts';
 import { config } from '../../infra/config.ts';
-import { issueSession } from '../../infra/codec/codecRequestAuth.ts';
-import { keyFilePath, rotateKeyFile } from '../../infra/codec/keyRing.ts';
+import { issueSession } from '../../infra/codec/codec-request-auth.ts';
+import { keyFilePath, rotateKeyFile } from '../../infra/codec/key-ring.ts';
 import { startCodecServer } from '../../infra/codec/serve.ts';
 import { requireToken } from './token.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
 import { addOwnerCanaries } from '../../clients/sdk/audit.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';

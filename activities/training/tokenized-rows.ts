@@ -35,7 +35,7 @@ export async function downloadTokenizedRows(store: ArtifactStore, prefix: string
 
 /**
  * The rows of a run's slots that hold text: an empty slot (a row the preprocessing rejected, see
- * prepareData.ts) has no token to predict and is left out of evaluation and audit.
+ * prepare-data.ts) has no token to predict and is left out of evaluation and audit.
  */
 export function usableRows<R extends ArrayLike<number>>(slots: readonly R[]): R[] {
   return slots.filter((row) => row.length >= 2);
