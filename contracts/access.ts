@@ -11,7 +11,7 @@ export const UNAUTHENTICATED = Failure.Unauthenticated;
 export const FORBIDDEN = Failure.Forbidden;
 
 /**
- * A request's signature (infra/access/requestSignature.ts): who sent it and their HMAC of the rest
+ * A request's signature (infra/access/request-signature.ts): who sent it and their HMAC of the rest
  * of the request. Optional in the workflows' schemas so that an unsigned request gets the
  * authorization's clear refusal ("the request is not signed: …") rather than a bare "auth: required".
  */

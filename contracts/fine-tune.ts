@@ -240,7 +240,7 @@ export interface FineTuneResult {
   /**
    * Where the weights started: OpenAI's pretrained checkpoint, a random initialisation (asked for
    * with random:<size>, or the random-only sizes tiny and micro), or a registered model of the
-   * analyst's (activities/training/baseModel.ts baseModelInitialization). Absent on results of
+   * analyst's (activities/training/base-model.ts baseModelInitialization). Absent on results of
    * jobs that ran before it was reported.
    */
   baseModel?: { base: string; initialization: 'pretrained' | 'random' | 'registered' };

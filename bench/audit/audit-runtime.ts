@@ -7,7 +7,7 @@
 //   node --import tsx bench/audit/audit-runtime.ts [--size tiny] [--rows 64] [--per-row 16] [--audit-rows 200]
 // --size gpt2 gives GPT-2-small shapes (random weights; minutes on 2 cores).
 import { parseArgs } from 'node:util';
-import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patientNotes.ts';
+import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { SequenceScorer, rowLosses, runPrivacyAudit } from '../../engine/audit/index.ts';
 import { Gpt2Model, openCheckpoint } from '../../engine/gpt2/index.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';

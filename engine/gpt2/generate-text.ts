@@ -2,7 +2,7 @@
 // its continuation. Shared by `veil generate` and the sampling activity.
 //
 // An empty prompt is <|endoftext|> alone, GPT-2's document separator. Veil trains each row as
-// <|endoftext|> text <|endoftext|> (activities/training/prepareData.ts), so for its own models
+// <|endoftext|> text <|endoftext|> (activities/training/prepare-data.ts), so for its own models
 // every prompt is fed after <|endoftext|> (`startOfDocument`), the way the model saw rows start;
 // any other checkpoint gets the prompt's tokens alone, as transformers' generate() does.
 import { decode, encode } from '../tokenizer/gpt2-tokenizer.ts';
