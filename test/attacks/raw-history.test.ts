@@ -21,6 +21,7 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner } from '../helpers/principals.ts';
 import { signRequest } from '../../infra/access/index.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { rawText } from '../helpers/raw-text.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -29,13 +30,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function rawText(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
-  if (Array.isArray(value)) return value.map(rawText).join('\n');
-  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}:${rawText(v)}`).join('\n');
-  return String(value);
-}
 
 test("a privileged non-DP job and its samples leave nothing private readable in the raw history", async () => {
   const marker = `Zq${randomBytes(5).toString('hex')}`;

@@ -10,15 +10,8 @@ import { config } from '../../infra/config.ts';
 import { startCodecServer } from '../../infra/codec/serve.ts';
 import { NotYourJobError, RemoteCodec } from '../../clients/sdk/remote-codec.ts';
 import { withWorker } from '../helpers/temporal.ts';
+import { rawText } from '../helpers/raw-text.ts';
 import { newAnalyst } from '../helpers/principals.ts';
-
-/** Every string and byte field of a protobuf message, bytes as latin1 (Buffer.toJSON would hide them as numbers). */
-function rawText(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
-  if (Array.isArray(value)) return value.map(rawText).join('\n');
-  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}:${rawText(v)}`).join('\n');
-  return String(value);
-}
 
 test('no marker, signature or failure text in the raw history; the codec server opens it for its signer only', async () => {
   const alice = await newAnalyst('codec-alice');
