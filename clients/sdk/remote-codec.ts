@@ -43,6 +43,11 @@ export interface RemoteCodecOptions {
   url: string;
   token: string;
   namespace: string;
+  /**
+   * The workflow id to seal for when the SDK gives no serialization context: a Schedule's action
+   * arguments are encoded without one, and its runs read what was sealed for the schedule's id.
+   */
+  workflowId?: string;
 }
 
 export class RemoteCodec implements PayloadCodec {
@@ -73,7 +78,12 @@ export class RemoteCodec implements PayloadCodec {
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     if (payloads.length === 0) return payloads;
-    return this.call('encode', payloads, context?.workflowId ?? '');
+    return this.call('encode', payloads, context?.workflowId ?? this.options.workflowId ?? '');
+  }
+
+  /** The same caller's codec, sealing context-free payloads for `workflowId` (a schedule's id). */
+  forWorkflow(workflowId: string): RemoteCodec {
+    return new RemoteCodec({ ...this.options, workflowId });
   }
 
   async decode(payloads: Payload[], _context?: SerializationContext): Promise<Payload[]> {

@@ -5,16 +5,17 @@
 // the schedule stays healthy. A run that fails pauses the schedule (pauseOnFailure), because a
 // failing job that touched data keeps its charge and must not repeat unattended.
 import {
+  Client,
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowNotFoundError,
-  type Client,
   type ScheduleDescription,
   type ScheduleSummary,
 } from '@temporalio/client';
 import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../contracts/fine-tune.ts';
 import { signRequest } from '../../infra/access/index.ts';
+import { RemoteCodec } from './remote-codec.ts';
 import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs/index.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -76,13 +77,24 @@ function slotMs(options: FineTuneScheduleOptions): number {
   return Math.min(every, options.cron ? UNIT_MS.h : Infinity);
 }
 
+/**
+ * The SDK encodes a schedule's action arguments without a workflow context; the runs read what was
+ * sealed for the schedule's id, so a client that seals through the codec server seals for it.
+ */
+function clientSealingFor(client: Client, scheduleId: string): Client {
+  const codecs = client.options.loadedDataConverter.payloadCodecs;
+  if (!codecs.some((c) => c instanceof RemoteCodec)) return client;
+  const bound = codecs.map((c) => (c instanceof RemoteCodec ? c.forWorkflow(scheduleId) : c));
+  return new Client({ connection: client.connection, namespace: client.options.namespace, dataConverter: { payloadCodecs: bound } });
+}
+
 /** Creates the schedule (the server checks cron expressions: a bad one is a JobInputError too). */
 export async function createFineTuneSchedule(client: Client, options: FineTuneScheduleOptions): Promise<FineTuneScheduleInfo> {
   const spec = validateScheduleOptions(options);
   const scheduleId = scheduleIdOf(options.name);
   const memo: ScheduleMemo = { kind: FINE_TUNE_WORKFLOW, taskQueue: options.taskQueue, every: options.every ?? null, cron: options.cron ?? null };
   try {
-    await client.schedule.create({
+    await clientSealingFor(client, scheduleId).schedule.create({
       scheduleId,
       spec: {
         intervals: options.every ? [{ every: options.every as `${number}d` }] : undefined,
