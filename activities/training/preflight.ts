@@ -42,7 +42,7 @@ function checkPreprocessing(columns: string[], steps: PreprocessingStep[], textC
 
 const refuse = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
-/** How many of n slots the split puts on each side (the same arithmetic as prepareData's splitOrder). */
+/** How many of n slots the split puts on each side (prepare-data.ts's splitOrder takes its sizes from here). */
 export function splitSizes(n: number, split: SplitSpec): { train: number; test: number } {
   if (split.kind === 'index') {
     if (split.testFrom >= n) throw refuse(`split.testFrom=${split.testFrom} leaves no test rows (the dataset has ${n} rows)`, Failure.InvalidTrainingData);

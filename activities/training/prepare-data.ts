@@ -16,6 +16,7 @@ import { ObjectExistsError, commitOnce, runClaimKey, runDataPrefix } from '../..
 import { SecureStream } from '../../engine/random/secure-stream.ts';
 import { END_OF_TEXT_ID, encode } from '../../engine/tokenizer/gpt2-tokenizer.ts';
 import type { PreparedData, PreprocessingStep, SplitSpec } from '../../contracts/fine-tune.ts';
+import { splitSizes } from './preflight.ts';
 import { applyPreprocessing, columnsAfter, type PreprocessingReport } from '../preprocessing/apply.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { encodeTokenizedRows } from './tokenized-rows.ts';
@@ -58,19 +59,14 @@ export const PREPARE_ERROR = 'InvalidTrainingData';
 
 /** Indices in the order the split takes them: a seeded Fisher–Yates shuffle, or the identity. */
 export function splitOrder(n: number, split: SplitSpec): { train: number[]; test: number[] } {
+  // The sizes (and their refusals) are the preflight's: one arithmetic for the plan and the data.
+  const { test: testCount } = splitSizes(n, split);
   const order = Array.from({ length: n }, (_, i) => i);
-  if (split.kind === 'index') {
-    if (split.testFrom >= n) throw ApplicationFailure.nonRetryable(`split.testFrom=${split.testFrom} leaves no test rows (${n} usable rows)`, PREPARE_ERROR);
-    return { train: order.slice(0, split.testFrom), test: order.slice(split.testFrom) };
-  }
+  if (split.kind === 'index') return { train: order.slice(0, split.testFrom), test: order.slice(split.testFrom) };
   const rng = SecureStream.fromSeed(split.shuffleSeed, 'split');
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng.nextDouble() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
-  }
-  const testCount = Math.round(n * split.testFraction);
-  if (testCount < 1 || testCount >= n) {
-    throw ApplicationFailure.nonRetryable(`split.testFraction=${split.testFraction} of ${n} usable rows leaves an empty train or test set`, PREPARE_ERROR);
   }
   return { train: order.slice(testCount), test: order.slice(0, testCount) };
 }
