@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
@@ -19,6 +18,7 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { workflowFailure } from '../helpers/failures.ts';
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
@@ -50,15 +50,6 @@ function spec(analyst: string, training: Partial<FineTuneInput['training']> = {}
   };
 }
 
-/** The failure a workflow ended with: its type and message, wherever in the chain it was raised. */
-async function failureOf(run: Promise<unknown>): Promise<{ type?: string; message: string }> {
-  const err = await run.then(() => assert.fail('accepted'), (e: unknown) => e);
-  assert.ok(err instanceof WorkflowFailedError, String(err));
-  let cause: unknown = err.cause;
-  while (cause instanceof Error && !('type' in cause) && cause.cause) cause = cause.cause;
-  return { type: (cause as { type?: string }).type, message: String((cause as Error).message) };
-}
-
 test('a ledger workflow started with a forged state grants nothing: the job ends budget-exhausted and the owner\'s grant still applies', async () => {
   await withWorker(async ({ client, taskQueue }) => {
     const mallory = await newAnalyst('mallory');
@@ -84,13 +75,13 @@ test('a signed fine-tune read from history cannot run again under another workfl
     assert.equal(first.status, 'completed', first.message);
     const charged = (await ledgerBalance({ dataset, analyst: erin.id })).committed.epsilon;
     for (let i = 0; i < 2; i++) {
-      const replay = await failureOf(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('replay'), args: [signed] }));
+      const replay = await workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('replay'), args: [signed] }));
       assert.equal(replay.type, 'Unauthenticated');
       assert.match(replay.message, /already used by another workflow/);
     }
     assert.equal((await ledgerBalance({ dataset, analyst: erin.id })).committed.epsilon, charged, 'the analyst was charged once');
     // A signed request without a job id is refused: the id is what ties it to one job.
-    const noJob = await failureOf(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signRequest(erin.token, 'fineTune', spec(erin.id))] }));
+    const noJob = await workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signRequest(erin.token, 'fineTune', spec(erin.id))] }));
     assert.equal(noJob.type, 'InvalidInput');
   }, { env });
 });
@@ -99,7 +90,7 @@ test('bad requests are refused at the boundary and cost nothing, δ included: hu
   await withWorker(async ({ client, taskQueue }) => {
     const dave = await newAnalyst('dave');
     await grantBudget(client, { dataset, analyst: dave.id, epsilon: 50, delta: 1e-2 }, ownerLedger(owner, taskQueue));
-    const run = (input: FineTuneInput) => failureOf(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(dave, 'fineTune', input)] }));
+    const run = (input: FineTuneInput) => workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(dave, 'fineTune', input)] }));
     assert.equal((await run(spec(dave.id, { targetEpsilon: 1e308 }))).type, 'InvalidInput');
     assert.equal((await run(spec(dave.id, {}, { base: 'gpt3' }))).type, 'InvalidInput');
     assert.equal((await run(spec(dave.id, {}, { base: 'models/../runs' }))).type, 'InvalidInput');
@@ -118,7 +109,7 @@ test('bad requests are refused at the boundary and cost nothing, δ included: hu
     assert.equal(await store.tryReadManifest(runDataPrefix(result.jobId)), undefined, 'no private row was read');
     // A catalog read of a path-like name is refused at once, not retried for a minute.
     const started = Date.now();
-    const describe = await failureOf(client.workflow.execute('catalog', { taskQueue, workflowId: uniqueName('cat'), args: [signedBy(nora, 'catalog', { query: { kind: 'describe', name: '../x' } })] }));
+    const describe = await workflowFailure(client.workflow.execute('catalog', { taskQueue, workflowId: uniqueName('cat'), args: [signedBy(nora, 'catalog', { query: { kind: 'describe', name: '../x' } })] }));
     assert.equal(describe.type, 'InvalidInput');
     assert.ok(Date.now() - started < 10_000, `refused in ${Date.now() - started} ms`);
   }, { env, gpu: false });

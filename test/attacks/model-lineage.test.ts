@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PLANTED_SECRET, generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
@@ -17,6 +16,7 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, ownerLedger, signedBy } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { workflowFailure } from '../helpers/failures.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -25,14 +25,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-async function failureType(run: Promise<unknown>): Promise<string | undefined> {
-  const err = await run.then(() => assert.fail('accepted'), (e: unknown) => e);
-  assert.ok(err instanceof WorkflowFailedError, String(err));
-  let cause: unknown = err.cause;
-  while (cause instanceof Error && !('type' in cause) && cause.cause) cause = cause.cause;
-  return (cause as { type?: string }).type;
-}
 
 test("a non-DP model cannot be laundered: another analyst may not build on it, and its owner's DP run on top of it stays non-DP", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'veil-lineage-'));
@@ -58,7 +50,7 @@ test("a non-DP model cannot be laundered: another analyst may not build on it, a
     assert.equal(plain.epsilon, 'unlimited');
 
     // The ordinary analyst tries to fine-tune "with DP" from the non-DP model.
-    assert.equal(await failureType(run(analyst, spec(analyst.id, 0.6, `models/${plain.modelId}`))), 'Forbidden');
+    assert.equal((await workflowFailure(run(analyst, spec(analyst.id, 0.6, `models/${plain.modelId}`)))).type, 'Forbidden');
     const ledger = await (await import('../helpers/ledger.ts')).ledgerBalance({ dataset, analyst: analyst.id });
     assert.equal(ledger.committed.epsilon + ledger.reserved.epsilon, 0, 'refused before any budget was held');
 
@@ -70,6 +62,6 @@ test("a non-DP model cannot be laundered: another analyst may not build on it, a
     assert.deepEqual(meta.lineage.map((l) => l.modelId), [plain.modelId, onTop.modelId]);
     const sample = (maxEpsilon: number | 'unlimited') =>
       client.workflow.execute('sample', { taskQueue, workflowId: uniqueName('sample'), args: [signedBy(researcher, 'sample', { analyst: researcher.id, modelId: onTop.modelId, prompts: [PLANTED_SECRET.slice(0, 15)], maxEpsilon, maxNewTokens: 4 })] });
-    assert.equal(await failureType(sample(10)), 'ReleaseRefused');
+    assert.equal((await workflowFailure(sample(10))).type, 'ReleaseRefused');
   }, { env });
 });
