@@ -162,6 +162,8 @@ export interface JobPlan {
   delta: number;
   /** Where the weights start: a pretrained checkpoint (found in the local cache), random, or a registered model. */
   baseModel: { base: string; initialization: 'pretrained' | 'random' | 'registered' };
+  /** The audit's inserted canaries: the request's, raised to the dataset owner's required minimum. */
+  insertCanaries?: number;
 }
 
 /** What the workflow learns about the prepared data: public sizes only (it goes into history). */

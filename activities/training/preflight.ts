@@ -23,6 +23,8 @@ export interface PreflightInput {
   delta: number | undefined | null;
   preprocessing: PreprocessingStep[];
   textColumn: string;
+  /** Inserted canaries the request asks for (the dataset owner's policy may raise it). */
+  insertCanaries: number;
 }
 
 /** The steps' columns against the dataset's schema, and each traced function's own checks. */
@@ -86,5 +88,5 @@ export async function checkFineTune(input: PreflightInput): Promise<JobPlan> {
     // (or none: a non-DP model) that this analyst's release check would otherwise not see.
     if (base.analyst !== input.analyst) throw refuse(`model ${modelId} belongs to another analyst: analysts build on public GPT-2 sizes or their own models`, Failure.Forbidden);
   }
-  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta, baseModel: { base: input.base, initialization } };
+  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta, baseModel: { base: input.base, initialization }, insertCanaries: input.insertCanaries };
 }

@@ -70,13 +70,16 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     delta: target === 'unlimited' ? null : spec.training.delta,
     preprocessing: spec.preprocessing,
     textColumn: spec.textColumn,
+    insertCanaries: spec.audit.insertCanaries,
   });
+  // The dataset's owner may require more inserted canaries than the request asks for.
+  const insertCanaries = job.insertCanaries ?? spec.audit.insertCanaries;
   // The held-out evaluation and the data report are releases too: their ε comes out of the target,
   // so that the job never spends more than the analyst asked for.
   // (The schema holds the target above 2·RELEASES_EPSILON.)
   const training = target === 'unlimited' ? spec.training : { ...spec.training, targetEpsilon: target - RELEASES_EPSILON, delta: job.delta };
   // The audit's inserted canaries are extra train slots: the accountant samples from them too.
-  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: job.trainRows + spec.audit.insertCanaries, training });
+  const plan = await light.planPrivacy({ analyst: spec.analyst, privileged: principal.privileged, trainRows: job.trainRows + insertCanaries, training });
   const dp = plan.trainingEpsilon !== 'unlimited';
   const base = { jobId, modelId: jobId, steps: plan.totalSteps, trainRows: job.trainRows, testRows: job.testRows, noiseMultiplier: plan.noiseMultiplier, delta: plan.delta };
 
@@ -103,7 +106,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   let evaluation;
   let releasedEpsilon = 0;
   try {
-    data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen, insertCanaries: spec.audit.insertCanaries });
+    data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen, insertCanaries });
     trained = await train({ jobId, data, model: spec.model, training });
     // Not cancellable: once the noisy counts exist they are in history, and so must be their ε.
     // (Runs started before the report existed replay without it.)
