@@ -11,6 +11,8 @@ export const SHOW_AUDIT_WORKFLOW = 'showAudit';
 /** Actions the owner signs (infra/access): the audit activities check them themselves. */
 export const OWNER_CANARIES_ACTION = 'registerOwnerCanaries';
 export const SHOW_AUDIT_ACTION = 'showAudit';
+export const SET_AUDIT_POLICY_WORKFLOW = 'setAuditPolicy';
+export const AUDIT_POLICY_ACTION = 'setAuditPolicy';
 
 /** Most canaries a dataset may hold: each costs a few thousand forward passes per audit. */
 export const MAX_OWNER_CANARIES = 32;
@@ -57,4 +59,21 @@ export interface ShowAuditResult {
   summary: Record<string, unknown>;
   /** The self-contained report page (data owner only). */
   html: string | null;
+}
+
+/**
+ * A dataset owner's audit policy: every fine-tune on the dataset inserts at least
+ * `minInsertedCanaries` random canaries, so that each model it yields gets an empirical ε bound.
+ */
+export const auditPolicySchema = z.object({ minInsertedCanaries: z.number().int().min(0).max(MAX_INSERTED_CANARIES) }).strict();
+export type AuditPolicy = z.output<typeof auditPolicySchema>;
+export const NO_AUDIT_POLICY: AuditPolicy = { minInsertedCanaries: 0 };
+
+export const setAuditPolicySchema = z.object({ dataset: datasetNameSchema, policy: auditPolicySchema, auth: requestAuthSchema.optional() }).strict();
+export type SetAuditPolicyInput = z.input<typeof setAuditPolicySchema>;
+export interface SetAuditPolicyResult {
+  dataset: string;
+  policy: AuditPolicy;
+  /** Which change of the dataset's policy this was (1 for the first). */
+  revision: number;
 }

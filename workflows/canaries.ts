@@ -5,12 +5,12 @@
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { datasetActivities } from '../activities/datasets/activities.ts';
 import type { GpuActivities } from '../activities/index.ts';
-import { registerOwnerCanariesSchema, type RegisterOwnerCanariesResult } from '../contracts/audit.ts';
+import { registerOwnerCanariesSchema, setAuditPolicySchema, type RegisterOwnerCanariesResult, type SetAuditPolicyResult } from '../contracts/audit.ts';
 import { ACCESS_REFUSALS, Failure } from '../contracts/failures.ts';
 import { parseInput } from '../contracts/validation.ts';
 
 // The audit's activities are registered on the GPU queue (activities/audit/index.ts).
-const { registerOwnerCanaries: register } = proxyActivities<Pick<GpuActivities, 'registerOwnerCanaries'>>({
+const { registerOwnerCanaries: register, setAuditPolicy: setPolicy } = proxyActivities<Pick<GpuActivities, 'registerOwnerCanaries' | 'setAuditPolicy'>>({
   taskQueue: `${workflowInfo().taskQueue}-gpu`,
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: [...ACCESS_REFUSALS, Failure.InvalidInput] },
@@ -28,4 +28,10 @@ export async function registerOwnerCanaries(input: unknown): Promise<RegisterOwn
   } finally {
     await CancellationScope.nonCancellable(() => deleteStagedUpload({ key: spec.upload.key }));
   }
+}
+
+/** setAuditPolicy: the owner's minimum of inserted canaries for every fine-tune on a dataset. */
+export async function setAuditPolicy(input: unknown): Promise<SetAuditPolicyResult> {
+  parseInput('setAuditPolicy', setAuditPolicySchema, input);
+  return setPolicy(input);
 }

@@ -3,7 +3,7 @@
 // Workflows (one export line each; keep alphabetical):
 export { showAudit } from './audit.ts';
 export { grantBudget, readBudgetBalance, readDatasetSpend } from './budget.ts';
-export { registerOwnerCanaries } from './canaries.ts';
+export { registerOwnerCanaries, setAuditPolicy } from './canaries.ts';
 export { catalog } from './catalog.ts';
 export { fineTune } from './fine-tune/workflow.ts';
 export { ingestDataset } from './ingest-dataset.ts';

@@ -13,6 +13,7 @@ import { DatasetNotFoundError, readDatasetVersion } from '../datasets/index.ts';
 import { readModelPrivacy } from '../models/registry.ts';
 import { resolveBaseModel } from './base-model.ts';
 import { sharedStore } from '../shared/resources.ts';
+import { readAuditPolicy } from '../audit/audit-policy.ts';
 
 export interface PreflightInput {
   analyst: string;
@@ -88,5 +89,8 @@ export async function checkFineTune(input: PreflightInput): Promise<JobPlan> {
     // (or none: a non-DP model) that this analyst's release check would otherwise not see.
     if (base.analyst !== input.analyst) throw refuse(`model ${modelId} belongs to another analyst: analysts build on public GPT-2 sizes or their own models`, Failure.Forbidden);
   }
-  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta, baseModel: { base: input.base, initialization }, insertCanaries: input.insertCanaries };
+  // The owner's audit policy raises the inserted canaries, never lowers what the analyst asked for.
+  const policy = await readAuditPolicy(store, meta.name);
+  const insertCanaries = Math.max(input.insertCanaries, policy.minInsertedCanaries);
+  return { dataset: { name: meta.name, version: meta.version, rows: n }, trainRows: train, testRows: test, delta, baseModel: { base: input.base, initialization }, insertCanaries };
 }

@@ -19,6 +19,7 @@ const SIGNED_ACTION: Record<string, string> = {
   catalog: 'catalog',
   grantBudget: 'grant',
   registerOwnerCanaries: 'registerOwnerCanaries',
+  setAuditPolicy: 'setAuditPolicy',
   showAudit: 'showAudit',
 };
 /** Budget reads: any principal may read balances and a dataset's total spend. */

@@ -141,6 +141,14 @@ export function runReleaseKey(jobId: string, release: string): string {
 /** The job's final result, kept so a rerun or reset of a finished job answers with it unchanged. */
 export const runResultKey = (jobId: string): string => `${runPrefix(jobId)}/result.json`;
 
+/** A data owner's audit policy for a dataset: one create-only record per change, the highest revision rules. */
+export const auditPolicyPrefix = (dataset: string): string => `${datasetPrefix(dataset)}/audit-policy`;
+export function auditPolicyKey(dataset: string, revision: number): string {
+  if (!Number.isInteger(revision) || revision < 1) throw new Error(`audit policy revision ${revision} must be a positive integer`);
+  // Zero-padded so that a listing sorts revisions in order.
+  return `${auditPolicyPrefix(dataset)}/${String(revision).padStart(8, '0')}.json`;
+}
+
 /** A data owner's canaries for a dataset: one committed set per `veil datasets canaries add`. */
 export function ownerCanariesPrefix(dataset: string): string {
   return `${datasetPrefix(dataset)}/canaries`;
