@@ -5,7 +5,7 @@ import { attentionBackward, attentionForward, type AttentionSaved } from './atte
 import { geluBackward, geluForward, type GeluSaved } from './gelu.ts';
 import type { BatchDims, GradientSink } from './grad-sink.ts';
 import { layerNormBackward, layerNormForward, type LayerNormParams, type LayerNormSaved } from './layer-norm.ts';
-import { linearBackward, linearForward, type LinearParams } from './linear.ts';
+import { linearBackward, linearForward, type LinearParams, type LoraAdapter } from './linear.ts';
 
 /** Looks up a parameter's graph tensor by its Hugging Face name ('h.0.attn.c_attn.weight'). */
 export type ParamLookup = (name: string) => Tensor;
@@ -14,14 +14,17 @@ export interface BlockSpec {
   prefix: string; // 'h.3.'
   nHead: number;
   epsilon: number;
+  /** The LoRA adapter on a projection ('h.3.attn.c_attn.'), if it has one. */
+  lora?: (projectionPrefix: string) => LoraAdapter | undefined;
 }
 
 export function layerNormParams(p: ParamLookup, prefix: string, epsilon: number): LayerNormParams {
   return { gamma: p(`${prefix}weight`), beta: p(`${prefix}bias`), gammaName: `${prefix}weight`, betaName: `${prefix}bias`, epsilon };
 }
 
-function linearParams(p: ParamLookup, prefix: string): LinearParams {
-  return { weight: p(`${prefix}weight`), bias: p(`${prefix}bias`), weightName: `${prefix}weight`, biasName: `${prefix}bias` };
+function linearParams(p: ParamLookup, prefix: string, spec: BlockSpec): LinearParams {
+  const lora = spec.lora?.(prefix);
+  return { weight: p(`${prefix}weight`), bias: p(`${prefix}bias`), weightName: `${prefix}weight`, biasName: `${prefix}bias`, ...(lora ? { lora } : {}) };
 }
 
 interface BlockParams {
@@ -36,11 +39,11 @@ interface BlockParams {
 function blockParams(p: ParamLookup, s: BlockSpec): BlockParams {
   return {
     ln1: layerNormParams(p, `${s.prefix}ln_1.`, s.epsilon),
-    cAttn: linearParams(p, `${s.prefix}attn.c_attn.`),
-    cProj: linearParams(p, `${s.prefix}attn.c_proj.`),
+    cAttn: linearParams(p, `${s.prefix}attn.c_attn.`, s),
+    cProj: linearParams(p, `${s.prefix}attn.c_proj.`, s),
     ln2: layerNormParams(p, `${s.prefix}ln_2.`, s.epsilon),
-    cFc: linearParams(p, `${s.prefix}mlp.c_fc.`),
-    mlpProj: linearParams(p, `${s.prefix}mlp.c_proj.`),
+    cFc: linearParams(p, `${s.prefix}mlp.c_fc.`, s),
+    mlpProj: linearParams(p, `${s.prefix}mlp.c_proj.`, s),
   };
 }
 
