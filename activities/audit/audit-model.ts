@@ -12,25 +12,26 @@ import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import {
-  SequenceScorer,
   auditDocument,
   renderAuditHtml,
-  runPrivacyAudit,
   type AuditSummary,
   type AnalystAuditSummary,
   analystAuditSummary,
   type AuditedModel,
+  type PrivacyAudit,
 } from '../../engine/audit/index.ts';
-import { Gpt2Model, loadCheckpoint } from '../../engine/gpt2/index.ts';
 import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
-import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { modelPrivacySchema } from '../models/registry.ts';
+import { runComputeInWorker } from '../shared/compute-worker.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { defaultDelta } from '../training/preflight.ts';
 import { downloadTokenizedRows, usableRows } from '../training/tokenized-rows.ts';
 import { readInsertedCanaries } from './inserted-canaries.ts';
+import type { FolderAudit } from './audit-model-worker.ts';
 import { readOwnerCanaries } from './owner-canaries.ts';
+
+const AUDIT_WORKER = new URL('./audit-model-worker.ts', import.meta.url);
 
 export interface AuditModelInput {
   modelId: string;
@@ -93,16 +94,14 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
       await pipeline(await store.getEntry(modelManifest, file), createWriteStream(join(dir, file)));
       ctx.heartbeat({ phase: 'loading' });
     }
-    const checkpoint = await loadCheckpoint(dir);
-    const session = sessionConfigFromEnv();
-    const generator = await Gpt2Model.load(dir, { session }); // its own mapped weights; the scorer holds the checkpoint
-    ctx.heartbeat({ phase: 'loading' });
-    let scorer: SequenceScorer | undefined;
-    try {
-      scorer = await SequenceScorer.create(checkpoint, { session });
-      const audit = await runPrivacyAudit(
-        { generator, scorer },
-        {
+    // Loading and the audit's scoring run in a worker thread: this one keeps heartbeating (with the
+    // phase the audit reports) and hears cancellation.
+    const audit = await runComputeInWorker<FolderAudit, PrivacyAudit>(
+      AUDIT_WORKER,
+      'auditFromFolder',
+      {
+        dir,
+        audit: {
           canaries,
           trainRows,
           inserted: inserted ? {
@@ -113,35 +112,31 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
           } : undefined,
           testRows,
           maxRowsPerSide: input.maxRowsPerSide,
-          // Heartbeats are throttled by the SDK; only the phase leaves the activity (counts of usable rows are private).
-          onProgress: (phase) => ctx.heartbeat({ phase }),
         },
-      );
-      const model: AuditedModel = {
-        modelId: input.modelId,
-        epsilon: privacy.epsilon,
-        delta: privacy.delta,
-        base: privacy.base,
-        dataset: privacy.dataset,
-        trainRows: privacy.trainRows,
-      };
-      const doc = auditDocument(model, audit);
-      // Another attempt that committed first: its audit stands.
-      const { manifest } = await commitOnce(
-        store,
-        prefix,
-        async (w) => {
-          await w.put('audit.json', Buffer.from(JSON.stringify(doc, null, 1) + '\n'), { contentType: 'application/json' });
-          await w.put('audit.html', Buffer.from(renderAuditHtml(doc)), { contentType: 'text/html; charset=utf-8' });
-          return { modelId: input.modelId, createdAt: doc.createdAt, summary: doc.summary };
-        },
-        { metaSchema: auditMetaSchema },
-      );
-      return outputOf(manifest);
-    } finally {
-      await generator.release();
-      await scorer?.release();
-    }
+      },
+      { phase: 'loading' },
+    );
+    const model: AuditedModel = {
+      modelId: input.modelId,
+      epsilon: privacy.epsilon,
+      delta: privacy.delta,
+      base: privacy.base,
+      dataset: privacy.dataset,
+      trainRows: privacy.trainRows,
+    };
+    const doc = auditDocument(model, audit);
+    // Another attempt that committed first: its audit stands.
+    const { manifest } = await commitOnce(
+      store,
+      prefix,
+      async (w) => {
+        await w.put('audit.json', Buffer.from(JSON.stringify(doc, null, 1) + '\n'), { contentType: 'application/json' });
+        await w.put('audit.html', Buffer.from(renderAuditHtml(doc)), { contentType: 'text/html; charset=utf-8' });
+        return { modelId: input.modelId, createdAt: doc.createdAt, summary: doc.summary };
+      },
+      { metaSchema: auditMetaSchema },
+    );
+    return outputOf(manifest);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

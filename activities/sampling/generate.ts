@@ -7,11 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Context } from '@temporalio/activity';
-import { Gpt2Model, generateText } from '../../engine/gpt2/index.ts';
+import type { TextSample } from '../../engine/gpt2/index.ts';
 import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
 import { commitOnce, modelPrefix, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
+import { runComputeInWorker } from '../shared/compute-worker.ts';
 import { sharedStore } from '../shared/resources.ts';
+import type { FolderGeneration } from './generate-worker.ts';
+
+const GENERATE_WORKER = new URL('./generate-worker.ts', import.meta.url);
 
 export interface GenerateSamplesInput {
   sampleId: string;
@@ -41,30 +44,25 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   try {
     // Streamed to disk: the weights are held once, by the model, not also as a download buffer.
     for (const file of ['config.json', ...Object.keys(manifest.entries).filter(isModelWeightFile)]) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
-    const model = await Gpt2Model.load(dir); // weights mapped from the files, packed once
-    try {
-      Context.current().heartbeat();
-      // Without a seed, a fresh random one: samples are not reproducible by anyone else.
-      const seed = input.seed ?? randomBytes(16).toString('hex');
-      // Veil's models trained on rows that start with <|endoftext|>: prompts start there too.
-      const results = await generateText(model, input.prompts, {
-        startOfDocument: true,
-        maxNewTokens: input.maxNewTokens,
-        temperature: input.temperature,
-        topK: input.topK,
-        topP: input.topP,
-        seed,
-      });
-      const samples = results.map((r) => ({ prompt: r.prompt, text: r.text }));
-      // A retry that lost the race to commit returns the winner's samples: one release per sample job.
-      const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
-        await w.putJson(SAMPLES_FILE, { modelId: input.modelId, samples });
-        return { modelId: input.modelId, count: samples.length };
-      });
-      return storedSamples(store, committed);
-    } finally {
-      await model.release();
-    }
+    // Without a seed, a fresh random one: samples are not reproducible by anyone else.
+    const seed = input.seed ?? randomBytes(16).toString('hex');
+    // Loading and decoding run in a worker thread: this one keeps heartbeating and hears cancellation.
+    const results = await runComputeInWorker<FolderGeneration, TextSample[]>(GENERATE_WORKER, 'generateFromFolder', {
+      dir,
+      prompts: input.prompts,
+      temperature: input.temperature,
+      topK: input.topK,
+      topP: input.topP,
+      maxNewTokens: input.maxNewTokens,
+      seed,
+    });
+    const samples = results.map((r) => ({ prompt: r.prompt, text: r.text }));
+    // A retry that lost the race to commit returns the winner's samples: one release per sample job.
+    const { manifest: committed } = await commitOnce(store, prefix, async (w) => {
+      await w.putJson(SAMPLES_FILE, { modelId: input.modelId, samples });
+      return { modelId: input.modelId, count: samples.length };
+    });
+    return storedSamples(store, committed);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,15 +6,14 @@
 // ⅓ ε_eval, the split that balances their relative errors for losses near LOSS_BOUND / 4.
 // Noise comes from the CSPRNG; ε_eval is charged with the training ε.
 import { randomBytes } from 'node:crypto';
-import { Context } from '@temporalio/activity';
-import { rowLosses, SequenceScorer } from '../../engine/audit/index.ts';
 import { releaseInteger } from '../../engine/dp/index.ts';
 import { SecureStream } from '../../engine/random/secure-stream.ts';
-import { sharedStore } from '../shared/resources.ts';
+import { runComputeInWorker } from '../shared/compute-worker.ts';
 import type { BaseModelSpec } from './base-model.ts';
-import { trainedModel } from './final-model.ts';
+import type { HeldOutInput, HeldOutLosses } from './evaluate-worker.ts';
 import { releaseOnce } from './releases.ts';
-import { downloadTokenizedRows, usableRows } from './tokenized-rows.ts';
+
+const EVALUATE_WORKER = new URL('./evaluate-worker.ts', import.meta.url);
 
 // ln(50257) ≈ 10.8 is the loss of a uniform guess over GPT-2's vocabulary: a useful model is
 // below it, and a smaller bound means less noise for the same ε.
@@ -30,7 +29,6 @@ function lossUnits(loss: number): number {
   const clipped = Number.isNaN(loss) ? LOSS_BOUND : Math.min(Math.max(loss, 0), LOSS_BOUND);
   return Math.round(clipped / LOSS_GRID);
 }
-const BATCH = 32;
 
 export interface EvaluateInput {
   jobId: string;
@@ -56,34 +54,29 @@ export async function evaluateModel(input: EvaluateInput): Promise<Evaluation> {
 }
 
 async function evaluate(input: EvaluateInput): Promise<Evaluation> {
-  const ctx = Context.current();
-  const store = await sharedStore();
-  const scorer = await SequenceScorer.create(await trainedModel(store, input.jobId, input.checkpointStep, input.base));
-  try {
-    const slots = await downloadTokenizedRows(store, input.dataPrefix, 'test.tokens');
-    const rows = usableRows(slots);
-    let sum = 0;
-    // The DP sum is kept in whole grid units: integer arithmetic, then integer noise.
-    let units = 0;
-    for (let i = 0; i < rows.length; i += BATCH) {
-      for (const loss of await rowLosses(scorer, rows.slice(i, i + BATCH))) {
-        sum += loss;
-        units += lossUnits(loss);
-      }
-      ctx.heartbeat(); // no count: how many test slots hold a row is private
-    }
-    let mean: number;
-    if (input.evaluationEpsilon === null) {
-      mean = rows.length > 0 ? sum / rows.length : LOSS_BOUND;
-    } else {
-      const noise = new SecureStream(randomBytes(32));
-      const noisyUnits = releaseInteger(noise, units, (2 / 3) * input.evaluationEpsilon, LOSS_BOUND / LOSS_GRID);
-      const noisyRows = releaseInteger(noise, rows.length, (1 / 3) * input.evaluationEpsilon);
-      mean = Math.min(Math.max((noisyUnits * LOSS_GRID) / Math.max(noisyRows, 1), 0), LOSS_BOUND);
-    }
-    // The number of test slots, not of usable rows (that one is private).
-    return { testLoss: mean, perplexity: Math.exp(mean), rows: slots.length, epsilon: input.evaluationEpsilon };
-  } finally {
-    await scorer.release();
+  // Loading and scoring run in a worker thread: this one keeps heartbeating and hears cancellation.
+  const { losses, slots } = await runComputeInWorker<HeldOutInput, HeldOutLosses>(EVALUATE_WORKER, 'heldOutLosses', {
+    jobId: input.jobId,
+    checkpointStep: input.checkpointStep,
+    base: input.base,
+    dataPrefix: input.dataPrefix,
+  });
+  let sum = 0;
+  // The DP sum is kept in whole grid units: integer arithmetic, then integer noise.
+  let units = 0;
+  for (const loss of losses) {
+    sum += loss;
+    units += lossUnits(loss);
   }
+  let mean: number;
+  if (input.evaluationEpsilon === null) {
+    mean = losses.length > 0 ? sum / losses.length : LOSS_BOUND;
+  } else {
+    const noise = new SecureStream(randomBytes(32));
+    const noisyUnits = releaseInteger(noise, units, (2 / 3) * input.evaluationEpsilon, LOSS_BOUND / LOSS_GRID);
+    const noisyRows = releaseInteger(noise, losses.length, (1 / 3) * input.evaluationEpsilon);
+    mean = Math.min(Math.max((noisyUnits * LOSS_GRID) / Math.max(noisyRows, 1), 0), LOSS_BOUND);
+  }
+  // The number of test slots, not of usable rows (that one is private).
+  return { testLoss: mean, perplexity: Math.exp(mean), rows: slots, epsilon: input.evaluationEpsilon };
 }
