@@ -6,6 +6,7 @@ import { applyGrant, commitBudget, planPrivacy, readBudget, readSpend, reserveBu
 import { datasetActivities } from './datasets/index.ts';
 import { readCatalog } from './datasets/catalog.ts';
 import { presignUpload } from './datasets/presign.ts';
+import { presignModelDownload } from './models/download.ts';
 import { registerModel } from './models/registry.ts';
 import { generateSamples } from './sampling/generate.ts';
 import { checkRelease } from './sampling/release.ts';
@@ -27,6 +28,7 @@ export function lightActivities() {
     readBudget,
     readSpend,
     registerModel,
+    presignModelDownload,
     checkRelease,
     buildSyntheticTwin,
   };

@@ -7,5 +7,6 @@ export { registerOwnerCanaries, setAuditPolicy } from './canaries.ts';
 export { catalog } from './catalog.ts';
 export { fineTune } from './fine-tune/workflow.ts';
 export { ingestDataset } from './ingest-dataset.ts';
+export { modelDownload } from './model-download.ts';
 export { sample } from './sample/workflow.ts';
 export { expireStagedUpload, stageUpload } from './stage-upload.ts';

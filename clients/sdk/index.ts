@@ -10,5 +10,7 @@ export { DatasetRef, FittedModel, GPT2, type FitOptions, type EvalOptions, type 
 export { trace, traceSource, TraceError, type TracedFunction } from '../../engine/sandbox/index.ts';
 export { JobInputError, JobNotFoundError, type StartedJob, type JobOutcome, type JobSummary, type JobDetails } from './jobs/index.ts';
 export { LedgerError, type LedgerBalance } from './budget.ts';
+export { downloadModel, ModelDownloadError, type DownloadedModel, type ModelsConnection } from './models.ts';
+export type { ModelDownloadResult } from '../../contracts/models.ts';
 export type { FineTuneInput, FineTuneResult, TrainProgress } from '../../contracts/fine-tune.ts';
 export type { SampleInput, SampleResult } from '../../contracts/sample.ts';

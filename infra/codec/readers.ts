@@ -21,6 +21,7 @@ const SIGNED_ACTION: Record<string, string> = {
   registerOwnerCanaries: 'registerOwnerCanaries',
   setAuditPolicy: 'setAuditPolicy',
   showAudit: 'showAudit',
+  modelDownload: 'modelDownload',
 };
 /** Budget reads: any principal may read balances and a dataset's total spend. */
 const READABLE_BY_ANY_PRINCIPAL = new Set(['readBudgetBalance', 'readDatasetSpend']);
