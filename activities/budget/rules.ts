@@ -187,19 +187,38 @@ export function checkReserve(state: LedgerState, request: unknown): { req: Reser
     );
   }
   const { reserved, committed } = usage(state);
-  const whose = `for analyst ${state.analyst} on dataset ${state.dataset}`;
-  for (const [key, symbol] of [['epsilon', 'ε'], ['delta', 'δ']] as const) {
-    const used = reserved[key] + committed[key];
-    if (!atMost(used + req[key], state.grant[key])) {
-      const remaining = remainingOf(state.grant[key], used);
-      throw ledgerFailure(
-        LedgerErrorType.BudgetExhausted,
-        `budget exhausted: requested ${symbol}=${tidy(req[key])} but only ${symbol}=${remaining} remains of ${tidy(state.grant[key])} ${whose}`,
-        { jobId: req.jobId, requested: { epsilon: req.epsilon, delta: req.delta }, remaining: balanceOf(state).remaining, granted: state.grant },
-      );
+  for (const key of ['epsilon', 'delta'] as const) {
+    if (!atMost(reserved[key] + committed[key] + req[key], state.grant[key])) {
+      throw ledgerFailure(LedgerErrorType.BudgetExhausted, exhaustedMessage(state, req, key), {
+        jobId: req.jobId,
+        requested: { epsilon: req.epsilon, delta: req.delta },
+        remaining: balanceOf(state).remaining,
+        granted: state.grant,
+      });
     }
   }
   return { req };
+}
+
+/** Where a job's δ comes from, in each of the ways a fine-tune is asked for. */
+export const PER_JOB_DELTA_HINT =
+  'each fine-tune takes δ=1/N^1.1 of its training rows unless it names one: ask for a smaller δ per job ' +
+  "(`veil finetune --delta` or `veil schedule create --delta`, training.delta in a fineTune input, delta in the SDK's client.eval(model, { targetEpsilon, delta })), " +
+  "or ask the dataset's owner for a larger δ";
+
+/**
+ * A refusal that helps: what ran out, what remains of both ε and δ (balances are no secret: no
+ * private count is in them), and, when δ ran out, how to ask for less. Callers prefix their own
+ * "budget exhausted", so the message does not.
+ */
+function exhaustedMessage(state: LedgerState, req: ReserveRequest, short: 'epsilon' | 'delta'): string {
+  const remaining = balanceOf(state).remaining;
+  const symbol = { epsilon: 'ε', delta: 'δ' } as const;
+  const other = short === 'epsilon' ? 'delta' : 'epsilon';
+  const head =
+    `requested ${symbol[short]}=${tidy(req[short])} but only ${symbol[short]}=${remaining[short]} remains of ${tidy(state.grant[short])} ` +
+    `for analyst ${state.analyst} on dataset ${state.dataset} (${symbol[other]}=${remaining[other]} remains of ${tidy(state.grant[other])})`;
+  return short === 'delta' ? `${head}; ${PER_JOB_DELTA_HINT}` : head;
 }
 
 export function applyReserve(state: LedgerState, request: unknown, now: string): Reservation {

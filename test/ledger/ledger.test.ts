@@ -76,7 +76,7 @@ describe('budget ledger (S3 records, real servers)', () => {
       assert.deepEqual(b.reservations, { total: 3, reserved: 1, committed: 1, released: 1 });
 
       const err = await refusal(reserve(store, key, { jobId: 'job-4', epsilon: 3, delta: 1e-6 }), LedgerErrorType.BudgetExhausted);
-      assert.equal(err.message, `budget exhausted: requested ε=3 but only ε=1.25 remains of 8 for analyst ${key.analyst} on dataset ${key.dataset}`);
+      assert.equal(err.message, `requested ε=3 but only ε=1.25 remains of 8 for analyst ${key.analyst} on dataset ${key.dataset} (δ=0.000007 remains of 0.00001)`);
 
       // The owner may raise the grant, and lower it down to (not below) what is committed + reserved.
       await refusal(grantBudget(client, { ...key, epsilon: 6, delta: 1e-5 }, grantOpts), LedgerErrorType.GrantBelowUsage);
@@ -99,7 +99,7 @@ describe('budget ledger (S3 records, real servers)', () => {
       for (const r of refused) {
         assert.ok(r.reason instanceof ApplicationFailure, String(r.reason));
         assert.equal(r.reason.type, LedgerErrorType.BudgetExhausted);
-        assert.match(r.reason.message, /^budget exhausted: requested ε=1 but only ε=0 remains of 10 for analyst race-/);
+        assert.match(r.reason.message, /^requested ε=1 but only ε=0 remains of 10 for analyst race-/);
       }
       const b = await readBalance(store, key);
       assert.deepEqual(b.reserved, { epsilon: 10, delta: 1e-7 });

@@ -35,14 +35,15 @@ function refusedWith(fn: () => unknown, type: LedgerErrorType): string {
 }
 
 describe('ledger rules', () => {
-  it('states the requested and remaining ε when the budget is exhausted', () => {
+  it('states the requested ε and what remains of both ε and δ when ε is exhausted', () => {
     const s = emptyLedgerState('notes', 'alice');
     applyGrant(s, { epsilon: 8, delta: 1e-5, issuedAt: issued() }, T);
     applyReserve(s, { jobId: 'a', epsilon: 4, delta: 1e-6 }, T);
     applyReserve(s, { jobId: 'b', epsilon: 3, delta: 1e-6 }, T);
     applyCommit(s, { jobId: 'b', epsilonSpent: 2.75 }, T);
     const message = refusedWith(() => checkReserve(s, { jobId: 'c', epsilon: 3, delta: 1e-6 }), LedgerErrorType.BudgetExhausted);
-    assert.equal(message, 'budget exhausted: requested ε=3 but only ε=1.25 remains of 8 for analyst alice on dataset notes');
+    assert.equal(message, 'requested ε=3 but only ε=1.25 remains of 8 for analyst alice on dataset notes (δ=0.000008 remains of 0.00001)');
+    assert.doesNotMatch(message, /--delta/, 'no δ hint when ε is what ran out');
   });
 
   it('refuses on δ as well as ε (basic composition adds both)', () => {
@@ -50,7 +51,11 @@ describe('ledger rules', () => {
     applyGrant(s, { epsilon: 100, delta: 1e-5, issuedAt: issued() }, T);
     for (let i = 0; i < 10; i++) applyReserve(s, { jobId: `j${i}`, epsilon: 1, delta: 1e-6 }, T);
     const message = refusedWith(() => applyReserve(s, { jobId: 'j10', epsilon: 1, delta: 1e-6 }, T), LedgerErrorType.BudgetExhausted);
-    assert.match(message, /requested δ=0\.000001 but only δ=0 remains of 0\.00001/);
+    assert.match(message, /^requested δ=0\.000001 but only δ=0 remains of 0\.00001 for analyst bob on dataset notes \(ε=90 remains of 100\); /);
+    // Which flag or field changes the per-job δ, in every way a fine-tune is asked for.
+    for (const hint of ['1/N^1.1', '`veil finetune --delta`', '`veil schedule create --delta`', 'training.delta', 'client.eval(model, { targetEpsilon, delta })']) {
+      assert.ok(message.includes(hint), `the refusal mentions ${hint}: ${message}`);
+    }
     assert.deepEqual(balanceOf(s).reserved, { epsilon: 10, delta: 1e-5 });
   });
 
