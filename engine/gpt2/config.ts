@@ -1,5 +1,7 @@
-// GPT-2 hyper-parameters, the published sizes, tiny test sizes, and the Hugging Face config.json
-// they are read from and written to.
+// GPT-2 hyper-parameters, the published sizes (and their short names small … xl), tiny test
+// sizes, and the Hugging Face config.json they are read from and written to.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export interface Gpt2Config {
@@ -28,10 +30,31 @@ export const gpt2Presets = {
 
 export type Gpt2PresetName = keyof typeof gpt2Presets;
 
+/** Short names for OpenAI's four sizes, as the product names them: `xl` is `gpt2-xl`. */
+export const gpt2SizeAliases = {
+  small: 'gpt2',
+  medium: 'gpt2-medium',
+  large: 'gpt2-large',
+  xl: 'gpt2-xl',
+} as const satisfies Record<string, Gpt2PresetName>;
+
+export type Gpt2SizeName = Gpt2PresetName | keyof typeof gpt2SizeAliases;
+
+/** Whether `name` is a preset or an alias of one. */
+export function isGpt2Size(name: string): name is Gpt2SizeName {
+  return Object.hasOwn(gpt2Presets, name) || Object.hasOwn(gpt2SizeAliases, name);
+}
+
+/** The preset (and Hugging Face hub) name of a size: `large` → `gpt2-large`; a preset name stays as it is. */
+export function canonicalGpt2Size(name: string): Gpt2PresetName {
+  if (Object.hasOwn(gpt2SizeAliases, name)) return gpt2SizeAliases[name as keyof typeof gpt2SizeAliases];
+  if (Object.hasOwn(gpt2Presets, name)) return name as Gpt2PresetName;
+  throw new Error(`unknown GPT-2 size '${name}' (known: ${[...Object.keys(gpt2SizeAliases), ...Object.keys(gpt2Presets)].join(', ')})`);
+}
+
+/** The configuration of a preset or alias (a copy). */
 export function presetConfig(name: string): Gpt2Config {
-  const preset = (gpt2Presets as Record<string, Gpt2Config>)[name];
-  if (!preset) throw new Error(`unknown GPT-2 size '${name}' (known: ${Object.keys(gpt2Presets).join(', ')})`);
-  return { ...preset };
+  return { ...gpt2Presets[canonicalGpt2Size(name)] };
 }
 
 export function headDim(c: Gpt2Config): number {
@@ -113,4 +136,16 @@ export function configToHf(c: Gpt2Config): Record<string, unknown> {
     tie_word_embeddings: true,
     torch_dtype: 'float32',
   };
+}
+
+/**
+ * The configuration a size names (`large`, `gpt2-large`, `tiny`, …) or the config.json of a local
+ * Hugging Face GPT-2 folder (the folder or the file itself): how a benchmark or a random
+ * initialisation picks a shape without a preset of its own.
+ */
+export function gpt2ConfigOf(spec: string): Gpt2Config {
+  if (isGpt2Size(spec)) return presetConfig(spec);
+  const file = existsSync(spec) && statSync(spec).isDirectory() ? join(spec, 'config.json') : spec;
+  if (!existsSync(file)) throw new Error(`'${spec}' is neither a GPT-2 size (${[...Object.keys(gpt2SizeAliases), ...Object.keys(gpt2Presets)].join(', ')}) nor a folder with a config.json`);
+  return configFromHf(JSON.parse(readFileSync(file, 'utf8')));
 }

@@ -135,7 +135,7 @@ test('a cancelled evaluation stops and throws the cancellation', async () => {
   env.on('heartbeat', () => {
     if (++beats !== 3) return;
     cancelledAt = performance.now();
-    env.cancel('test');
+    env.cancel('CANCELLED');
   });
   await assert.rejects(env.run(evaluateModel, input), (err: unknown) => err instanceof CancelledFailure);
   assert.ok(performance.now() - cancelledAt < 2_000, 'the activity returns without waiting for the scoring');
