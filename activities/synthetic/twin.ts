@@ -27,8 +27,10 @@ function twinSchema(schema: DatasetSchema): { columns: ColumnSchema[] } {
   return {
     columns: schema.columns.map((c) => ({
       name: c.name,
-      // Nested JSON values are not modelled: the twin leaves them null.
-      type: c.type === 'json' ? 'null' : c.type,
+      // Nested JSON values are not modelled: the twin leaves them null (an empty object where never null).
+      type: c.type,
+      // The published schema says whether a column has nulls: where it has none, the twin draws none.
+      nullable: c.nullable,
     })),
   };
 }

@@ -20,7 +20,9 @@
 
 import { gdpMuFor, releaseThreshold } from './gaussian-dp.ts';
 
-export type ColumnType = 'string' | 'number' | 'integer' | 'boolean' | 'null';
+/** 'json' (nested values) and 'null' columns are not modelled: the twin leaves them null, or an
+ * empty object where the schema says the column is never null. */
+export type ColumnType = 'string' | 'number' | 'integer' | 'boolean' | 'json' | 'null';
 
 export interface ColumnSchema {
   readonly name: string;
@@ -33,6 +35,8 @@ export interface ColumnSchema {
   readonly range?: readonly [number, number];
   /** Text: the longest length, in tokens, that the length model distinguishes (default 64). */
   readonly maxTokens?: number;
+  /** false: the published schema says no row is null here, so the twin never draws a null (default true). */
+  readonly nullable?: boolean;
 }
 
 export interface TwinSchema {
@@ -120,7 +124,7 @@ export interface ColumnAllowances {
 }
 
 function isModelled(column: ColumnSchema): boolean {
-  return column.type !== 'null';
+  return column.type !== 'null' && column.type !== 'json';
 }
 
 /** The top of the tree: depends on the schema only. */

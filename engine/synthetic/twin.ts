@@ -15,6 +15,7 @@ import { NumericCollector, sampleNumber, type NumericModel } from './numeric-mod
 import { fitString, StringSampler, type StringModel } from './string-model.ts';
 import { markSynthetic, type SyntheticRows } from './synthetic-rows.ts';
 import type { RandomSource } from './random-source.ts';
+import { neutralValue, withoutNulls } from './non-null.ts';
 
 export type ColumnModel = TextModel | StringModel | CategoryModel | NumericModel | { readonly kind: 'null' };
 
@@ -24,7 +25,8 @@ export interface SyntheticTwinModel {
   readonly kind: 'veil.syntheticTwin';
   readonly version: typeof TWIN_MODEL_VERSION;
   readonly privacy: BudgetPlan & { readonly unit: 'row' };
-  readonly columns: readonly { readonly name: string; readonly type: ColumnSchema['type']; readonly model: ColumnModel }[];
+  /** `nullable: false` where the schema says the column has no nulls (absent: nulls may be drawn). */
+  readonly columns: readonly { readonly name: string; readonly type: ColumnSchema['type']; readonly model: ColumnModel; readonly nullable?: false }[];
 }
 
 export interface TwinOptions {
@@ -53,7 +55,7 @@ class StringCollector implements Collector {
 
 function collectorFor(column: ColumnSchema): Collector {
   switch (column.type) {
-    case 'null': return { add() {}, fit: () => ({ kind: 'null' }) };
+    case 'null': case 'json': return { add() {}, fit: () => ({ kind: 'null' }) };
     case 'boolean': return new CategoryCollector(column);
     case 'number': case 'integer': return new NumericCollector(column);
     case 'string':
@@ -75,22 +77,19 @@ export async function fitSyntheticTwin(
     schema.columns.forEach((column, i) => collectors[i].add(record[column.name]));
   }
   const ledger = new BudgetLedger();
-  const columns = schema.columns.map((column, i) => ({ name: column.name, type: column.type, model: collectors[i].fit(allowances[i], options.rng, ledger) }));
+  const columns = schema.columns.map((column, i) => ({
+    name: column.name,
+    type: column.type,
+    model: collectors[i].fit(allowances[i], options.rng, ledger),
+    ...(column.nullable === false ? { nullable: false as const } : {}),
+  }));
   return { kind: 'veil.syntheticTwin', version: TWIN_MODEL_VERSION, privacy: { ...plan, releases: ledger.releases, unit: 'row' }, columns };
 }
 
 /** `n` synthetic rows, marked as such (see synthetic-rows.ts). Sampling is post-processing: free. */
 export function sampleSynthetic(model: SyntheticTwinModel, n: number, rng: RandomSource): SyntheticRows {
   if (model.kind !== 'veil.syntheticTwin' || model.version !== TWIN_MODEL_VERSION) throw new TypeError(`not a veil.syntheticTwin model of version ${TWIN_MODEL_VERSION}`);
-  const samplers = model.columns.map(({ model: m }): (() => unknown) => {
-    switch (m.kind) {
-      case 'text': { const sampler = new TextSampler(m); return () => sampler.sample(rng); }
-      case 'string': { const sampler = new StringSampler(m, rng); return () => sampler.sample(); }
-      case 'category': return () => sampleCategory(m, rng);
-      case 'number': return () => sampleNumber(m, rng);
-      case 'null': return () => null;
-    }
-  });
+  const samplers = model.columns.map((column) => (column.nullable === false ? withoutNulls(samplerOf(column.model, rng), () => neutralOf(column)) : samplerOf(column.model, rng)));
   const rows: Record<string, unknown>[] = [];
   for (let i = 0; i < n; i++) {
     const row: Record<string, unknown> = {};
@@ -98,4 +97,21 @@ export function sampleSynthetic(model: SyntheticTwinModel, n: number, rng: Rando
     rows.push(row);
   }
   return markSynthetic(rows);
+}
+
+function samplerOf(m: ColumnModel, rng: RandomSource): () => unknown {
+  switch (m.kind) {
+    case 'text': { const sampler = new TextSampler(m); return () => sampler.sample(rng); }
+    case 'string': { const sampler = new StringSampler(m, rng); return () => sampler.sample(); }
+    case 'category': return () => sampleCategory(m, rng);
+    case 'number': return () => sampleNumber(m, rng);
+    case 'null': return () => null;
+  }
+}
+
+/** What a never-null column gets from a model that can only draw nulls. */
+function neutralOf(column: SyntheticTwinModel['columns'][number]): unknown {
+  const m = column.model;
+  if (m.kind === 'category') return m.values.find(([v]) => v !== null)?.[0] ?? neutralValue(column.type);
+  return neutralValue(column.type, m.kind === 'number' ? m.range : undefined);
 }
