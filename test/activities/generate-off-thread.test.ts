@@ -29,8 +29,8 @@ before(async () => {
     await store.writeManifest(modelPrefix(modelId), objects, {});
     const model = await Gpt2Model.load(dir);
     try {
-      const { prompts, sampleId: _s, modelId: _m, ...options } = input;
-      expected = await generateText(model, prompts, { ...options, startOfDocument: true });
+      const { prompts, temperature, topK, topP, maxNewTokens } = input;
+      expected = await generateText(model, prompts, { temperature, topK, topP, maxNewTokens, seed: input.seed!, startOfDocument: true });
     } finally {
       await model.release();
     }
@@ -47,7 +47,7 @@ test('seeded samples from the worker thread are those of this thread, committed 
   const env = new MockActivityEnvironment();
   let beats = 0;
   env.on('heartbeat', () => beats++);
-  const out = await env.run(generateSamples, input);
+  const out = (await env.run(generateSamples, input)) as Awaited<ReturnType<typeof generateSamples>>;
   assert.deepEqual(out.samples, expected.map((s) => ({ prompt: s.prompt, text: s.text })));
   assert.ok(beats >= 1, 'it heartbeats while the thread works');
   assert.equal(out.key, `${samplesPrefix(input.sampleId)}/samples.json`);
