@@ -95,6 +95,27 @@ export const baseModelSchema = z.string().refine(
   },
 );
 
+/** The projections of a GPT-2 block a LoRA adapter can sit on (engine/lora keeps the same list). */
+export const LORA_TARGET_NAMES = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+
+/**
+ * DP-LoRA: train low-rank adapters (A [in, r], B [r, out], scale alpha/r) on these projections with
+ * the base frozen; clipping and noise cover the adapters only. The registered model holds a PEFT
+ * adapter (adapter/) and, with `merge` (default: sampling and the audit read full weights), the
+ * merged full weights; `merge: false` stores the adapter alone.
+ */
+export const loraSchema = z
+  .object({
+    rank: z.number().int().min(1).max(1024),
+    alpha: z.number().positive().finite().optional(),
+    targets: z.array(z.enum(LORA_TARGET_NAMES)).min(1).default(['attn.c_attn', 'attn.c_proj'])
+      .refine((t) => new Set(t).size === t.length, 'each target once'),
+    merge: z.boolean().default(true),
+  })
+  .strict()
+  .transform((l) => ({ ...l, alpha: l.alpha ?? 2 * l.rank }));
+export type LoraOptions = z.output<typeof loraSchema>;
+
 export const modelSchema = z.object({
   /**
    * The starting point: a pretrained GPT-2 (gpt2, …, gpt2-xl) from the local Hugging Face cache
@@ -105,6 +126,8 @@ export const modelSchema = z.object({
   seed: z.string().min(1).default('veil'),
   /** Rows are tokenized and cut to this many tokens (the end-of-text token included). */
   maxSeqLen: z.number().int().min(2).max(1024).default(64),
+  /** DP-LoRA instead of full fine-tuning. */
+  lora: loraSchema.optional(),
 });
 export type ModelSpec = z.output<typeof modelSchema>;
 

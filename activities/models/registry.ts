@@ -1,18 +1,26 @@
 // The model registry: models/<id>/ in Hugging Face layout (config.json, model.safetensors or its shards,
 // tokenizer files, so `transformers` opens a download unchanged) plus veil.json with the privacy
 // metadata every release decision reads. The manifest, written last, is the commit point.
+// A DP-LoRA model keeps its PEFT adapter under adapter/ (adapter_config.json +
+// adapter_model.safetensors: `PeftModel.from_pretrained(base, 'models/<id>/adapter')`) and, with
+// `merge`, the merged full weights at the top as above; without, only the base's config.json there
+// (materializeRegisteredModel merges onto the base at load time). The adapter stays out of the top
+// folder because transformers, finding an adapter_config.json there, would load the adapter's base
+// instead of the merged weights.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modelIdOfReference } from '../../contracts/ids.ts';
-import { saveCheckpoint } from '../../engine/gpt2/index.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../engine/gpt2/index.ts';
+import { mergeLora } from '../../engine/lora/merge.ts';
+import { writePeftAdapter } from '../../engine/lora/peft-adapter.ts';
 import { inParallel } from '../../engine/train/checkpoint-shards-read.ts';
 import { commitOnce, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
-import type { BaseModelSpec } from '../training/base-model.ts';
-import { trainedModel } from '../training/final-model.ts';
+import { ADAPTER_DIR, type BaseModelSpec } from '../training/base-model.ts';
+import { trainedAdapter, trainedModel } from '../training/final-model.ts';
 import { composeLineage, lineageLinkSchema, type LineageLink } from './lineage.ts';
 
 export const modelPrivacySchema = z.object({
@@ -43,6 +51,8 @@ export const modelPrivacySchema = z.object({
   guarantee: z.object({ epsilon: z.union([z.number(), z.literal('unlimited')]), delta: z.number() }).optional(),
   /** Which datasets the guarantee calls neighbours (README, "The privacy model"). */
   neighbouring: z.string().optional(),
+  /** A DP-LoRA model: a PEFT adapter (adapter/) on `base` (initialised from `seed` when random); `merged`: full weights at the top too. */
+  adapter: z.object({ rank: z.number(), alpha: z.number(), targets: z.array(z.string()), seed: z.string(), merged: z.boolean() }).optional(),
 });
 
 /** The neighbouring notion every DP release of Veil is calibrated for. */
@@ -53,7 +63,32 @@ export interface RegisterModelInput {
   jobId: string;
   checkpointStep: number;
   base: BaseModelSpec;
-  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt' | 'lineage' | 'guarantee' | 'neighbouring'>;
+  privacy: Omit<ModelPrivacy, 'modelId' | 'createdAt' | 'lineage' | 'guarantee' | 'neighbouring' | 'adapter'>;
+}
+
+
+/** Writes the model's files into `dir`; returns the adapter metadata of a LoRA model. */
+async function writeModelFiles(store: ArtifactStore, input: RegisterModelInput, dir: string): Promise<ModelPrivacy['adapter']> {
+  const { lora } = input.base;
+  if (!lora) {
+    await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
+    return undefined;
+  }
+  const { config, spec, adapters, baseDir } = await trainedAdapter(store, input.jobId, input.checkpointStep, input.base);
+  await writePeftAdapter(join(dir, ADAPTER_DIR), config, spec, adapters, input.base.base);
+  if (lora.merge) {
+    const frozen = await loadCheckpoint(baseDir);
+    await saveCheckpoint(dir, { config, weights: mergeLora(config, frozen.weights, spec, adapters) });
+  } else {
+    await copyFile(join(baseDir, 'config.json'), join(dir, 'config.json'));
+  }
+  return { rank: spec.rank, alpha: spec.alpha, targets: [...spec.targets], seed: input.base.seed, merged: lora.merge === true };
+}
+
+/** Every file under dir, as relative paths with '/' (adapter/ is one level down). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
 /** The chain of a new model: its registered base's chain, then this run. */
@@ -78,13 +113,15 @@ export async function registerModel(input: RegisterModelInput): Promise<ModelPri
     async (w) => {
       const dir = await mkdtemp(join(tmpdir(), 'veil-model-'));
       try {
-        await saveCheckpoint(dir, await trainedModel(store, input.jobId, input.checkpointStep, input.base));
+        const adapter = await writeModelFiles(store, input, dir);
         const lineage = await lineageOf(store, modelId, input.privacy);
         const { epsilon, delta } = composeLineage(lineage);
-        const privacy: ModelPrivacy = { ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta }, neighbouring: NEIGHBOURING_NOTION };
+        const privacy: ModelPrivacy = {
+          ...input.privacy, modelId, createdAt: new Date().toISOString(), lineage, guarantee: { epsilon, delta }, neighbouring: NEIGHBOURING_NOTION, ...(adapter ? { adapter } : {}),
+        };
         await writeFile(join(dir, 'veil.json'), JSON.stringify(privacy, null, 2) + '\n');
         // A large model is several shards (engine/gpt2/sharded.ts): uploaded a few at a time.
-        await inParallel((await readdir(dir)).sort(), 4, async (file) => {
+        await inParallel(await filesUnder(dir), 4, async (file) => {
           await w.put(file, createReadStream(join(dir, file)));
         });
         return privacy;

@@ -8,17 +8,26 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { gpt2Presets, hfHubCache, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
-import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import type { LoraSpec } from '../../engine/lora/adapters.ts';
+import { z } from 'zod';
+import { gpt2Presets, hfHubCache, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
+import { mergeLora } from '../../engine/lora/merge.ts';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter } from '../../engine/lora/peft-adapter.ts';
+import { modelPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { RANDOM_INIT_PREFIX, RANDOM_ONLY_SIZES } from '../../contracts/fine-tune.ts';
 import { Failure } from '../../contracts/failures.ts';
 import { MODEL_REFERENCE_PREFIX } from '../../contracts/ids.ts';
 
+/** Where a registered DP-LoRA model keeps its PEFT adapter (activities/models/registry.ts). */
+export const ADAPTER_DIR = 'adapter';
+
 export interface BaseModelSpec {
   base: string;
   seed: string;
+  /** A DP-LoRA run: its checkpoints hold the adapters, the base stays as `base` names it. */
+  lora?: LoraSpec & { merge?: boolean };
 }
 
 /**
@@ -89,17 +98,47 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
   const dir = join(tmpdir(), 'veil', 'base-models', jobId);
   // Written whole and renamed into place: config.json there means every file (one or sharded) is.
   if (existsSync(join(dir, 'config.json'))) return dir;
-  if (resolved.initialization === 'registered') {
-    const manifest = await store.tryReadManifest(modelPrefix(resolved.modelId));
-    if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${spec.base}`, Failure.ModelNotFound);
-    return writeFolderAtomically(dir, async (partial) => {
-      await mkdir(partial, { recursive: true });
-      for (const path of Object.keys(manifest.entries)) {
-        // Streamed to disk: a multi-GB model.safetensors is never held in memory.
-        await pipeline(await store.getEntry(manifest, path), createWriteStream(join(partial, path)));
-      }
-    });
-  }
+  if (resolved.initialization === 'registered') return materializeRegisteredModel(store, resolved.modelId, dir);
   const config = presetConfig(resolved.size);
   return writeFolderAtomically(dir, (partial) => saveCheckpoint(partial, { config, weights: randomWeights(config, spec.seed) }));
+}
+
+/** What a registered DP-LoRA model's veil.json says of its adapter (activities/models/registry.ts). */
+const adapterMetaSchema = z.object({ base: z.string(), adapter: z.object({ seed: z.string(), merged: z.boolean() }).optional() });
+
+async function download(store: ArtifactStore, manifest: Manifest, path: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  // Streamed to disk: a multi-GB model.safetensors is never held in memory.
+  await pipeline(await store.getEntry(manifest, path), createWriteStream(to));
+}
+
+/**
+ * A registered model as a local GPT-2 folder with full weights, written whole at `dir`. A DP-LoRA
+ * model stored as a PEFT adapter alone is merged onto its base here, in memory (the base is
+ * materialised the same way, so an adapter on a registered model works too); one stored with
+ * merged weights is read as any model.
+ */
+export async function materializeRegisteredModel(store: ArtifactStore, modelId: string, dir: string): Promise<string> {
+  if (existsSync(join(dir, 'config.json'))) return dir;
+  const manifest = await store.tryReadManifest(modelPrefix(modelId));
+  if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${MODEL_REFERENCE_PREFIX}${modelId}`, Failure.ModelNotFound);
+  const meta = adapterMetaSchema.safeParse(manifest.meta);
+  const adapter = meta.success ? meta.data.adapter : undefined;
+  return writeFolderAtomically(dir, async (partial) => {
+    await mkdir(partial, { recursive: true });
+    if (!adapter || adapter.merged) {
+      for (const path of Object.keys(manifest.entries)) await download(store, manifest, path, join(partial, path));
+      return;
+    }
+    const adapterDir = `${partial}.adapter`;
+    try {
+      for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) await download(store, manifest, `${ADAPTER_DIR}/${file}`, join(adapterDir, file));
+      const baseDir = await materializeBaseModel(store, { base: meta.data!.base, seed: adapter.seed }, `${modelId}-base`);
+      const frozen = await loadCheckpoint(baseDir);
+      const { spec, weights } = await readPeftAdapter(adapterDir, frozen.config);
+      await saveCheckpoint(partial, { config: frozen.config, weights: mergeLora(frozen.config, frozen.weights, spec, weights) });
+    } finally {
+      await rm(adapterDir, { recursive: true, force: true });
+    }
+  });
 }

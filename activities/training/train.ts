@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { runTrainingInWorker, TrainConfigError, type ProgressEvent, type TrainConfig } from '../../engine/train/index.ts';
 import type { Gpt2WorkerModelOptions } from '../../engine/train-graph/worker-model.ts';
+import type { LoraWorkerModelOptions } from '../../engine/train-graph/lora-worker-model.ts';
 import type { ModelSpec, PreparedData, TrainCancellation, TrainingSpec, TrainProgress } from '../../contracts/fine-tune.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { materializeBaseModel } from './base-model.ts';
@@ -15,6 +16,18 @@ import { runKeyFor } from './run-secrets.ts';
 import { downloadTokenizedRows } from './tokenized-rows.ts';
 
 const WORKER_MODEL = fileURLToPath(new URL('../../engine/train-graph/worker-model.ts', import.meta.url));
+const LORA_WORKER_MODEL = fileURLToPath(new URL('../../engine/train-graph/lora-worker-model.ts', import.meta.url));
+
+/** The worker-thread model: the full GPT-2, or (DP-LoRA) adapters on the frozen base. */
+function workerModel(input: TrainInput, baseModel: string, rows: number[][]): { module: string; exportName: string; options: unknown } {
+  const lora = input.model.lora;
+  if (!lora) {
+    const options: Gpt2WorkerModelOptions = { model: baseModel, rows, seqLen: input.model.maxSeqLen };
+    return { module: WORKER_MODEL, exportName: 'createGradientComputer', options };
+  }
+  const options: LoraWorkerModelOptions = { model: baseModel, rows, seqLen: input.model.maxSeqLen, lora: { rank: lora.rank, alpha: lora.alpha, targets: lora.targets }, seed: `${input.model.seed}/${input.jobId}` };
+  return { module: LORA_WORKER_MODEL, exportName: 'createLoraGradientComputer', options };
+}
 const HEARTBEAT_EVERY_MS = 2_000;
 
 export interface TrainInput {
@@ -68,9 +81,8 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     let lastCheckpoint = resumeMeta;
 
     const isPrivate = input.training.targetEpsilon !== 'unlimited';
-    const options: Gpt2WorkerModelOptions = { model: baseModel, rows: rows.map((r) => Array.from(r)), seqLen: input.model.maxSeqLen };
     const handle = runTrainingInWorker(
-      { model: { module: WORKER_MODEL, exportName: 'createGradientComputer', options }, config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
+      { model: workerModel(input, baseModel, rows.map((r) => Array.from(r))), config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
       {
         onProgress(e: ProgressEvent) {
           progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: isPrivate ? null : e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };

@@ -18,6 +18,10 @@ export interface FineTuneFlags {
   model?: string;
   seed?: string;
   maxSeqLen?: string;
+  loraRank?: string;
+  loraAlpha?: string;
+  loraTargets?: string;
+  loraAdapterOnly?: boolean;
   targetEpsilon?: string;
   delta?: string;
   batchSize?: string;
@@ -43,6 +47,9 @@ const FLAG_OF: Record<string, string> = {
   'model.base': '--model',
   'model.seed': '--seed',
   'model.maxSeqLen': '--max-seq-len',
+  'model.lora.rank': '--lora-rank',
+  'model.lora.alpha': '--lora-alpha',
+  'model.lora.targets': '--lora-targets',
   'training.targetEpsilon': '--target-epsilon',
   'training.delta': '--delta',
   'training.batchSize': '--batch-size',
@@ -80,6 +87,10 @@ export function addFineTuneFlags(command: Command, options: { jobId: boolean }):
     .option('--model <base>', 'starting model: gpt2, gpt2-medium, gpt2-large, gpt2-xl (pretrained, from the local Hugging Face cache), random:<size> for random weights (tiny, micro: random-only sizes), or models/<id> (required)')
     .option('--seed <s>', 'seed of the starting weights when they are initialised (default veil)')
     .option('--max-seq-len <n>', 'tokens per row, end-of-text included (default 64)')
+    .option('--lora-rank <r>', 'DP-LoRA: train rank-r adapters on a frozen base instead of every weight (clipping and noise cover the adapters only)')
+    .option('--lora-alpha <a>', 'DP-LoRA: adapter scale alpha/r (default alpha = 2r)')
+    .option('--lora-targets <list>', 'DP-LoRA: comma-separated projections among attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj (default attn.c_attn,attn.c_proj)')
+    .option('--lora-adapter-only', 'DP-LoRA: register the PEFT adapter alone, without the merged full weights')
     .option('--target-epsilon <e>', "ε to stay within, or 'unlimited' (no DP, privileged analysts only) (required)")
     .option('--delta <d>', 'δ (default 1/N^1.1 of the training rows)')
     .option('--batch-size <b>', 'expected logical batch size (Poisson sampling) (required)')
@@ -101,6 +112,21 @@ function datasetFlag(raw: string): FineTuneInput['dataset'] {
   return { name: raw.slice(0, at), version };
 }
 
+/** The `model.lora` the --lora-* flags describe; the other flags need --lora-rank. */
+function loraFromFlags(o: FineTuneFlags): NonNullable<FineTuneInput['model']['lora']> | undefined {
+  if (o.loraRank === undefined) {
+    if (o.loraAlpha !== undefined || o.loraTargets !== undefined || o.loraAdapterOnly) throw new UsageError('--lora-alpha, --lora-targets and --lora-adapter-only need --lora-rank');
+    return undefined;
+  }
+  const targets = o.loraTargets?.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  return {
+    rank: numberFlag('--lora-rank', o.loraRank)!,
+    ...(o.loraAlpha !== undefined ? { alpha: numberFlag('--lora-alpha', o.loraAlpha) } : {}),
+    ...(targets ? { targets: targets as NonNullable<FineTuneInput['model']['lora']>['targets'] } : {}),
+    ...(o.loraAdapterOnly ? { merge: false } : {}),
+  };
+}
+
 /** The fineTune input the flags describe (only syntax is checked here; the schema checks the rest). */
 export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
   o = { ...o, analyst: o.analyst ?? tokenPrincipal() };
@@ -116,7 +142,7 @@ export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
     textColumn: o.textColumn!,
     ...(o.rename?.length || o.map?.length ? { preprocessing: preprocessingFromFlags(o.rename, o.map) } : {}),
     ...(testFrom !== undefined ? { split: { kind: 'index', testFrom } } : testFraction !== undefined ? { split: { kind: 'ratio', testFraction } } : {}),
-    model: defined({ base: o.model!, seed: o.seed, maxSeqLen: numberFlag('--max-seq-len', o.maxSeqLen) }),
+    model: defined({ base: o.model!, seed: o.seed, maxSeqLen: numberFlag('--max-seq-len', o.maxSeqLen), lora: loraFromFlags(o) }),
     training: defined({
       targetEpsilon: epsilonFlag('--target-epsilon', o.targetEpsilon)!,
       delta: numberFlag('--delta', o.delta),

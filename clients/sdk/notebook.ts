@@ -104,6 +104,12 @@ export interface FitOptions {
   accountant?: 'prv' | 'rdp';
   /** Steps between checkpoints a resumed job restarts from (default 20). */
   checkpointEvery?: number;
+  /**
+   * DP-LoRA: train rank-`rank` adapters on the chosen projections (default attn.c_attn and
+   * attn.c_proj; scale alpha/rank, alpha default 2·rank) with the base frozen; clipping and noise
+   * cover the adapters only. The model is registered as a PEFT adapter (`merge`: full weights too).
+   */
+  lora?: NonNullable<FineTuneInput['model']['lora']>;
 }
 
 /** A GPT-2 to fine-tune: a size or a registered model, and (after fit) what to train it on. */
@@ -178,7 +184,7 @@ export async function fineTuneInputOf(model: GPT2, options: EvalOptions): Promis
     preprocessing: [...data.steps],
     textColumn,
     ...(data.splitSpec ? { split: data.splitSpec } : {}),
-    model: { base: model.base, ...model.options },
+    model: { base: model.base, ...model.options, ...(fitOptions.lora ? { lora: fitOptions.lora } : {}) },
     training: {
       targetEpsilon: options.targetEpsilon,
       ...(options.delta === undefined ? {} : { delta: options.delta }),
