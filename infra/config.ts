@@ -18,6 +18,11 @@ const port = z.coerce.number().int().min(1).max(65535);
 export const configVariables = {
   TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend (gRPC) address' },
   TEMPORAL_NAMESPACE: { schema: z.string().min(1), default: 'default', doc: 'Temporal namespace' },
+  VEIL_READS_NAMESPACE: {
+    schema: z.string().min(1),
+    default: 'veil-reads',
+    doc: 'Temporal namespace of read-only requests (catalog, balances, audit show), kept out of the jobs list',
+  },
   TEMPORAL_UI_PORT: { schema: port, default: '8233', doc: 'Temporal web UI port (embedded server)' },
   VEIL_CODEC_PORT: { schema: port, default: '8234', doc: 'Port of the codec server that `veil infra up` starts (embedded setup)' },
   VEIL_CODEC_URL: { schema: z.string().url(), default: 'http://127.0.0.1:8234', doc: 'Codec server the CLI and SDK ask to seal and open payloads' },

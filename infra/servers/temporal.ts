@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { localPaths, type VeilConfig } from '../config.ts';
 import { logFile, runningPid, startDaemon, stopDaemon, waitUntil } from './daemon.ts';
+import { ensureTemporalSetup, temporalSetupFlags } from './temporal-setup.ts';
 
 const run = promisify(execFile);
 export const TEMPORAL = 'temporal';
@@ -31,7 +32,11 @@ export function temporalUiAddress(cfg: VeilConfig): string {
 }
 
 export async function startTemporal(cfg: VeilConfig): Promise<'started' | 'already running'> {
-  if (await temporalHealthy(cfg)) return 'already running';
+  if (await temporalHealthy(cfg)) {
+    // A server started before Veil needed them gets the reads namespace and search attributes now.
+    await ensureTemporalSetup(cfg);
+    return 'already running';
+  }
   const paths = localPaths(cfg);
   if (!existsSync(paths.temporalBin)) throw new Error(`Temporal CLI missing at ${paths.temporalBin}: run infra/scripts/install.sh`);
   mkdirSync(dirname(paths.temporalDb), { recursive: true });
@@ -43,13 +48,15 @@ export async function startTemporal(cfg: VeilConfig): Promise<'started' | 'alrea
       '--port', port,
       '--ui-port', String(cfg.TEMPORAL_UI_PORT),
       '--db-filename', paths.temporalDb,
-      '--namespace', cfg.TEMPORAL_NAMESPACE,
+      // The jobs' namespace, the reads namespace and the custom search attributes (temporal-setup.ts).
+      ...temporalSetupFlags(cfg),
       '--log-level', 'warn',
       // The UI asks Veil's codec server to open payloads (for a signed-in principal: see infra/codec/README.md).
       '--ui-codec-endpoint', `http://127.0.0.1:${cfg.VEIL_CODEC_PORT}`,
     ]);
   }
   await waitUntil('Temporal server', () => temporalHealthy(cfg), 60_000, logFile(paths, TEMPORAL));
+  await ensureTemporalSetup(cfg);
   return 'started';
 }
 
