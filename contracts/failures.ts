@@ -28,6 +28,8 @@ export const Failure = {
   UploadIntegrityError: 'UploadIntegrityError',
   /** The ledger refused a write (see contracts/ledger.ts for its own codes). */
   BudgetRefused: 'BudgetRefused',
+  /** A fine-tune refused before training: the analyst's remaining (ε, δ) does not cover it. */
+  BudgetExhausted: 'BudgetExhausted',
 } as const;
 export type FailureType = (typeof Failure)[keyof typeof Failure];
 

@@ -6,6 +6,7 @@ import { config, taskQueueNames } from '../../infra/config.ts';
 import { temporalUiAddress } from '../../infra/servers/temporal.ts';
 import { temporalClient } from '../../infra/temporal.ts';
 import { remoteCodecClient } from '../sdk/remote-codec.ts';
+import { sendReadsTo } from '../sdk/catalog.ts';
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
 export class UsageError extends Error {
@@ -29,6 +30,8 @@ export async function withTemporal<T>(fn: (client: Client, taskQueue: string) =>
   // opens only what this principal may read); without one, nothing encrypted can be read.
   const token = process.env.VEIL_TOKEN;
   const client = token ? await remoteCodecClient(config(), token) : await temporalClient();
+  // Read-only requests go to their own namespace, out of the UI's list of jobs.
+  sendReadsTo(client, config().VEIL_READS_NAMESPACE);
   try {
     return await fn(client, taskQueueNames().light);
   } finally {
@@ -39,6 +42,12 @@ export async function withTemporal<T>(fn: (client: Client, taskQueue: string) =>
 export function workflowUrl(workflowId: string): string {
   const cfg = config();
   return `${temporalUiAddress(cfg)}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** The Temporal UI's list of the jobs' namespace. */
+export function workflowListUrl(): string {
+  const cfg = config();
+  return `${temporalUiAddress(cfg)}/namespaces/${encodeURIComponent(cfg.TEMPORAL_NAMESPACE)}/workflows`;
 }
 
 export function numberFlag(flag: string, raw: string | undefined): number | undefined {

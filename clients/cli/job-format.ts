@@ -27,7 +27,8 @@ function describeDataReport(report: FineTuneResult['dataReport']): string[] {
 }
 
 export function describeOutcome(o: JobOutcome<FineTuneResult | SampleResult>): string {
-  if (o.status !== 'completed') return `${o.status}: ${o.message}`;
+  // A refused or cancelled fine-tune kept its result: the same words as when it completed with it.
+  if (o.status !== 'completed') return o.result && !('samples' in o.result) ? describeFineTuneResult(o.result) : `${o.status}: ${o.message}`;
   if ('samples' in o.result) return `${o.result.samples.length} samples from model ${o.result.modelId} (ε=${formatEpsilon(o.result.epsilon)}), stored at ${o.result.key}`;
   return describeFineTuneResult(o.result);
 }

@@ -1,11 +1,12 @@
-// `veil jobs list|show|watch|cancel`: the fine-tune and sample jobs on Veil's task queue, from
+// `veil jobs list|show|watch|cancel|ui-filter`: the fine-tune and sample jobs on Veil's task queue, from
 // Temporal's own records.
 import type { Command } from 'commander';
 import type { SampleResult } from '../../contracts/sample.ts';
-import { cancelJob, listJobs, resolveJob, showJob, watchJob, type JobDetails, type JobSummary } from '../sdk/jobs/index.ts';
-import { UsageError, numberFlag, usageErrorsExit2, withTemporal, workflowUrl } from './command-line.ts';
+import { cancelJob, listJobs, resolveJob, showJob, uiFilter, watchJob, type JobDetails, type JobSummary } from '../sdk/jobs/index.ts';
+import { UsageError, numberFlag, usageErrorsExit2, withTemporal, workflowListUrl, workflowUrl } from './command-line.ts';
 import { describeActivity, describeOutcome, formatDuration } from './job-format.ts';
 import { followFineTune, reportFineTune } from './progress-view.ts';
+import { requireToken } from './token.ts';
 
 const kindLabel = (kind: string): string => (kind === 'fineTune' ? 'finetune' : kind);
 
@@ -78,6 +79,22 @@ export function registerJobsCommands(program: Command): void {
         console.log(opts.json ? JSON.stringify(outcome) : describeOutcome(outcome));
         if (outcome.status !== 'completed') process.exitCode = 1;
       });
+    });
+
+  jobs
+    .command('ui-filter')
+    .description(
+      "Print the Temporal UI's list query for your own fine-tunes (or, with --dataset, for every job on a dataset you own). " +
+        'The list shows analysts and datasets as keyed pseudonyms, never names: paste the query into the UI\'s search box.',
+    )
+    .option('--dataset <name>', 'a dataset you own: the query of every fine-tune on it')
+    .option('--json', 'print the answer as JSON')
+    .action(async (opts: { dataset?: string; json?: boolean }) => {
+      const token = requireToken();
+      const answer = await withTemporal((client, taskQueue) => uiFilter(client, { taskQueue, token, dataset: opts.dataset }));
+      if (opts.json) return console.log(json(answer));
+      console.log(answer.query);
+      console.log(`  (${answer.dataset ? `every fine-tune on ${answer.dataset.name}` : `the fine-tunes of ${answer.principal}`}: paste into the search box at ${workflowListUrl()})`);
     });
 
   jobs

@@ -100,12 +100,13 @@ export async function followFineTune(client: Client, taskQueue: string, job: Pic
 }
 
 export function reportFineTune(outcome: JobOutcome<FineTuneResult>, json: boolean): number {
-  if (outcome.status !== 'completed') {
+  // Budget-exhausted and settled cancellations end failed/cancelled in Temporal with their result.
+  if (outcome.status !== 'completed' && outcome.result === undefined) {
     if (json) console.log(JSON.stringify(outcome));
     else console.error(`veil: fine-tune ${outcome.status}: ${outcome.message}`);
     return outcome.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   }
-  const r = outcome.result;
+  const r = outcome.result!;
   console.log(json ? JSON.stringify(r) : describeFineTuneResult(r));
   return EXIT[r.status];
 }

@@ -1,7 +1,7 @@
 // `veil schedule create|list|show|pause|unpause|delete|trigger`: fine-tunes that run on their own
 // (a Temporal Schedule starting the fineTune workflow). Each run gets its own job id, derived from
-// the run's workflow id; a run the budget cannot cover ends 'budget-exhausted' and the schedule
-// goes on; a run that fails pauses the schedule (a failing job keeps its privacy charge).
+// the run's workflow id; a run that fails pauses the schedule (a failing job keeps its privacy
+// charge), and so does a run the budget cannot cover (it ends failed, 'budget-exhausted').
 import { requireToken } from './token.ts';
 import { Command } from 'commander';
 import {
@@ -47,7 +47,8 @@ export function registerScheduleCommands(program: Command): void {
       .command('create')
       .description(
         'Create a schedule that starts a fine-tune every interval or on a cron calendar, with the fine-tune flags of `veil finetune`. ' +
-          "Each run gets its own job id (finetune-NAME-<time>); a run the budget cannot cover ends 'budget-exhausted'; a failed run pauses the schedule.",
+          "The schedule's id in the Temporal UI is NAME; each run gets its own job id (finetune-NAME-<time>). " +
+            "A failed run pauses the schedule, and so does a run the budget cannot cover (it ends failed, 'budget-exhausted'): unpause it once the budget is raised.",
       )
       .argument('<name>', 'schedule name: letters, digits, . _ -')
       .option('--every <interval>', 'interval between runs: 30m, 12h, 1d, 1w, …')

@@ -15,6 +15,7 @@ import {
 } from '../../contracts/audit.ts';
 import type { PresignedUpload } from '../../contracts/datasets.ts';
 import { signRequest } from '../../infra/access/index.ts';
+import { readsClient } from './catalog.ts';
 import { putFile } from './upload.ts';
 
 /** Registers the canaries in `file` (JSON Lines of {"prompt", "secret"}) for `dataset`, as its owner. */
@@ -27,6 +28,6 @@ export async function addOwnerCanaries(temporal: Client, taskQueue: string, toke
 }
 
 /** A model's audit as the token's principal may see it: the owner gets the HTML report, its analyst the analyst's summary. */
-export async function showAudit(temporal: Client, taskQueue: string, token: string, modelId: string): Promise<ShowAuditResult> {
-  return temporal.workflow.execute(SHOW_AUDIT_WORKFLOW, { taskQueue, workflowId: `audit-show-${randomUUID()}`, args: [signRequest(token, SHOW_AUDIT_ACTION, { modelId })] });
+export async function showAudit(temporal: Client, taskQueue: string, token: string, modelId: string, readsNamespace?: string): Promise<ShowAuditResult> {
+  return readsClient(temporal, readsNamespace).workflow.execute(SHOW_AUDIT_WORKFLOW, { taskQueue, workflowId: `audit-show-${randomUUID()}`, args: [signRequest(token, SHOW_AUDIT_ACTION, { modelId })] });
 }

@@ -20,6 +20,7 @@ import {
 } from '../../contracts/ledger.ts';
 import { TASK_QUEUE } from '../../infra/config.ts';
 import { signRequest } from '../../infra/access/index.ts';
+import { readsClient } from './catalog.ts';
 
 export { LedgerErrorType };
 export type { LedgerBalance, Reservation };
@@ -27,6 +28,8 @@ export type { LedgerBalance, Reservation };
 export interface LedgerCallOptions {
   /** The light task queue (default 'veil'). */
   taskQueue?: string;
+  /** Where reads run (default: VEIL_READS_NAMESPACE); grants run in the client's own namespace. */
+  readsNamespace?: string;
 }
 
 /** Signs one grant: `action` and the payload (the grant with its dataset and analyst). */
@@ -103,7 +106,7 @@ export async function grantBudget(client: Client, req: LedgerKey & { epsilon: nu
 
 async function readBudget(client: Client, key: LedgerKey & { jobId?: string }, options: LedgerCallOptions): Promise<BudgetReadResult> {
   try {
-    return await client.workflow.execute(READ_BUDGET_WORKFLOW, { taskQueue: options.taskQueue ?? TASK_QUEUE, workflowId: `budget-${randomUUID()}`, args: [key] });
+    return await readsClient(client, options.readsNamespace).workflow.execute(READ_BUDGET_WORKFLOW, { taskQueue: options.taskQueue ?? TASK_QUEUE, workflowId: `budget-${randomUUID()}`, args: [key] });
   } catch (err) {
     throw toLedgerError(err);
   }
@@ -117,7 +120,7 @@ export async function balance(client: Client, key: LedgerKey, options: LedgerCal
 /** What a dataset has spent across every analyst's ledger and its synthetic twin's (for its owner's eyes, though any principal may read it). */
 export async function datasetSpend(client: Client, dataset: string, options: LedgerCallOptions = {}): Promise<DatasetSpend> {
   try {
-    return await client.workflow.execute(DATASET_SPEND_WORKFLOW, { taskQueue: options.taskQueue ?? TASK_QUEUE, workflowId: `spend-${randomUUID()}`, args: [{ dataset }] });
+    return await readsClient(client, options.readsNamespace).workflow.execute(DATASET_SPEND_WORKFLOW, { taskQueue: options.taskQueue ?? TASK_QUEUE, workflowId: `spend-${randomUUID()}`, args: [{ dataset }] });
   } catch (err) {
     throw toLedgerError(err);
   }

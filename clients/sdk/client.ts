@@ -29,6 +29,11 @@ export interface VeilClientOptions {
   taskQueue?: string;
   /** Use this Temporal client instead of connecting one (it is then not closed by close()). */
   temporal?: Client;
+  /**
+   * Where read-only requests run (catalog, balances, audits): default VEIL_READS_NAMESPACE for a
+   * client this connects; a `temporal` passed in keeps reads in its namespace unless this is given.
+   */
+  readsNamespace?: string;
 }
 
 export class VeilClient {
@@ -47,6 +52,8 @@ export class VeilClient {
     parseToken(token); // a malformed token fails here, not on the server
     // Payloads are sealed and opened by the codec server, as this token's principal: no keys here.
     const temporal = options.temporal ?? (await remoteCodecClient(cfg, token));
+    const readsNamespace = options.readsNamespace ?? (options.temporal === undefined ? cfg.VEIL_READS_NAMESPACE : undefined);
+    if (readsNamespace !== undefined) catalog.sendReadsTo(temporal, readsNamespace);
     return new VeilClient(temporal, options.taskQueue ?? taskQueueNames(cfg).light, options.temporal === undefined, token);
   }
 
@@ -113,6 +120,14 @@ export class VeilClient {
     return jobs.showJob(this.temporal, id);
   }
 
+  /**
+   * The Temporal UI's list query for your own fine-tunes (`VeilAnalyst="…"`), or for every job on a
+   * dataset you own; the list holds keyed pseudonyms, never names.
+   */
+  uiFilter(options: { dataset?: string } = {}): Promise<jobs.UiFilterAnswer> {
+    return jobs.uiFilter(this.temporal, { taskQueue: this.taskQueue, token: this.token, ...options });
+  }
+
   cancelJob(id: string, options?: { wait?: boolean }): ReturnType<typeof jobs.cancelJob> {
     return jobs.cancelJob(this.temporal, id, options);
   }
@@ -170,7 +185,8 @@ export class VeilClient {
         if (line !== null) print?.(line);
       },
     });
-    if (outcome.status !== 'completed') throw new Error(`fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
+    // A refused or cancelled job says why in its result's message (what remains of the budget, what it spent).
+    if (outcome.status !== 'completed') throw new Error(outcome.result ? outcome.result.message : `fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
     if (outcome.result.status !== 'completed') throw new Error(outcome.result.message);
     console.log(outcome.result.message);
     console.log(`model ${outcome.result.modelId}: ${describeBaseModel(model.base)}`);

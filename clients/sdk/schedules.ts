@@ -1,9 +1,12 @@
 // Scheduled fine-tunes: a Temporal Schedule that starts the fineTune workflow every interval (or
-// on a cron calendar). Temporal names each run `finetune-<name>-<scheduled time>`; the input leaves
+// on a cron calendar). The schedule's id is its name, as the CLI and the Temporal UI both show it
+// (schedules created before were `finetune-<name>` and are still found by name). Temporal names
+// each run `finetune-<name>-<scheduled time>`; the input leaves
 // jobId unset, so every run's job id (privacy charge, checkpoints, model id) is derived from that
-// unique workflow id. A run that cannot reserve budget completes with status 'budget-exhausted':
-// the schedule stays healthy. A run that fails pauses the schedule (pauseOnFailure), because a
-// failing job that touched data keeps its charge and must not repeat unattended.
+// unique workflow id. A run that fails pauses the schedule (pauseOnFailure), because a failing job
+// that touched data keeps its charge and must not repeat unattended; a run the budget cannot cover
+// ends failed ('budget-exhausted', nothing charged) and pauses it too, until the data owner raises
+// the grant and the analyst unpauses it.
 import {
   Client,
   ScheduleAlreadyRunning,
@@ -16,7 +19,7 @@ import {
 import type { FineTuneInput, FineTuneResult, FineTuneSpec } from '../../contracts/fine-tune.ts';
 import { signRequest } from '../../infra/access/index.ts';
 import { RemoteCodec } from './remote-codec.ts';
-import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, validateFineTuneInput, type JobStatus } from './jobs/index.ts';
+import { FINE_TUNE_WORKFLOW, JobInputError, fineTuneWorkflowId, outcomeOf, validateFineTuneInput, type JobStatus } from './jobs/index.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** A whole number of seconds, minutes, hours, days or weeks (`30m`, `12h`, `1d`, `2w`). */
@@ -26,13 +29,20 @@ const MEMO_KEY = 'veil';
 /** What Veil records on its schedules (memo), to find them again and show their spec as typed. */
 interface ScheduleMemo {
   kind: typeof FINE_TUNE_WORKFLOW;
+  /** The schedule's name (absent on schedules created when the id was `finetune-<name>`). */
+  name?: string;
   taskQueue: string;
   every: string | null;
   cron: string | null;
 }
 
-export const scheduleIdOf = (name: string): string => fineTuneWorkflowId(name);
-const nameOf = (scheduleId: string): string => scheduleId.replace(/^finetune-/, '');
+/** The schedule's id in Temporal: its name. */
+export const scheduleIdOf = (name: string): string => name;
+/** The id schedules had before (`finetune-<name>`): still found, paused, deleted by name. */
+const legacyScheduleIdOf = (name: string): string => fineTuneWorkflowId(name);
+/** The id its runs are named after (`<this>-<scheduled time>`) and its input is sealed for. */
+export const scheduleRunsIdOf = (name: string): string => fineTuneWorkflowId(name);
+const nameOf = (scheduleId: string, memo: ScheduleMemo | null): string => memo?.name ?? scheduleId.replace(/^finetune-/, '');
 
 export interface FineTuneScheduleOptions {
   name: string;
@@ -92,15 +102,18 @@ function clientSealingFor(client: Client, scheduleId: string): Client {
 export async function createFineTuneSchedule(client: Client, options: FineTuneScheduleOptions): Promise<FineTuneScheduleInfo> {
   const spec = validateScheduleOptions(options);
   const scheduleId = scheduleIdOf(options.name);
-  const memo: ScheduleMemo = { kind: FINE_TUNE_WORKFLOW, taskQueue: options.taskQueue, every: options.every ?? null, cron: options.cron ?? null };
+  const runsId = scheduleRunsIdOf(options.name);
+  const memo: ScheduleMemo = { kind: FINE_TUNE_WORKFLOW, name: options.name, taskQueue: options.taskQueue, every: options.every ?? null, cron: options.cron ?? null };
+  // One name, one schedule: a schedule of this name from before the ids changed counts too.
+  if (await findScheduleId(client, options.name)) throw new JobInputError([{ path: 'name', message: `a schedule named "${options.name}" already exists` }]);
   try {
-    await clientSealingFor(client, scheduleId).schedule.create({
+    await clientSealingFor(client, runsId).schedule.create({
       scheduleId,
       spec: {
         intervals: options.every ? [{ every: options.every as `${number}d` }] : undefined,
         cronExpressions: options.cron ? [options.cron] : undefined,
       },
-      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: scheduleId, taskQueue: options.taskQueue, args: [signRequest(options.token, FINE_TUNE_WORKFLOW, spec, { lifetimeMs: SCHEDULE_SIGNATURE_LIFETIME_MS, schedule: { id: scheduleId, everyMs: slotMs(options) } })] },
+      action: { type: 'startWorkflow', workflowType: FINE_TUNE_WORKFLOW, workflowId: runsId, taskQueue: options.taskQueue, args: [signRequest(options.token, FINE_TUNE_WORKFLOW, spec, { lifetimeMs: SCHEDULE_SIGNATURE_LIFETIME_MS, schedule: { id: scheduleId, everyMs: slotMs(options) } })] },
       // One run at a time: a run still training when the next is due makes that one skip.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: true },
       memo: { [MEMO_KEY]: memo },
@@ -146,7 +159,11 @@ async function runOf(client: Client, action: ScheduleSummary['info']['recentActi
   try {
     const d = await handle.describe();
     status = d.status.name.toLowerCase().replace(/_/g, '-') as JobStatus;
-    if (status === 'completed') resultStatus = ((await handle.result()) as FineTuneResult).status;
+    // A budget-exhausted run ends failed, a settled cancellation cancelled: both keep their result.
+    if (status === 'completed' || status === 'failed' || status === 'cancelled') {
+      const outcome = await outcomeOf<FineTuneResult>(client, workflowId);
+      resultStatus = outcome.status === 'completed' ? outcome.result.status : (outcome.result?.status ?? null);
+    }
   } catch (err) {
     // A run older than the namespace's retention is gone from Temporal: status unknown.
     if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -164,7 +181,7 @@ const FAILED: JobStatus[] = ['failed', 'terminated', 'timed-out'];
 async function infoOf(client: Client, s: ScheduleSummary | ScheduleDescription, memo: ScheduleMemo): Promise<FineTuneScheduleInfo> {
   const recentRuns = await Promise.all(s.info.recentActions.map((a) => runOf(client, a)));
   return {
-    name: nameOf(s.scheduleId),
+    name: nameOf(s.scheduleId, memo),
     scheduleId: s.scheduleId,
     paused: s.state.paused,
     note: s.state.note || null,
@@ -186,13 +203,29 @@ export async function listFineTuneSchedules(client: Client, options: { taskQueue
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function describeRaw(client: Client, name: string): Promise<ScheduleDescription> {
-  try {
-    return await client.schedule.getHandle(scheduleIdOf(name)).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new ScheduleMissingError(`no schedule named "${name}"`);
-    throw err;
+/** The schedule named `name`: its id and description, or undefined (by its id, then the legacy id). */
+async function findScheduleId(client: Client, name: string): Promise<{ id: string; description: ScheduleDescription } | undefined> {
+  for (const id of [scheduleIdOf(name), legacyScheduleIdOf(name)]) {
+    try {
+      const description = await client.schedule.getHandle(id).describe();
+      // Only Veil's fine-tune schedules answer to a name.
+      if (description.action.type === 'startWorkflow' && description.action.workflowType === FINE_TUNE_WORKFLOW) return { id, description };
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
   }
+  return undefined;
+}
+
+async function describeRaw(client: Client, name: string): Promise<ScheduleDescription & { scheduleId: string }> {
+  const found = await findScheduleId(client, name);
+  if (!found) throw new ScheduleMissingError(`no schedule named "${name}"`);
+  return found.description;
+}
+
+/** The handle of the schedule named `name` (ScheduleMissingError if none). */
+async function handleOf(client: Client, name: string) {
+  return client.schedule.getHandle((await describeRaw(client, name)).scheduleId);
 }
 
 export class ScheduleMissingError extends Error {
@@ -207,19 +240,16 @@ export async function describeFineTuneSchedule(client: Client, name: string): Pr
 }
 
 export async function pauseSchedule(client: Client, name: string, note?: string): Promise<void> {
-  await describeRaw(client, name);
-  await client.schedule.getHandle(scheduleIdOf(name)).pause(note ?? 'paused from veil');
+  await (await handleOf(client, name)).pause(note ?? 'paused from veil');
 }
 
 export async function unpauseSchedule(client: Client, name: string, note?: string): Promise<void> {
-  await describeRaw(client, name);
-  await client.schedule.getHandle(scheduleIdOf(name)).unpause(note ?? 'unpaused from veil');
+  await (await handleOf(client, name)).unpause(note ?? 'unpaused from veil');
 }
 
 /** Deletes the schedule; runs it already started go on. */
 export async function deleteSchedule(client: Client, name: string): Promise<void> {
-  await describeRaw(client, name);
-  await client.schedule.getHandle(scheduleIdOf(name)).delete();
+  await (await handleOf(client, name)).delete();
 }
 
 /**
@@ -228,7 +258,7 @@ export async function deleteSchedule(client: Client, name: string): Promise<void
  */
 export async function triggerSchedule(client: Client, name: string, options: { timeoutMs?: number } = {}): Promise<{ workflowId: string | null }> {
   const before = new Set((await describeRaw(client, name)).info.recentActions.map((a) => a.action.workflow.workflowId));
-  await client.schedule.getHandle(scheduleIdOf(name)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  await (await handleOf(client, name)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   while (Date.now() < deadline) {
     const fresh = (await describeRaw(client, name)).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));

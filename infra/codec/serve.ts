@@ -25,7 +25,7 @@ export async function startCodecServer(options: { cfg?: VeilConfig; ring?: KeyRi
   const store = await ArtifactStore.fromConfig(cfg);
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const raw = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE }); // no codec: the server opens start inputs itself
-  const readers = new WorkflowReaders(new VeilPayloadCodec(ring), temporalReaderSources(raw, cfg.TEMPORAL_NAMESPACE, store));
+  const readers = new WorkflowReaders(new VeilPayloadCodec(ring), temporalReaderSources(raw, [cfg.TEMPORAL_NAMESPACE, cfg.VEIL_READS_NAMESPACE], store));
   const server = createCodecServer({
     ring,
     readers,

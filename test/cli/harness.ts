@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { projectRoot } from '../../infra/config.ts';
+import { config, projectRoot } from '../../infra/config.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import type { TestPrincipal } from '../helpers/principals.ts';
 import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
@@ -18,11 +18,20 @@ export interface VeilRun {
   stderr: string;
 }
 
-export function runVeil(args: string[], options: { taskQueue?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<VeilRun> {
+/**
+ * Where the CLI's read-only requests go. withWorker's workers serve the jobs' namespace only, so by
+ * default a test's CLI keeps its reads there; a test that also runs reads-namespace workers
+ * (test/surfaces/reads-namespace.test.ts) passes `readsNamespace: true`.
+ */
+function readsEnv(readsNamespace: boolean | undefined): Record<string, string> {
+  return readsNamespace ? {} : { VEIL_READS_NAMESPACE: config().TEMPORAL_NAMESPACE };
+}
+
+export function runVeil(args: string[], options: { taskQueue?: string; env?: Record<string, string>; timeoutMs?: number; readsNamespace?: boolean } = {}): Promise<VeilRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'clients/cli/main.ts'), ...args], {
       cwd: projectRoot,
-      env: { ...process.env, ...(options.taskQueue ? { VEIL_TASK_QUEUE: options.taskQueue } : {}), ...options.env },
+      env: { ...process.env, ...readsEnv(options.readsNamespace), ...(options.taskQueue ? { VEIL_TASK_QUEUE: options.taskQueue } : {}), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,12 +1,14 @@
 // The fineTune workflow end to end on the real Temporal and MinIO servers, with in-process
-// workers: a DP fine-tune of a tiny GPT-2 that reserves, commits and registers; a refusal when
-// the budget cannot cover the target; bad input refused before anything is charged.
+// workers: a DP fine-tune of a tiny GPT-2 that reserves, commits and registers (and shows its
+// status, ε and pseudonymous analyst and dataset as search attributes); a refusal when the budget
+// cannot cover the target, which ends FAILED with its result; bad input refused before anything is
+// charged.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PLANTED_SECRET, SECRET_PREFIX, generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { addDataset } from '../../clients/sdk/datasets.ts';
@@ -21,6 +23,12 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, ownerLedger, signedBy, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { workflowFailure } from '../helpers/failures.ts';
+import { jobActivities, pseudonymOf } from '../../activities/jobs/index.ts';
+import { serviceSecret } from '../../infra/access/index.ts';
+import { VEIL_ANALYST, VEIL_DATASET, VEIL_EPSILON, VEIL_STATUS } from '../../workflows/fine-tune/search-attributes.ts';
+import { outcomeOf } from '../../clients/sdk/jobs/index.ts';
+import { describeOutcome } from '../../clients/cli/job-format.ts';
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
@@ -60,13 +68,30 @@ function spec(analyst: string, overrides: Partial<FineTuneInput['training']> = {
   };
 }
 
+/** The search attributes Temporal's describe() shows for a workflow (what the UI's list shows). */
+async function listedAttributes(client: Client, workflowId: string): Promise<Record<string, unknown>> {
+  const d = await client.workflow.getHandle(workflowId).describe();
+  return Object.fromEntries([VEIL_STATUS, VEIL_EPSILON, VEIL_ANALYST, VEIL_DATASET].map((key) => [key.name, d.typedSearchAttributes.get(key as never)]));
+}
+
 test('a DP fine-tune reserves, trains, evaluates, commits what it spent and registers the model', async () => {
   await withWorker(async ({ client, taskQueue }) => {
     const alice = await newAnalyst('alice');
     const analyst = alice.id;
     await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(alice, 'fineTune', spec(analyst))] });
+    const workflowId = uniqueName('ft');
+    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId, args: [signedBy(alice, 'fineTune', spec(analyst))] });
     assert.equal(result.status, 'completed', result.message);
+    // The UI's list: its status and ε, and keyed pseudonyms of the analyst and dataset, never their names.
+    const secret = await serviceSecret(store);
+    assert.deepEqual(await listedAttributes(client, workflowId), {
+      VeilStatus: 'completed',
+      VeilEpsilon: result.epsilon,
+      VeilAnalyst: pseudonymOf(secret, 'analyst', analyst),
+      VeilDataset: pseudonymOf(secret, 'dataset', dataset),
+    });
+    const listed = await client.workflow.count(`WorkflowId = '${workflowId}' AND VeilStatus = 'completed' AND VeilAnalyst = '${pseudonymOf(secret, 'analyst', analyst)}'`);
+    assert.equal(listed.count, 1, 'the list query finds the job by its status and analyst pseudonym');
     assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0.1 && result.epsilon <= 8 + 1e-9, `ε=${result.epsilon}`);
     assert.ok(result.noiseMultiplier > 0);
     assert.match(result.message, /^Differentially-private evaluation \(epsilon=\d+\.\d\d\)/);
@@ -90,21 +115,29 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     const auc = (ownerAudit.meta.summary as { membership: { auc: number } }).membership.auc;
     assert.ok(auc >= 0 && auc <= 1);
     trained = { modelId: result.modelId, analyst: alice, epsilon: result.epsilon as number };
-  }, { env });
+  }, { env, activities: jobActivities() });
 });
 
-test('a target the remaining budget cannot cover ends with "budget exhausted" and charges nothing', async () => {
+test('a target the remaining budget cannot cover ends FAILED (BudgetExhausted) with its result, and charges nothing', async () => {
   await withWorker(async ({ client, taskQueue }) => {
     const bob = await newAnalyst('bob');
     const analyst = bob.id;
     await grantBudget(client, { dataset, analyst, epsilon: 2, delta: 5e-3 }, ownerLedger(owner, taskQueue));
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(bob, 'fineTune', spec(analyst))] });
-    assert.equal(result.status, 'budget-exhausted');
-    assert.match(result.message, /requested ε=[78](\.\d+)? but only ε=2 remains/);
+    const workflowId = uniqueName('ft');
+    const refusal = await workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId, args: [signedBy(bob, 'fineTune', spec(analyst))] }));
+    assert.equal(refusal.type, 'BudgetExhausted');
+    assert.match(refusal.message, /requested ε=[78](\.\d+)? but only ε=2 remains/);
+    assert.equal((await client.workflow.getHandle(workflowId).describe()).status.name, 'FAILED');
+    // The SDK and the CLI read the same result as before from the failure.
+    const outcome = await outcomeOf<FineTuneResult>(client, workflowId);
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.status === 'failed' && outcome.result?.status, 'budget-exhausted');
+    assert.match(describeOutcome(outcome), /^budget exhausted: requested ε=[78](\.\d+)? but only ε=2 remains/);
+    assert.equal((await listedAttributes(client, workflowId)).VeilStatus, 'budget-exhausted');
     const b = await ledgerBalance({ dataset, analyst });
     assert.equal(b.committed.epsilon, 0);
     assert.equal(b.reserved.epsilon, 0);
-  }, { env, gpu: false });
+  }, { env, gpu: false, activities: jobActivities() });
 });
 
 test('invalid input fails at once, listing every problem, and charges nothing', async () => {

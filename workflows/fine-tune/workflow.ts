@@ -13,14 +13,17 @@ import {
   log,
   patched,
   proxyActivities,
+  setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuActivities, LightActivities } from '../../activities/index.ts';
+import type { JobActivities } from '../../activities/jobs/index.ts';
 import { Failure, NON_RETRYABLE } from '../../contracts/failures.ts';
 import { DATA_REPORT_EPSILON, EVALUATION_EPSILON, RELEASES_EPSILON, fineTuneSchema, type FineTuneResult } from '../../contracts/fine-tune.ts';
 import { describeIdRule, idFromWorkflowId, isValidId } from '../../contracts/ids.ts';
 import { parseInput } from '../../contracts/validation.ts';
-import { AUTHORIZE_PATCH, DATA_REPORT_PATCH } from '../patches.ts';
+import { AUTHORIZE_PATCH, DATA_REPORT_PATCH, JOB_END_STATES_PATCH } from '../patches.ts';
+import { jobResultQuery, showOwners, showStage } from './search-attributes.ts';
 
 // Light activities run on the workflow's own queue (`veil`); GPU ones on `<that queue>-gpu`.
 const light = proxyActivities<LightActivities>({
@@ -40,6 +43,13 @@ const gpuActivities = (heartbeatTimeoutSeconds = 30): GpuActivities => proxyActi
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: [...NON_RETRYABLE.fineTune] },
 });
 
+// The list's pseudonyms are a convenience: a worker without the activity (an older build, during a
+// rolling upgrade) answers NotFoundError at once, and the job runs on without them.
+const { jobSearchPseudonyms } = proxyActivities<JobActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: ['NotFoundError'] },
+});
+
 function jobIdOf(explicit: string | undefined): string {
   // A Schedule names its runs `<workflow id>-<RFC 3339 time>`, whose ':' a job id (an S3 path
   // part) may not hold: the default id replaces such characters.
@@ -51,6 +61,38 @@ function jobIdOf(explicit: string | undefined): string {
 }
 
 export async function fineTune(input: unknown): Promise<FineTuneResult> {
+  // Decided once, at the start: runs begun before the change replay without it, to the end.
+  const ui = patched(JOB_END_STATES_PATCH);
+  const job: JobEnd = { ui, result: null };
+  setHandler(jobResultQuery, () => job.result);
+  showStage(ui, 'queued');
+  try {
+    return await runFineTune(input, job);
+  } catch (err) {
+    // Cancelled or refused: the list says so (a budget refusal has said it already).
+    if (job.result?.status !== 'budget-exhausted') showStage(ui, isCancellation(err) ? 'cancelled' : 'failed', job.result?.epsilon);
+    throw err;
+  }
+}
+
+/** What the workflow keeps of how it ended: whether it shows it in Temporal, and its result. */
+interface JobEnd {
+  ui: boolean;
+  result: FineTuneResult | null;
+}
+
+async function pseudonymsFor(analyst: string, dataset: string): Promise<{ analyst: string; dataset: string } | null> {
+  try {
+    return await jobSearchPseudonyms({ analyst, dataset });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('no search-attribute pseudonyms for this job', { error: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
+}
+
+async function runFineTune(input: unknown, end: JobEnd): Promise<FineTuneResult> {
+  const { ui } = end;
   const spec = parseInput('fineTune', fineTuneSchema, input);
   const gpu = gpuActivities();
   // Only train takes the spec's heartbeat timeout: evaluation heartbeats less often (per 16 rows).
@@ -72,6 +114,8 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     textColumn: spec.textColumn,
     insertCanaries: spec.audit.insertCanaries,
   });
+  // Authorized and checked: the list may now show whose job this is (as pseudonyms).
+  if (ui) showOwners(ui, await pseudonymsFor(spec.analyst, spec.dataset.name));
   // The dataset's owner may require more inserted canaries than the request asks for.
   const insertCanaries = job.insertCanaries ?? spec.audit.insertCanaries;
   // The held-out evaluation and the data report are releases too: their ε comes out of the target,
@@ -93,7 +137,13 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       return (await light.readJobResult({ jobId })) ?? { ...base, modelId: '', status: 'cancelled', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
     }
     if (!reservation.ok) {
-      return { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
+      const refused: FineTuneResult = { ...base, modelId: '', status: 'budget-exhausted', epsilon: 0, steps: 0, evaluation: null, dataReport: null, audit: null, message: reservation.message };
+      if (!ui) return refused;
+      // Nothing was held or spent, so nothing is recorded in S3: the same job may run once the
+      // budget is raised (a reset). The result travels with the failure and the jobResult query.
+      end.result = refused;
+      showStage(ui, 'budget-exhausted', 0);
+      throw ApplicationFailure.create({ type: Failure.BudgetExhausted, message: reservation.message, nonRetryable: true, details: [refused] });
     }
   }
 
@@ -106,10 +156,12 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   let evaluation;
   let releasedEpsilon = 0;
   try {
+    showStage(ui, 'training');
     data = await light.prepareTrainingData({ jobId, dataset: job.dataset, preprocessing: spec.preprocessing, textColumn: spec.textColumn, split: spec.split, maxSeqLen: spec.model.maxSeqLen, insertCanaries });
     trained = await train({ jobId, data, model: spec.model, training });
     // Not cancellable: once the noisy counts exist they are in history, and so must be their ε.
     // (Runs started before the report existed replay without it.)
+    showStage(ui, 'evaluating');
     if (patched(DATA_REPORT_PATCH)) {
       dataReport = await CancellationScope.nonCancellable(() => light.releaseDataReport({ jobId, epsilon: dp ? DATA_REPORT_EPSILON : null }));
       if (dp) releasedEpsilon += DATA_REPORT_EPSILON;
@@ -124,10 +176,14 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
       return { ...s, epsilon };
     });
     if (isCancellation(err)) {
-      return {
+      const epsilonText = typeof spent.epsilon === 'number' ? spent.epsilon.toFixed(2) : spent.epsilon;
+      const cancelled: FineTuneResult = {
         ...base, modelId: '', status: 'cancelled', epsilon: spent.epsilon, steps: spent.step, evaluation: null, dataReport: dataReport ?? null, audit: null,
-        message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${spent.epsilon} was charged`,
+        message: `cancelled after step ${spent.step}; its checkpoint is kept and ε=${epsilonText} was charged`,
       };
+      if (!ui) return cancelled;
+      // Settled: kept in S3 (a rerun or reset finds it), then the cancellation ends the workflow.
+      end.result = await CancellationScope.nonCancellable(() => light.recordJobResult(cancelled));
     }
     throw err;
   }
@@ -162,6 +218,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
   // The audit reads the registered model; a failed audit does not undo a trained model (it can
   // be rerun on its own), so it is reported as missing rather than failing the job.
   let audit = null;
+  showStage(ui, 'auditing');
   try {
     audit = (await gpu.auditModel({ modelId: jobId, jobId, dataPrefix: data.prefix })).summary;
   } catch (err) {
@@ -169,7 +226,7 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     log.warn('privacy audit failed', { jobId, error: err instanceof Error ? err.message : String(err) });
   }
   const label = typeof epsilon === 'number' ? `Differentially-private evaluation (epsilon=${epsilon.toFixed(2)})` : 'Non-private evaluation (epsilon=unlimited)';
-  return light.recordJobResult({
+  const result = await light.recordJobResult({
     ...base,
     baseModel: job.baseModel,
     status: 'completed',
@@ -181,4 +238,6 @@ export async function fineTune(input: unknown): Promise<FineTuneResult> {
     audit,
     message: `${label}: test loss ${evaluation.testLoss.toFixed(3)}, perplexity ${evaluation.perplexity.toFixed(1)}`,
   });
+  showStage(ui, 'completed', result.epsilon);
+  return result;
 }

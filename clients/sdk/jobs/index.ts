@@ -4,3 +4,4 @@
 export * from './start.ts';
 export * from './state.ts';
 export * from './list.ts';
+export * from './ui-filter.ts';

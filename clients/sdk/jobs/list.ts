@@ -17,13 +17,24 @@ export interface JobSummary {
   scheduleId: string | null;
   /** Running jobs: what they are doing (a fine-tune's training progress). */
   activity: JobActivity | null;
-  /** Completed jobs: a fine-tune's result status (completed, budget-exhausted, cancelled). */
+  /** Closed fine-tunes: the result's status (completed, budget-exhausted, cancelled), when it has one. */
   resultStatus: FineTuneResult['status'] | null;
 }
 
 /** Temporal marks the workflows a Schedule starts with the schedule's id. */
 const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 const scheduleOf = (attributes: TypedSearchAttributes | undefined): string | null => attributes?.get(SCHEDULED_BY) ?? null;
+
+/**
+ * A closed fine-tune's result status. Reading the result or the failure goes through the codec,
+ * which opens it for its readers only (NotYourJobError otherwise): the list leaves others' out.
+ */
+async function closedResultStatus(client: Client, workflowId: string, status: JobStatus): Promise<FineTuneResult['status'] | null> {
+  if (status === 'completed') return ((await client.workflow.getHandle(workflowId).result()) as FineTuneResult).status;
+  if (status !== 'failed' && status !== 'cancelled') return null;
+  const outcome = await outcomeOf<FineTuneResult>(client, workflowId);
+  return outcome.status === 'completed' ? outcome.result.status : (outcome.result?.status ?? null);
+}
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -47,7 +58,7 @@ export async function listJobs(client: Client, options: { taskQueue: string; lim
       let resultStatus: FineTuneResult['status'] | null;
       try {
         activity = status === 'running' && info.type === FINE_TUNE_WORKFLOW ? await currentActivity(client, await handle.describe()) : null;
-        resultStatus = status === 'completed' && info.type === FINE_TUNE_WORKFLOW ? ((await handle.result()) as FineTuneResult).status : null;
+        resultStatus = info.type === FINE_TUNE_WORKFLOW ? await closedResultStatus(client, info.workflowId, status) : null;
       } catch (err) {
         // Another principal's job: the codec server keeps it sealed, and the list leaves it out.
         if (err instanceof NotYourJobError) return null;

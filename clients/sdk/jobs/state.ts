@@ -2,7 +2,10 @@
 // activity's heartbeat, how it ended, and a watch loop that follows it until it closes.
 import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, type Payload } from '@temporalio/common';
-import type { FineTuneResult, TrainProgress } from '../../../contracts/fine-tune.ts';
+import { Failure } from '../../../contracts/failures.ts';
+import { FINE_TUNE_WORKFLOW, type FineTuneResult, type TrainProgress } from '../../../contracts/fine-tune.ts';
+import { jobResultQuery } from '../../../workflows/fine-tune/search-attributes.ts';
+import { NotYourJobError } from '../remote-codec.ts';
 
 export type { TrainProgress };
 type RawPayload = Payload | { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
@@ -81,22 +84,50 @@ export function failureMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** How a job ended: its result, or why there is none. */
+/**
+ * How a job ended: its result, or why there is none. A fine-tune that was cancelled after it
+ * settled, or refused for want of budget, ends cancelled or failed in Temporal and still has its
+ * result (what it spent, the message): `result` then.
+ */
 export type JobOutcome<R> =
   | { status: 'completed'; result: R }
-  | { status: Exclude<JobStatus, 'completed' | 'running'>; message: string; failureType?: string };
+  | { status: Exclude<JobStatus, 'completed' | 'running'>; message: string; failureType?: string; result?: R };
+
+const isFineTuneResult = (value: unknown): value is FineTuneResult =>
+  typeof value === 'object' && value !== null && typeof (value as FineTuneResult).jobId === 'string' && typeof (value as FineTuneResult).status === 'string';
+
+/** How long to wait for a worker to answer the jobResult query of a closed fine-tune. */
+const RESULT_QUERY_MS = 15_000;
+
+/** A closed fine-tune's kept result, from its jobResult query (null for runs older than the query). */
+async function queriedResult(client: Client, workflowId: string): Promise<FineTuneResult | undefined> {
+  try {
+    const result = await client.withDeadline(Date.now() + RESULT_QUERY_MS, () => client.workflow.getHandle(workflowId).query(jobResultQuery));
+    return result ?? undefined;
+  } catch (err) {
+    // An older run without the query, or no worker to answer: the failure's message still says why.
+    if (err instanceof NotYourJobError) throw err;
+    return undefined;
+  }
+}
 
 export async function outcomeOf<R>(client: Client, workflowId: string): Promise<JobOutcome<R>> {
   try {
     return { status: 'completed', result: (await client.workflow.getHandle(workflowId).result()) as R };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const { status } = await client.workflow.getHandle(workflowId).describe();
+    const { status, type } = await client.workflow.getHandle(workflowId).describe();
     let inner: unknown = err.cause;
     while (inner instanceof Error && !(inner instanceof ApplicationFailure) && inner.cause instanceof Error) inner = inner.cause;
     const failureType = inner instanceof ApplicationFailure ? (inner.type ?? undefined) : undefined;
     const s = statusOf(status.name);
-    return { status: s === 'completed' || s === 'running' ? 'failed' : s, message: failureMessage(err), failureType };
+    const outcome: JobOutcome<R> = { status: s === 'completed' || s === 'running' ? 'failed' : s, message: failureMessage(err), failureType };
+    if (type !== FINE_TUNE_WORKFLOW) return outcome;
+    // A budget refusal carries its result; a settled cancellation keeps it for the query.
+    const detail = failureType === Failure.BudgetExhausted && inner instanceof ApplicationFailure ? inner.details?.[0] : undefined;
+    const result = isFineTuneResult(detail) ? detail : s === 'cancelled' ? await queriedResult(client, workflowId) : undefined;
+    if (result === undefined) return outcome;
+    return { ...outcome, message: result.message, result: result as R };
   }
 }
 
