@@ -8,7 +8,7 @@
 // the alternatives' log-perplexities and reports −log2 of the fitted probability that a random
 // filling is at least as likely as the secret: it can exceed log2 |R|, which the rank cannot.
 import { logNormalCdf } from '../privacy/erfc.ts';
-import { encode } from '../tokenizer/gpt2-tokenizer.ts';
+import { END_OF_TEXT_ID, encode } from '../tokenizer/gpt2-tokenizer.ts';
 import type { CanarySpec } from './canary-candidates.ts';
 import { sum, tokenLosses, type LossModel, type TokenLossOptions } from './sequence-loss.ts';
 
@@ -78,7 +78,10 @@ export async function canaryExposure(model: LossModel, canary: CanarySpec, optio
     if (ids.length <= prefixIds.length || prefixIds.some((t, i) => ids[i] !== t)) throw new Error(`canary candidate "${c}" does not tokenize as the prefix followed by its own tokens`);
     return ids;
   });
-  const losses = await tokenLosses(model, sequences, { ...options, fromToken: prefixIds.length });
+  // Rows are trained as <|endoftext|> text <|endoftext|>: the secret is scored the way it was seen,
+  // at the start of a document (without it, a memorised row's first words look unlikely).
+  const documents = sequences.map((ids) => [END_OF_TEXT_ID, ...ids]);
+  const losses = await tokenLosses(model, documents, { ...options, fromToken: prefixIds.length + 1 });
   const logPerplexities = losses.map(sum);
   const secretIndex = canary.candidates.indexOf(canary.secret);
   const numbers = exposureFromLogPerplexities(logPerplexities, secretIndex);

@@ -3,7 +3,7 @@
 // likely continuation) and by sampling at temperature 1 (what a user of the model would see).
 import { generateTokens } from '../gpt2/generate.ts';
 import type { Gpt2Model } from '../gpt2/model.ts';
-import { decode, encode } from '../tokenizer/gpt2-tokenizer.ts';
+import { END_OF_TEXT_ID, decode, encode } from '../tokenizer/gpt2-tokenizer.ts';
 
 export interface ExtractionSpec {
   /** The prompt: the secret's first words, e.g. "François Dupont suffers". */
@@ -52,7 +52,9 @@ export async function extractionAttack(model: Gpt2Model, spec: ExtractionSpec): 
   const keyWords = [...(spec.keyWords ?? [longestWord(remainder)])];
   const samples = spec.samples ?? 5;
   const maxNewTokens = spec.maxNewTokens ?? remainderIds.length + 8;
-  const prompt = encode(spec.prefix);
+  // The attacker types the secret's first words at the start of a document, as every row was
+  // trained (<|endoftext|> text <|endoftext|>): that is where a memorised row comes back.
+  const prompt = [END_OF_TEXT_ID, ...encode(spec.prefix)];
   const judge = (mode: Completion['mode'], tokens: number[]): Completion => {
     const text = decode(tokens);
     let matched = 0;
