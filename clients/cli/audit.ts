@@ -1,9 +1,11 @@
 // `veil audit show MODEL`: a model's privacy audit. The dataset's owner gets the summary and the
 // self-contained HTML report (written where --out says); the model's analyst the analyst's summary.
-// `veil datasets canaries add NAME --file F`: the owner's secret canaries for a dataset.
+// `veil datasets canaries add NAME --file F`: the owner's secret canaries for a dataset;
+// `veil datasets canaries require NAME --inserted M`: the owner's minimum of inserted canaries.
 import { writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { addOwnerCanaries, showAudit } from '../sdk/audit.ts';
+import { setAuditPolicy } from '../sdk/audit-policy.ts';
 import { requireFlags, usageErrorsExit2, withTemporal } from './command-line.ts';
 import { requireToken } from './token.ts';
 
@@ -42,5 +44,20 @@ export function registerCanaryCommands(datasets: Command): void {
     const r = await withTemporal((client, taskQueue) => addOwnerCanaries(client, taskQueue, token, name, opts.file!));
     if (opts.json) return console.log(JSON.stringify(r));
     console.log(`dataset ${r.dataset}: ${r.added} canaries added, ${r.total} in all (they never enter a workflow history or a log)`);
+  });
+  usageErrorsExit2(
+    canaries
+      .command('require')
+      .argument('<name>', 'the dataset')
+      .option('--inserted <m>', 'every fine-tune on the dataset inserts at least m random canaries (0: no minimum)')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (name: string, opts: { inserted?: string; json?: boolean }) => {
+    requireFlags(opts, { inserted: '--inserted' });
+    const minInsertedCanaries = Number(opts.inserted);
+    if (!Number.isInteger(minInsertedCanaries) || minInsertedCanaries < 0) throw new InvalidArgumentError(`--inserted must be a whole number ≥ 0 (got ${opts.inserted})`);
+    const token = requireToken();
+    const r = await withTemporal((client, taskQueue) => setAuditPolicy(client, taskQueue, token, name, { minInsertedCanaries }));
+    if (opts.json) return console.log(JSON.stringify(r));
+    console.log(`dataset ${r.dataset}: every fine-tune now inserts at least ${r.policy.minInsertedCanaries} canaries (policy revision ${r.revision})`);
   });
 }
