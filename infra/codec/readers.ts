@@ -22,6 +22,7 @@ const SIGNED_ACTION: Record<string, string> = {
   setAuditPolicy: 'setAuditPolicy',
   showAudit: 'showAudit',
   modelDownload: 'modelDownload',
+  jobsUiFilter: 'jobsUiFilter',
 };
 /** Budget reads: any principal may read balances and a dataset's total spend. */
 const READABLE_BY_ANY_PRINCIPAL = new Set(['readBudgetBalance', 'readDatasetSpend']);
