@@ -5,6 +5,7 @@ import type { AuditSummary } from '../../engine/audit/index.ts';
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleResult } from '../../contracts/sample.ts';
 import { PLANTED_SECRET, SECRET_PREFIX } from './patient-notes.ts';
+import type { AuditShare } from './audit-share.ts';
 
 export interface DemoSide {
   title: string;
@@ -12,6 +13,8 @@ export interface DemoSide {
   samples: SampleResult;
   /** The data owner's audit summary (membership inference is not in the analyst's). */
   ownerAudit: AuditSummary | null;
+  /** The audit's share of the job's wall time, from its history. */
+  auditShare?: AuditShare | null;
 }
 
 const SECRET_REST = PLANTED_SECRET.slice(SECRET_PREFIX.length).trim(); // "from a severe form of pancreatic cancer"
@@ -55,6 +58,8 @@ export function printComparison(sides: [DemoSide, DemoSide], log: (line: string)
   log(row('audit: empirical ε lower bound', fmt(a, bound), fmt(b, bound)));
   const auc = (s: DemoSide) => (s.ownerAudit ? s.ownerAudit.membership.auc.toFixed(3) : 'audit missing');
   log(row('audit: membership-inference AUC *', auc(a), auc(b)));
+  const share = (s: DemoSide) => (s.auditShare ? `${s.auditShare.auditSeconds.toFixed(0)} s of ${s.auditShare.jobSeconds.toFixed(0)} s (${((100 * s.auditShare.auditSeconds) / s.auditShare.jobSeconds).toFixed(0)}%)` : 'not measured');
+  log(row("audit's share of the job's time", share(a), share(b)));
   log('  * from the data owner\'s audit report: per-canary results and membership inference are not in a DP model\'s analyst view');
   for (const side of sides) {
     log('');

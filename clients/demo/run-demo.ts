@@ -11,6 +11,7 @@ import type { SampleResult } from '../../contracts/sample.ts';
 import type { VeilClient } from '../sdk/client.ts';
 import type { AuditSummary } from '../../engine/audit/index.ts';
 import type { RegisterOwnerCanariesResult } from '../../contracts/audit.ts';
+import { auditShare, type AuditShare } from './audit-share.ts';
 import { generatePatientNotes, PLANTED_SECRET, SECRET_PREFIX } from './patient-notes.ts';
 import { printComparison, type DemoSide } from './report.ts';
 
@@ -55,7 +56,7 @@ function fineTuneInput(analyst: string, targetEpsilon: number | 'unlimited', o: 
   };
 }
 
-async function fineTune(client: VeilClient, input: FineTuneInput, label: string, log: (l: string) => void): Promise<FineTuneResult> {
+async function fineTune(client: VeilClient, input: FineTuneInput, label: string, log: (l: string) => void): Promise<{ result: FineTuneResult; auditShare: AuditShare | null }> {
   const job = await client.startFineTune(input);
   log(`${label}: started ${job.workflowId}`);
   let last = '';
@@ -69,7 +70,7 @@ async function fineTune(client: VeilClient, input: FineTuneInput, label: string,
   });
   if (outcome.status !== 'completed') throw new Error(`${label} did not complete: ${outcome.status}: ${outcome.message}`);
   if (outcome.result.status !== 'completed') throw new Error(`${label}: ${outcome.result.message}`);
-  return outcome.result;
+  return { result: outcome.result, auditShare: await auditShare(client.temporal, job.workflowId) };
 }
 
 async function samples(client: VeilClient, analyst: string, modelId: string, maxEpsilon: number | 'unlimited'): Promise<SampleResult> {
@@ -124,15 +125,16 @@ export async function runDemo({ owner, analyst, researcher, ownerAudit, addOwner
   await owner.grantBudget({ dataset: DEMO_DATASET, analyst: DEMO_ANALYST, ...grant });
   log(`data owner: granted ${DEMO_ANALYST} ε=${o.targetEpsilon + 2}, δ=${DEMO_DELTA} on ${DEMO_DATASET} for this run (total grant ε=${grant.epsilon.toFixed(2)}, of which ε=${used.epsilon.toFixed(2)} spent earlier)`);
 
-  const plain = await fineTune(researcher, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
-  const dp = await fineTune(analyst, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
+  const plainJob = await fineTune(researcher, fineTuneInput(DEMO_PRIVILEGED, 'unlimited', o), 'without DP', log);
+  const dpJob = await fineTune(analyst, fineTuneInput(DEMO_ANALYST, o.targetEpsilon, o), `with DP (ε=${o.targetEpsilon})`, log);
+  const [plain, dp] = [plainJob.result, dpJob.result];
   log(dp.message);
   const plainSamples = await samples(researcher, DEMO_PRIVILEGED, plain.modelId, 'unlimited');
   const dpSamples = await samples(analyst, DEMO_ANALYST, dp.modelId, o.targetEpsilon + 0.5);
 
   const sides: [DemoSide, DemoSide] = [
-    { title: 'without DP', result: plain, samples: plainSamples, ownerAudit: await ownerAudit(plain.modelId) },
-    { title: `with DP (target ε=${o.targetEpsilon})`, result: dp, samples: dpSamples, ownerAudit: await ownerAudit(dp.modelId) },
+    { title: 'without DP', result: plain, samples: plainSamples, ownerAudit: await ownerAudit(plain.modelId), auditShare: plainJob.auditShare },
+    { title: `with DP (target ε=${o.targetEpsilon})`, result: dp, samples: dpSamples, ownerAudit: await ownerAudit(dp.modelId), auditShare: dpJob.auditShare },
   ];
   return printComparison(sides, log);
 }
