@@ -1,7 +1,9 @@
-// The DP-LoRA request: `veil finetune --lora-*` flags and the fineTune input schema's `model.lora`.
+// The DP-LoRA request: `veil finetune --lora-*` flags, the SDK's fit(X, { lora }) and the fineTune
+// input schema's `model.lora`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fineTuneInputFromFlags } from '../../clients/cli/finetune.ts';
+import { DatasetRef, GPT2, fineTuneInputOf } from '../../clients/sdk/notebook.ts';
 import { fineTuneSchema } from '../../contracts/fine-tune.ts';
 
 const flags = { dataset: 'notes', analyst: 'a1', textColumn: 'note', model: 'gpt2', targetEpsilon: '8', batchSize: '64', epochs: '1' };
@@ -23,4 +25,13 @@ void test('LoRA options without a rank, unknown projections and repeated ones ar
   assert.equal(bad({ rank: 0 }).success, false);
   assert.equal(bad({ rank: 8, dropout: 0.1 }).success, false, 'unknown fields are refused, not ignored');
   assert.equal(bad({ rank: 8 }).success, true);
+});
+
+void test('fit(X, { lora }) puts the adapters in the fineTune input', async () => {
+  const X = new DatasetRef(undefined as never, 'notes', 2);
+  const model = GPT2.create('random:tiny', { maxSeqLen: 32 }).fit(X, { batchSize: 16, epochs: 1, textColumn: 'note', lora: { rank: 4, targets: ['mlp.c_fc'] } });
+  const input = await fineTuneInputOf(model, { analyst: 'a1', targetEpsilon: 8 });
+  assert.deepEqual(fineTuneSchema.parse(input).model, { base: 'random:tiny', seed: 'veil', maxSeqLen: 32, lora: { rank: 4, alpha: 8, targets: ['mlp.c_fc'], merge: true } });
+  const plain = await fineTuneInputOf(GPT2.create('random:tiny').fit(X, { batchSize: 16, epochs: 1, textColumn: 'note' }), { analyst: 'a1', targetEpsilon: 8 });
+  assert.equal(plain.model.lora, undefined);
 });
