@@ -1,7 +1,9 @@
 // Routine refusals (a bad signature, a forbidden request, invalid input, a missing dataset, an
 // exhausted budget) are answers, not faults: the worker logs each as one line, not the warning
 // and stack trace Temporal logs for every failed activity and workflow. Everything else passes
-// through unchanged.
+// through unchanged. An activity's failure arrives whole; a workflow's arrives from its thread
+// without its type, so refusal-interceptor.ts logs the workflow's refusal line (marked) first, and
+// Temporal's "Workflow failed" warning of that run is dropped here.
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { Failure } from '../contracts/failures.ts';
 
@@ -19,8 +21,11 @@ export const ROUTINE_REFUSALS: ReadonlySet<string> = new Set([
   Failure.JobIdTaken,
 ]);
 
-/** The messages Temporal's worker and workflow loggers write with the failure as `error`. */
-const FAILURE_MESSAGES = new Set(['Activity failed', 'Workflow failed']);
+/** The metadata key of the workflow interceptor's refusal line. */
+export const REFUSAL_MARK = 'veilRefusal';
+
+/** How many runs' refusal marks are remembered until their "Workflow failed" line arrives. */
+const MAX_MARKED_RUNS = 1000;
 
 interface FailureLike {
   type?: unknown;
@@ -42,19 +47,31 @@ export function routineRefusal(error: unknown): { type: string; message: string 
 
 /** Where the refusal happened, from the logger's metadata (ids and names only). */
 function contextOf(meta: LogMetadata): LogMetadata {
-  const keep = ['workflowType', 'workflowId', 'activityType', 'taskQueue', 'namespace'];
+  const keep = ['workflowType', 'workflowId', 'runId', 'activityType', 'taskQueue', 'namespace'];
   return Object.fromEntries(Object.entries(meta).filter(([k]) => keep.includes(k)));
 }
 
 /** A logger that writes routine refusals as one INFO line and hands the rest to `inner`. */
 export class QuietRefusalsLogger implements Logger {
+  private readonly refusedRuns = new Set<unknown>();
+
   constructor(private readonly inner: Logger) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
-    const refusal = FAILURE_MESSAGES.has(message) ? routineRefusal(meta.error) : undefined;
+    if (meta[REFUSAL_MARK] !== undefined) {
+      this.remember(meta.runId);
+      const { [REFUSAL_MARK]: _mark, ...rest } = meta;
+      return this.inner.info(message, contextOf(rest));
+    }
+    if (message === 'Workflow failed' && this.refusedRuns.delete(meta.runId)) return;
+    const refusal = message === 'Activity failed' ? routineRefusal(meta.error) : undefined;
     if (!refusal) return this.inner.log(level, message, meta);
-    const what = message === 'Activity failed' ? 'activity' : 'workflow';
-    this.inner.info(`${what} refused (${refusal.type}): ${refusal.message}`, contextOf(meta));
+    this.inner.info(`activity refused (${refusal.type}): ${refusal.message}`, contextOf(meta));
+  }
+
+  private remember(runId: unknown): void {
+    if (this.refusedRuns.size >= MAX_MARKED_RUNS) this.refusedRuns.clear();
+    this.refusedRuns.add(runId);
   }
 
   trace(message: string, meta?: LogMetadata): void {

@@ -14,6 +14,8 @@ import { QuietRefusalsLogger } from './quiet-refusals.ts';
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 const readWorkflowsPath = fileURLToPath(new URL('./read-workflows.ts', import.meta.url));
+/** Logs a workflow's routine refusal as one line (quiet-refusals.ts). */
+const workflowInterceptorModules = [fileURLToPath(new URL('./refusal-interceptor.ts', import.meta.url))];
 
 export type QueueName = typeof TASK_QUEUE | typeof GPU_TASK_QUEUE;
 
@@ -35,13 +37,13 @@ let readBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
  * traces into payloads, so that the codec encrypts them too.
  */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: silent });
+  bundle ??= bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, logger: silent });
   return bundle;
 }
 
 /** The reads namespace's bundle: the read-only request workflows and nothing else. */
 export function readWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  readBundle ??= bundleWorkflowCode({ workflowsPath: readWorkflowsPath, failureConverterPath, logger: silent });
+  readBundle ??= bundleWorkflowCode({ workflowsPath: readWorkflowsPath, workflowInterceptorModules, failureConverterPath, logger: silent });
   return readBundle;
 }
 

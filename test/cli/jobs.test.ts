@@ -17,6 +17,8 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, ownerLedger, type TestPrincipal } from '../helpers/principals.ts';
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
+import { VEIL_EPSILON, VEIL_STATUS } from '../../workflows/fine-tune/search-attributes.ts';
+import { jobActivities } from '../../activities/jobs/index.ts';
 import { addNotesDataset, describeRun, eventually, jsonOf, runVeil } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
@@ -72,6 +74,11 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.equal(run.code, 3, describeRun(run));
       assert.match(run.stdout, /started fine-tune [0-9a-f]{8} \(workflow finetune-[0-9a-f]{8}\)\n {2}http:\/\/127\.0\.0\.1:\d+\/namespaces\/[^/]+\/workflows\/finetune-/);
       assert.match(run.stdout, /budget exhausted: .*only ε=1 remains/);
+      // Temporal shows the refusal as what it is: the workflow failed, typed BudgetExhausted.
+      const workflowId = /\(workflow (finetune-[0-9a-f]{8})\)/.exec(run.stdout)![1];
+      const d = await client.workflow.getHandle(workflowId).describe();
+      assert.equal(d.status.name, 'FAILED');
+      assert.equal(d.typedSearchAttributes.get(VEIL_STATUS), 'budget-exhausted');
     });
 
     await t.test('veil sample prints samples with the model ε and δ, and refuses above the accepted ε', async () => {
@@ -176,10 +183,17 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.equal(cancel.code, 0, describeRun(cancel));
       const c = jsonOf<{ wasRunning: boolean; outcome: { status: string; result: FineTuneResult } }>(cancel);
       assert.ok(c.wasRunning);
-      assert.equal(c.outcome.status, 'completed');
+      // Temporal shows it cancelled; the settled result still comes back (the jobResult query).
+      assert.equal(c.outcome.status, 'cancelled');
       const result = c.outcome.result;
       assert.equal(result.status, 'cancelled', result.message);
-      assert.match(result.message, /^cancelled after step \d+; its checkpoint is kept and ε=[\d.]+ was charged/);
+      assert.match(result.message, /^cancelled after step \d+; its checkpoint is kept and ε=\d+\.\d\d was charged/);
+      const d = await client.workflow.getHandle(job.workflowId).describe();
+      assert.equal(d.status.name, 'CANCELLED');
+      assert.equal(d.typedSearchAttributes.get(VEIL_STATUS), 'cancelled');
+      assert.equal(d.typedSearchAttributes.get(VEIL_EPSILON), result.epsilon);
+      const shownEnd = await veil(['jobs', 'show', job.jobId], carolP);
+      assert.match(shownEnd.stdout, /: cancelled\n[\s\S]*result: cancelled after step \d+; its checkpoint is kept and ε=\d+\.\d\d was charged/, describeRun(shownEnd));
       assert.ok(result.steps > 0 && result.steps < totalSteps);
       assert.ok(typeof result.epsilon === 'number' && result.epsilon > 0);
       const b = await ledgerBalance({ dataset, analyst: carol });
@@ -191,5 +205,5 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.equal(again.wasRunning, false);
       assert.deepEqual(again.outcome, c.outcome, 'cancelling an ended job reports how it ended');
     });
-  }, { env });
+  }, { env, activities: jobActivities() });
 });

@@ -121,7 +121,7 @@ export async function outcomeOf<R>(client: Client, workflowId: string): Promise<
     while (inner instanceof Error && !(inner instanceof ApplicationFailure) && inner.cause instanceof Error) inner = inner.cause;
     const failureType = inner instanceof ApplicationFailure ? (inner.type ?? undefined) : undefined;
     const s = statusOf(status.name);
-    const outcome: JobOutcome<R> = { status: s === 'completed' || s === 'running' ? 'failed' : s, message: failureMessage(err), failureType };
+    const outcome: JobOutcome<R> = { status: s === 'completed' || s === 'running' ? 'failed' : s, message: failureMessage(err), ...(failureType === undefined ? {} : { failureType }) };
     if (type !== FINE_TUNE_WORKFLOW) return outcome;
     // A budget refusal carries its result; a settled cancellation keeps it for the query.
     const detail = failureType === Failure.BudgetExhausted && inner instanceof ApplicationFailure ? inner.details?.[0] : undefined;
