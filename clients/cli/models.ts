@@ -22,7 +22,7 @@ export function registerModelsCommands(program: Command): void {
     const token = requireToken();
     const got = await withTemporal((client, taskQueue) => downloadModel({ temporal: client, taskQueue, token }, modelId, dir));
     if (opts.json) return console.log(JSON.stringify(got));
-    const delta = got.delta === null ? '' : `, δ=${got.delta.toPrecision(3)}`;
+    const delta = got.delta === null ? '' : `, δ=${got.delta.toExponential(2)}`;
     const bytes = got.files.reduce((s, f) => s + f.size, 0);
     console.log(`model ${got.modelId} (ε=${formatEpsilon(got.epsilon)}${delta}) written to ${got.dir}: ${got.files.length} files, ${(bytes / 1e6).toFixed(1)} MB, each checked against its sha256`);
     for (const f of got.files) console.log(`  ${f.path}  ${f.size} bytes`);
