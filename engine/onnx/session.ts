@@ -26,6 +26,12 @@ export interface SessionConfig {
   spinning?: boolean;
   /** onnxruntime's CPU memory arena (default true): faster allocations; it keeps its peak size. */
   memoryArena?: boolean;
+  /**
+   * onnxruntime's memory pattern (default true): after a run it lays out every activation of that
+   * input shape in one planned block. For a large graph whose buffers the planner already reuses
+   * (the training step) the block is larger than the live tensors ever are, and it stays held.
+   */
+  memoryPattern?: boolean;
 }
 
 export class ExecutionProviderUnavailableError extends Error {
@@ -33,7 +39,7 @@ export class ExecutionProviderUnavailableError extends Error {
   readonly exitCode = 3;
 }
 
-const defaults: Required<SessionConfig> = { executionProvider: 'cpu', intraOpThreads: 2, graphOptimization: 'all', idleReleaseMs: 0, spinning: true, memoryArena: true };
+const defaults: Required<SessionConfig> = { executionProvider: 'cpu', intraOpThreads: 2, graphOptimization: 'all', idleReleaseMs: 0, spinning: true, memoryArena: true, memoryPattern: true };
 
 const providers: ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'coreml', 'dml'];
 
@@ -165,6 +171,7 @@ export class EngineSession {
       graphOptimizationLevel: c.graphOptimization,
       executionMode: 'sequential',
       enableCpuMemArena: c.memoryArena,
+      enableMemPattern: c.memoryPattern,
       extra: { session: sessionEntries },
     };
     try {

@@ -42,7 +42,9 @@ export class TrainStepSession {
 
   static async create(config: Gpt2Config, options: TrainStepGraphOptions, session: SessionConfig = {}): Promise<TrainStepSession> {
     const model = serializeGraph(buildTrainStepGraph(config, options));
-    const engine = await EngineSession.create(model, session);
+    // No memory pattern: onnxruntime's planned block for this graph held 1.5 GB more than the
+    // tensors alive at once (GPT-2-small, 8 × 128 tokens: peak RSS 4.8 → 3.3 GB), at the same speed.
+    const engine = await EngineSession.create(model, { memoryPattern: false, ...session });
     return new TrainStepSession(config, options, engine, parameterShapes(config).map(([name]) => name));
   }
 
