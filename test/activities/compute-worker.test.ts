@@ -16,7 +16,7 @@ test('the work runs in another thread; its progress is heartbeated; this loop st
   env.on('heartbeat', (d: unknown) => details.push(d));
   const monitor = monitorEventLoopDelay({ resolution: 10 });
   monitor.enable();
-  const out = await env.run(() => runComputeInWorker<{ blockMs: number }, { threadId: number }>(WORK, 'phases', { blockMs: 1500 }, { phase: 'start' }));
+  const out = (await env.run(() => runComputeInWorker(WORK, 'phases', { blockMs: 1500 }, { phase: 'start' }))) as { threadId: number };
   monitor.disable();
   assert.notEqual(out.threadId, 0, 'not the main thread');
   assert.deepEqual(details[0], { phase: 'start' }, 'a heartbeat with the initial details at once');
