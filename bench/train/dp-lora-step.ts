@@ -4,11 +4,13 @@
 //                     formed for the frozen base) + noise + AdamW on the adapters
 //   Opacus + PEFT     PEFT LoRA adapters, Opacus per-example clipping (ghost by default, --opacus-mode
 //                     hooks for per-sample gradients) + noise + AdamW, PyTorch CPU
-// Same rank, alpha (2r), targets, batch and threads. Prints step times, tokens/s, the ratio Veil ÷
-// Opacus tokens/s and peak RSS. Run the pair more than once on a shared machine: the load moves.
+// Same rank, alpha (2r), targets, batch and threads. The two sides alternate for --rounds rounds
+// (Veil, Opacus, Veil, Opacus, …) so that both see the same load on a shared machine; each side's
+// step time is its fastest step over the rounds. Prints step times, tokens/s, the ratio Veil ÷
+// Opacus tokens/s and peak RSS.
 //
 //   node --import tsx bench/train/dp-lora-step.ts [--batch 8] [--seq 128] [--layers 12] [--rank 8]
-//        [--targets attn.c_attn,attn.c_proj] [--steps 2] [--threads 2] [--opacus-mode ghost|hooks]
+//        [--targets attn.c_attn,attn.c_proj] [--steps 2] [--rounds 2] [--threads 2] [--opacus-mode ghost|hooks]
 // VEIL_PYTHON names a Python with torch, transformers, opacus and peft (default bench/.venv).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     rank: { type: 'string', default: '8' },
     targets: { type: 'string', default: 'attn.c_attn,attn.c_proj' },
     steps: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     'opacus-mode': { type: 'string', default: 'ghost' },
   },
@@ -50,18 +53,31 @@ function run(label: string, cmd: string, args: string[]): Record<string, unknown
   return JSON.parse(line) as Record<string, unknown>;
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const stepOf = (r: Record<string, unknown>) => median(r.step_s as number[]);
+const stepOf = (r: Record<string, unknown>) => Math.min(...(r.step_s as number[]));
+
+/** One side's runs merged: every step time, the largest peak RSS. */
+function merged(runs: Record<string, unknown>[]): Record<string, unknown> {
+  const all = (key: string) => runs.flatMap((r) => (r[key] as number[] | undefined) ?? []);
+  return { ...runs[0], step_s: all('step_s'), gradients_s: all('gradients_s'), noise_s: all('noise_s'), optimizer_s: all('optimizer_s'), peak_rss_mb: Math.max(...runs.map((r) => Number(r.peak_rss_mb))) };
+}
 
 try {
-  const veil = run('veil dp-lora', process.execPath, ['--import', 'tsx', here('./lora-veil-step.ts'), idsPath, values.steps, values.layers, values.rank, values.targets]);
-  const opacus = run(`opacus+peft (${values['opacus-mode']})`, benchPython(), [
-    here('./lora_torch_step.py'), '--ids', idsPath, '--steps', values.steps, '--threads', threads, '--n-layer', values.layers,
-    '--rank', values.rank, '--targets', values.targets, '--mode', values['opacus-mode'],
-  ]);
+  const veilRuns: Record<string, unknown>[] = [];
+  const opacusRuns: Record<string, unknown>[] = [];
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    veilRuns.push(run(`veil dp-lora (round ${round})`, process.execPath, ['--import', 'tsx', here('./lora-veil-step.ts'), idsPath, values.steps, values.layers, values.rank, values.targets]));
+    opacusRuns.push(run(`opacus+peft ${values['opacus-mode']} (round ${round})`, benchPython(), [
+      here('./lora_torch_step.py'), '--ids', idsPath, '--steps', values.steps, '--threads', threads, '--n-layer', values.layers,
+      '--rank', values.rank, '--targets', values.targets, '--mode', values['opacus-mode'],
+    ]));
+  }
+  const veil = merged(veilRuns);
+  const opacus = merged(opacusRuns);
   const tokens = B * T;
   const row = (name: string, r: Record<string, unknown>) =>
     `  ${name.padEnd(28)} ${stepOf(r).toFixed(2).padStart(7)} s   ${(tokens / stepOf(r)).toFixed(0).padStart(6)} tok/s   peak RSS ${Number(r.peak_rss_mb).toFixed(0).padStart(6)} MB   trainable ${r.trainable_params}`;
-  console.log(`DP-LoRA step, GPT-2 small shape (${values.layers} layers), batch ${B} × ${T} tokens, rank ${values.rank}, targets ${values.targets}, ${threads} threads (median of ${values.steps})`);
+  console.log(`DP-LoRA step, GPT-2 small shape (${values.layers} layers), batch ${B} × ${T} tokens, rank ${values.rank}, targets ${values.targets}, ${threads} threads (fastest of ${values.rounds} × ${values.steps} steps, sides alternating)`);
+  console.log(`  every step (s): Veil ${(veil.step_s as number[]).map((x) => x.toFixed(1)).join(' ')}; Opacus ${(opacus.step_s as number[]).map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('Veil DP-LoRA', veil));
   console.log(`    gradients ${median(veil.gradients_s as number[]).toFixed(2)} s, noise ${median(veil.noise_s as number[]).toFixed(3)} s, AdamW ${median(veil.optimizer_s as number[]).toFixed(3)} s`);
   console.log(row(`Opacus ${values['opacus-mode']} + PEFT LoRA`, opacus));
