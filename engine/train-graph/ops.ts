@@ -36,3 +36,16 @@ export function sumPerExample(x: Tensor): Tensor {
 export function sumSquaresPerExample(x: Tensor): Tensor {
   return op.reduceSumSquare(x, x.shape.slice(1).map((_, i) => i + 1));
 }
+
+/**
+ * Adds rows into a [V, D] table at token ids, for (ids, rows) pairs with ids [B, T] or [N] and rows
+ * [N, D]: the tied embedding's gradient, where a token that occurs twice adds two rows. One
+ * ScatterElements on axis 0 with each id repeated across D, which onnxruntime adds in order on one
+ * thread. Not ScatterND: its CPU kernel splits the updates between threads and rows that share an
+ * id race, losing updates at random (onnxruntime issue #18048; seen on GPT-2-small, 8 × 128 tokens).
+ */
+export function scatterAddRows(table: Tensor, pairs: readonly [Tensor, Tensor][]): Tensor {
+  const ids = op.concat(pairs.map(([i, rows]) => op.reshape(i, [rows.shape[0], 1])), 0);
+  const updates = op.concat(pairs.map(([, rows]) => rows), 0);
+  return op.scatterElements(table, op.expandAs(ids, updates), updates, 0, 'add');
+}

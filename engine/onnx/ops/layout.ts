@@ -167,7 +167,12 @@ export function gatherElements(data: Tensor, indices: Tensor, axis: number): Ten
 
 export type ScatterReduction = 'none' | 'add' | 'mul' | 'max' | 'min';
 
-/** Writes (or with a reduction, accumulates) `updates` into a copy of `data` at `indices` (int64 [..., k]). */
+/**
+ * Writes (or with a reduction, accumulates) `updates` into a copy of `data` at `indices` (int64 [..., k]).
+ * Beware: onnxruntime's CPU kernel splits the updates between threads, so with reduction 'add' two
+ * updates at one index can race and one is lost (onnxruntime issue #18048): use scatterElements
+ * for sums over repeated indices.
+ */
 export function scatterND(data: Tensor, indices: Tensor, updates: Tensor, reduction: ScatterReduction = 'none'): Tensor {
   if (indices.dtype !== 'int64') throw new TypeError(`ScatterND: indices must be int64, got ${indices.dtype}`);
   const k = indices.shape[indices.rank - 1];
@@ -176,6 +181,23 @@ export function scatterND(data: Tensor, indices: Tensor, updates: Tensor, reduct
   if (!sameShape(expected, updates.shape)) throw new ShapeError(`ScatterND: updates ${formatShape(updates.shape)} should be ${formatShape(expected)}`);
   const attrs: Record<string, AttrValue> = reduction === 'none' ? {} : { reduction: attr.string(reduction) };
   return data.graph.node('ScatterND', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], attrs)[0];
+}
+
+/**
+ * ScatterElements: a copy of `data` with each element of `updates` written (or, with a reduction,
+ * combined) at its own index along `axis`; indices (int64) and updates have the same shape.
+ * onnxruntime's CPU kernel goes through the updates in order on one thread, so duplicate indices
+ * with reduction 'add' sum exactly and deterministically (its ScatterND does not: see scatterND).
+ */
+export function scatterElements(data: Tensor, indices: Tensor, updates: Tensor, axis: number, reduction: ScatterReduction = 'none'): Tensor {
+  if (indices.dtype !== 'int64') throw new TypeError(`ScatterElements: indices must be int64, got ${indices.dtype}`);
+  if (updates.dtype !== data.dtype) throw new TypeError(`ScatterElements: updates are ${updates.dtype}, data ${data.dtype}`);
+  if (indices.rank !== data.rank || !sameShape(indices.shape, updates.shape)) {
+    throw new ShapeError(`ScatterElements: indices ${formatShape(indices.shape)} and updates ${formatShape(updates.shape)} must share one shape of data's rank ${data.rank}`);
+  }
+  const attrs: Record<string, AttrValue> = { axis: attr.int(normalizeAxis(axis, data.rank, 'ScatterElements')) };
+  if (reduction !== 'none') attrs.reduction = attr.string(reduction);
+  return data.graph.node('ScatterElements', [data, indices, updates], [{ dtype: data.dtype, shape: data.shape }], attrs)[0];
 }
 
 /** Keeps the upper (or lower) triangle of the last two dims, shifted by diagonal k. */
