@@ -28,7 +28,7 @@ export function registerInfraCommands(program: Command): void {
         console.log(JSON.stringify({ temporal, s3, codec, status }));
         return;
       }
-      console.log(`Temporal ${temporal}: ${status.temporal.address} (namespace ${status.temporal.namespace})`);
+      console.log(`Temporal ${temporal}: ${status.temporal.address} (namespace ${status.temporal.namespace}, reads in ${status.temporal.readsNamespace})`);
       console.log(`S3 (MinIO) ${s3}: ${status.s3.endpoint}, bucket ${status.s3.bucket}`);
       console.log(`Codec server ${codec}: ${status.codec.url} (decrypts a job's payloads for whoever may read it)`);
       console.log(`Temporal UI: ${status.temporal.ui} (sign in to the codec server: veil codec-session)`);

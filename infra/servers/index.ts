@@ -7,7 +7,8 @@ import { CODEC_SERVER, codecServerHealthy, codecServerUrl, ensureCodecKeys, star
 import { TEMPORAL, startTemporal, stopTemporal, temporalHealthy, temporalUiAddress } from './temporal.ts';
 
 export interface InfraStatus {
-  temporal: { address: string; namespace: string; ui: string; healthy: boolean; pid?: number };
+  /** `namespace` lists the jobs; `readsNamespace` the read-only requests (docs/temporal-ui.md). */
+  temporal: { address: string; namespace: string; readsNamespace: string; ui: string; healthy: boolean; pid?: number };
   s3: { endpoint: string; bucket: string; healthy: boolean; pid?: number };
   codec: { url: string; healthy: boolean; pid?: number };
 }
@@ -16,7 +17,7 @@ export async function infraStatus(cfg: VeilConfig = config()): Promise<InfraStat
   const paths = localPaths(cfg);
   const [t, m, c] = await Promise.all([temporalHealthy(cfg), minioHealthy(cfg), codecServerHealthy(cfg)]);
   return {
-    temporal: { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, ui: temporalUiAddress(cfg), healthy: t, pid: runningPid(paths, TEMPORAL) },
+    temporal: { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, readsNamespace: cfg.VEIL_READS_NAMESPACE, ui: temporalUiAddress(cfg), healthy: t, pid: runningPid(paths, TEMPORAL) },
     s3: { endpoint: cfg.VEIL_S3_ENDPOINT, bucket: cfg.VEIL_S3_BUCKET, healthy: m, pid: runningPid(paths, MINIO) },
     codec: { url: codecServerUrl(cfg), healthy: c, pid: runningPid(paths, CODEC_SERVER) },
   };
