@@ -1,7 +1,7 @@
 // Peak RSS of one full DP-SGD step (batch 1 × 128 tokens) and of generation (batch 1, 32 new
 // tokens) for each GPT-2 size, each measured in a child process of its own (child.ts) with random
-// weights. A shared machine is protected: a child whose resident set passes --limit-gib is killed
-// (and reported so), a size whose parameters, gradient and AdamW moments alone exceed the limit is
+// weights. A shared machine is protected: a child whose resident set passes --limit-gib, or that
+// leaves the machine under 1 GiB available, is killed (and reported so), a size whose parameters, gradient and AdamW moments alone exceed the limit is
 // not started, and a size of 500 M parameters or more starts only with --min-available-gib free.
 //   node --import tsx bench/memory/run.ts [SIZE…] [--modes dp,generate] [--lora] [--limit-gib 21]
 //     [--min-available-gib 18] [--models-dir DIR]
@@ -31,6 +31,8 @@ if (values.lora) modes.push('dp-lora');
 const limitGib = Number(values['limit-gib']);
 const minAvailableGib = Number(values['min-available-gib']);
 const LARGE_PARAMETERS = 500e6;
+/** A child is killed when the machine has less than this left: the other processes on it come first. */
+const RESERVE_GIB = 1;
 const CHILD = new URL('./child.ts', import.meta.url).pathname;
 
 function availableGib(): number {
@@ -72,7 +74,8 @@ function runChild(args: string[]): Promise<Outcome> {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const watch = setInterval(() => {
     const rss = rssGib(child.pid!);
-    if (rss > limitGib && killedAt === 0) {
+    // Over its own limit, or the machine nearly out of memory for everyone else's processes.
+    if ((rss > limitGib || availableGib() < RESERVE_GIB) && killedAt === 0) {
       killedAt = rss;
       child.kill('SIGKILL');
     }
@@ -82,7 +85,7 @@ function runChild(args: string[]): Promise<Outcome> {
       clearInterval(watch);
       const seconds = Math.round((performance.now() - started) / 100) / 10;
       const result = merged(stdout);
-      if (killedAt > 0) resolve({ ok: false, result, reason: `killed: resident set passed ${limitGib} GiB (${killedAt.toFixed(2)} GiB)`, seconds });
+      if (killedAt > 0) resolve({ ok: false, result, reason: `killed at ${killedAt.toFixed(2)} GiB resident (limit ${limitGib} GiB, or under ${RESERVE_GIB} GiB left on the machine)`, seconds });
       else if (code !== 0) resolve({ ok: false, result, reason: `exited with ${signal ?? code}`, seconds });
       else resolve({ ok: true, result, seconds });
     });
