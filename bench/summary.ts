@@ -1,12 +1,13 @@
 // One command for the benches' headline ratios: runs each bench (each measures Veil and its
 // reference side by side in one run), picks the ratio lines out of its output, and prints a
-// Markdown table with the machine and the reference versions, also written to bench/SUMMARY.md.
+// Markdown table with the machine and the reference versions, also written to bench/SUMMARY.md
+// (with each bench's output) and, for a full run, into bench/README.md between its markers.
 //   npm run bench:summary [-- --only privacy,noise,dp-step,generate]
 // Makes the pinned Python environment first (bench/python/setup.sh) when there is none and
 // VEIL_PYTHON is unset. The full set takes several minutes (the GPT-2-small training step and
 // generation benches dominate).
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -101,3 +102,11 @@ const table = [
 ].join('\n');
 console.log(table);
 writeFileSync(here('./SUMMARY.md'), `# Bench summary\n\n${table}\n\n## Output of each bench\n\n${outputs.join('\n\n')}\n`);
+// The table also goes into bench/README.md, between its markers, when every bench ran.
+const readme = here('./README.md');
+const [start, end] = ['<!-- bench-table:start -->', '<!-- bench-table:end -->'];
+if (!values.only && existsSync(readme)) {
+  const text = readFileSync(readme, 'utf8');
+  const [i, j] = [text.indexOf(start), text.indexOf(end)];
+  if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+}
