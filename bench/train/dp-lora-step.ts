@@ -79,7 +79,7 @@ try {
   console.log(`DP-LoRA step, GPT-2 small shape (${values.layers} layers), batch ${B} × ${T} tokens, rank ${values.rank}, targets ${values.targets}, ${threads} threads (fastest of ${values.rounds} × ${values.steps} steps, sides alternating)`);
   console.log(`  every step (s): Veil ${(veil.step_s as number[]).map((x) => x.toFixed(1)).join(' ')}; Opacus ${(opacus.step_s as number[]).map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('Veil DP-LoRA', veil));
-  console.log(`    gradients ${median(veil.gradients_s as number[]).toFixed(2)} s, noise ${median(veil.noise_s as number[]).toFixed(3)} s, AdamW ${median(veil.optimizer_s as number[]).toFixed(3)} s`);
+  console.log(`    medians over every step: gradients ${median(veil.gradients_s as number[]).toFixed(2)} s, noise ${median(veil.noise_s as number[]).toFixed(3)} s, AdamW ${median(veil.optimizer_s as number[]).toFixed(3)} s`);
   console.log(row(`Opacus ${values['opacus-mode']} + PEFT LoRA`, opacus));
   console.log(`  Veil ÷ Opacus tokens/s: ${(stepOf(opacus) / stepOf(veil)).toFixed(2)}×   peak RSS ratio ${(Number(veil.peak_rss_mb) / Number(opacus.peak_rss_mb)).toFixed(2)}`);
 } finally {
