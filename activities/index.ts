@@ -6,6 +6,7 @@ import { applyGrant, commitBudget, planPrivacy, readBudget, readSpend, reserveBu
 import { datasetActivities } from './datasets/index.ts';
 import { readCatalog } from './datasets/catalog.ts';
 import { presignUpload } from './datasets/presign.ts';
+import { jobActivities } from './jobs/index.ts';
 import { presignModelDownload } from './models/download.ts';
 import { registerModel } from './models/registry.ts';
 import { generateSamples } from './sampling/generate.ts';
@@ -31,6 +32,7 @@ export function lightActivities() {
     presignModelDownload,
     checkRelease,
     buildSyntheticTwin,
+    ...jobActivities(),
   };
 }
 

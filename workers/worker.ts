@@ -8,7 +8,6 @@ import type { DataConverter } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
 import { GPU_TASK_QUEUE, TASK_QUEUE, config, taskQueueNames, type VeilConfig } from '../infra/config.ts';
 import { gpuActivities, lightActivities } from '../activities/index.ts';
-import { jobActivities } from '../activities/jobs/index.ts';
 import { failureConverterPath, localDataConverter } from '../infra/codec/data-converter.ts';
 import { QuietRefusalsLogger } from './quiet-refusals.ts';
 
@@ -69,8 +68,6 @@ export interface VeilWorkers {
 /** Which namespace a worker polls: the jobs' (TEMPORAL_NAMESPACE) or the reads' (VEIL_READS_NAMESPACE). */
 export type NamespaceRole = 'jobs' | 'reads';
 
-/** Light activities: Veil's, plus the jobs' own (search-attribute pseudonyms, the UI filter). */
-export const workerLightActivities = () => ({ ...lightActivities(), ...jobActivities() });
 
 /** A worker for one queue role in one namespace, on the queue name `taskQueue`. */
 export async function createQueueWorker(connection: NativeConnection, role: QueueName, cfg: VeilConfig, dataConverter: DataConverter, options: { namespace?: NamespaceRole; taskQueue?: string } = {}): Promise<Worker> {
@@ -85,7 +82,7 @@ export async function createQueueWorker(connection: NativeConnection, role: Queu
     // The role names veil / veil-gpu map to the configured queue names (VEIL_TASK_QUEUE).
     taskQueue: options.taskQueue ?? (isGpu ? taskQueueNames(cfg).gpu : taskQueueNames(cfg).light),
     workflowBundle: await (reads ? readWorkflowBundle() : workflowBundle()),
-    activities: isGpu ? gpuActivities() : workerLightActivities(),
+    activities: isGpu ? gpuActivities() : lightActivities(),
     // Heavy activities hold a whole model in memory: one at a time per GPU worker process.
     maxConcurrentActivityTaskExecutions: isGpu ? 1 : 16,
     // Heartbeats carry progress to the CLI and bring cancellation back: send them every few

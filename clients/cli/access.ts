@@ -17,7 +17,7 @@ import { requireToken, tokenPrincipal } from './token.ts';
 const SIGNABLE = ['fineTune', 'sample', 'ingestDataset'] as const;
 
 function printBalance(b: LedgerBalance): void {
-  const f = (x: { epsilon: number; delta: number }) => `ε=${x.epsilon}, δ=${x.delta}`;
+  const f = (x: { epsilon: number; delta: number }) => `ε=${x.epsilon.toFixed(2)}, δ=${x.delta.toExponential(2)}`;
   console.log(`analyst ${b.analyst} on dataset ${b.dataset}`);
   console.log(`  granted    ${f(b.granted)}\n  reserved   ${f(b.reserved)}\n  committed  ${f(b.committed)}\n  remaining  ${f(b.remaining)}`);
 }

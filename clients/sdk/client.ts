@@ -11,6 +11,7 @@ import { addDataset, type AddDatasetOptions, type AddDatasetResult } from './dat
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleInput, SampleResult } from '../../contracts/sample.ts';
 import * as jobs from './jobs/index.ts';
+import * as models from './models.ts';
 import { DatasetRef, FittedModel, describeBaseModel, fineTuneInputOf, type EvalOptions, type GPT2 } from './notebook.ts';
 import { ProgressLines } from './progress.ts';
 import * as schedules from './schedules.ts';
@@ -161,6 +162,14 @@ export class VeilClient {
     return schedules.triggerSchedule(this.temporal, name);
   }
 
+  /**
+   * Writes a registered model this client's principal may read (the sample release's rules) into
+   * `dir` as a folder transformers opens unchanged; every file is checked against its sha256.
+   */
+  downloadModel(modelId: string, dir: string): Promise<models.DownloadedModel> {
+    return models.downloadModel({ temporal: this.temporal, taskQueue: this.taskQueue, token: this.token }, modelId, dir);
+  }
+
   /** A lazy reference to a dataset (the latest version unless one is given). */
   dataset(name: string, version?: number): DatasetRef {
     return new DatasetRef(this.catalog, name, version);
@@ -186,8 +195,9 @@ export class VeilClient {
       },
     });
     // A refused or cancelled job says why in its result's message (what remains of the budget, what it spent).
-    if (outcome.status !== 'completed') throw new Error(outcome.result ? outcome.result.message : `fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
-    if (outcome.result.status !== 'completed') throw new Error(outcome.result.message);
+    const why = (r: FineTuneResult) => (r.status === 'budget-exhausted' ? `budget exhausted: ${r.message}` : r.message);
+    if (outcome.status !== 'completed') throw new Error(outcome.result ? why(outcome.result) : `fine-tune ${job.workflowId} ${outcome.status}: ${outcome.message}`);
+    if (outcome.result.status !== 'completed') throw new Error(why(outcome.result));
     console.log(outcome.result.message);
     console.log(`model ${outcome.result.modelId}: ${describeBaseModel(model.base)}`);
     return new FittedModel(async (input) => {

@@ -56,8 +56,8 @@ test('a ledger workflow started with a forged state grants nothing: the job ends
     // What used to work: pre-create the ledger entity with a generous state and a grant "issued" in 2255.
     const forged = { dataset, analyst: mallory.id, state: { dataset, analyst: mallory.id, grant: { epsilon: 1000, delta: 0.5 }, grantIssuedAt: Date.UTC(2255, 0, 1), reservations: {} } };
     const handle = await client.workflow.start('privacyLedger', { taskQueue, workflowId: `ledger/${dataset}/${mallory.id}`, args: [forged] });
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(mallory, 'fineTune', spec(mallory.id, { targetEpsilon: 20 }))] });
-    assert.equal(result.status, 'budget-exhausted', result.message);
+    const refused = await workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [signedBy(mallory, 'fineTune', spec(mallory.id, { targetEpsilon: 20 }))] }));
+    assert.equal(refused.type, 'BudgetExhausted', refused.message);
     assert.equal((await ledgerBalance({ dataset, analyst: mallory.id })).granted.epsilon, 0);
     // The owner's real grant is not "stale" against the forged 2255 one.
     const granted = await grantBudget(client, { dataset, analyst: mallory.id, epsilon: 1, delta: 1e-3 }, ownerLedger(owner, taskQueue));
@@ -104,9 +104,9 @@ test('bad requests are refused at the boundary and cost nothing, δ included: hu
     // An analyst with no grant: refused before any row is read (no prepared data for the job).
     const nora = await newAnalyst('nora');
     const input = signedBy(nora, 'fineTune', spec(nora.id));
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] });
-    assert.equal(result.status, 'budget-exhausted');
-    assert.equal(await store.tryReadManifest(runDataPrefix(result.jobId)), undefined, 'no private row was read');
+    const refused = await workflowFailure(client.workflow.execute('fineTune', { taskQueue, workflowId: uniqueName('ft'), args: [input] }));
+    assert.equal(refused.type, 'BudgetExhausted');
+    assert.equal(await store.tryReadManifest(runDataPrefix(input.jobId!)), undefined, 'no private row was read');
     // A catalog read of a path-like name is refused at once, not retried for a minute.
     const started = Date.now();
     const describe = await workflowFailure(client.workflow.execute('catalog', { taskQueue, workflowId: uniqueName('cat'), args: [signedBy(nora, 'catalog', { query: { kind: 'describe', name: '../x' } })] }));

@@ -18,7 +18,6 @@ import { newAnalyst, newOwner, ownerLedger, type TestPrincipal } from '../helper
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { VEIL_EPSILON, VEIL_STATUS } from '../../workflows/fine-tune/search-attributes.ts';
-import { jobActivities } from '../../activities/jobs/index.ts';
 import { addNotesDataset, describeRun, eventually, jsonOf, runVeil } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
@@ -205,5 +204,5 @@ test('finetune, sample and jobs commands on a tiny model', async (t) => {
       assert.equal(again.wasRunning, false);
       assert.deepEqual(again.outcome, c.outcome, 'cancelling an ended job reports how it ended');
     });
-  }, { env, activities: jobActivities() });
+  }, { env });
 });

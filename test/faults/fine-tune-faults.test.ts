@@ -6,7 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { jobResultQuery } from '../../workflows/fine-tune/search-attributes.ts';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TrainCancellation } from '../../contracts/fine-tune.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
@@ -265,7 +267,9 @@ test('a cancelled job stops within one step, keeps its checkpoint and is charged
   const state = await pendingTrain(handle);
   await handle.cancel();
   const cancelledAt = Date.now();
-  const result: FineTuneResult = await handle.result();
+  // A settled cancellation ends the workflow CANCELLED and keeps its result for the jobResult query.
+  await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+  const result = (await handle.query(jobResultQuery))!;
   log(`cancelled after checkpoint ${first} (heartbeat step ${state?.progress?.step}): ${result.message} in ${Date.now() - cancelledAt} ms`);
 
   assert.equal(result.status, 'cancelled', result.message);

@@ -21,6 +21,7 @@ import { newAnalyst, ownerLedger, signedBy, type TestPrincipal } from '../helper
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { addNotesDataset, committedCheckpointSteps, faultSpec, waitFor } from './harness.ts';
+import { jobResultQuery } from '../../workflows/fine-tune/search-attributes.ts';
 
 let env: TestWorkflowEnvironment;
 let store: ArtifactStore;
@@ -75,6 +76,20 @@ interface HeldJob {
   client: Client;
 }
 
+/**
+ * How the job ended: its result, or its failure. A cancelled job that settled ends CANCELLED and
+ * keeps its result for the jobResult query.
+ */
+async function endOf(handle: WorkflowHandle): Promise<{ result: FineTuneResult } | { error: unknown }> {
+  return handle.result().then(
+    (result: FineTuneResult) => ({ result }),
+    async (error: unknown) => {
+      const kept = await handle.query(jobResultQuery);
+      return kept ? { result: kept } : { error };
+    },
+  );
+}
+
 /** Runs a short real fine-tune whose evaluation is held, cancels it there, then calls `check` (workers still up: the ledger answers queries). */
 async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (job: HeldJob) => Promise<void>): Promise<void> {
   const held = heldEvaluation(outcome);
@@ -89,7 +104,7 @@ async function runHeldJob(outcome: 'await-cancellation' | 'complete', check: (jo
     await handle.cancel();
     await evaluationCancelRequested(handle);
     held.release();
-    const ended = await handle.result().then((result: FineTuneResult) => ({ result }), (error: unknown) => ({ error }));
+    const ended = await endOf(handle);
     const steps = await committedCheckpointSteps(store, jobId);
     const final = await store.readManifest(checkpointPrefix(jobId, steps.at(-1)!));
     await check({ outcome: ended, analyst, jobId, trainingEpsilon: final.meta.epsilon as number, finalStep: final.meta.step as number, client });
@@ -106,7 +121,7 @@ async function assertSettled(job: HeldJob, epsilonSpent: number): Promise<void> 
 
 test('cancelled during the evaluation: the job ends cancelled and is charged its training ε and the data report\'s only', { timeout: 120_000 }, async () => {
   await runHeldJob('await-cancellation', async (job) => {
-    assert.ok('result' in job.outcome, `the workflow returns its cancelled result (got ${String('error' in job.outcome && job.outcome.error)})`);
+    assert.ok('result' in job.outcome, `the cancelled workflow keeps its result (got ${String('error' in job.outcome && job.outcome.error)})`);
     const { result } = job.outcome;
     assert.equal(result.status, 'cancelled', result.message);
     assert.equal(result.epsilon, job.trainingEpsilon + DATA_REPORT_EPSILON);
@@ -160,12 +175,12 @@ test('cancelled while the ledger records the reservation: the job ends cancelled
     await cancellationProcessed(handle);
     release();
     await finished; // the reservation is in the ledger now
-    const ended = await handle.result().then((result: FineTuneResult) => ({ result }), (error: unknown) => ({ error }));
+    const ended = await endOf(handle);
     const reservation = await ledgerReservation({ dataset, analyst, jobId });
     assert.notEqual(reservation?.state, 'reserved', 'the reservation is settled, not left reserved');
     assert.equal(reservation?.epsilonSpent ?? 0, 0, 'no step ran: nothing is charged');
     assert.equal((await ledgerBalance({ dataset, analyst })).reserved.epsilon, 0);
-    assert.ok('result' in ended, `the workflow returns its cancelled result (got ${String('error' in ended && ended.error)})`);
+    assert.ok('result' in ended, `the cancelled workflow keeps its result (got ${String('error' in ended && ended.error)})`);
     assert.equal(ended.result.status, 'cancelled', ended.result.message);
     assert.equal(ended.result.epsilon, 0);
   }, { env, activities: { reserveBudget: heldReserve } });

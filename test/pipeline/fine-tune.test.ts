@@ -24,7 +24,7 @@ import { newAnalyst, newOwner, ownerLedger, signedBy, type TestPrincipal } from 
 import { testStore } from '../helpers/storage.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { workflowFailure } from '../helpers/failures.ts';
-import { jobActivities, pseudonymOf } from '../../activities/jobs/index.ts';
+import { pseudonymOf } from '../../activities/jobs/index.ts';
 import { serviceSecret } from '../../infra/access/index.ts';
 import { VEIL_ANALYST, VEIL_DATASET, VEIL_EPSILON, VEIL_STATUS } from '../../workflows/fine-tune/search-attributes.ts';
 import { outcomeOf } from '../../clients/sdk/jobs/index.ts';
@@ -115,7 +115,7 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     const auc = (ownerAudit.meta.summary as { membership: { auc: number } }).membership.auc;
     assert.ok(auc >= 0 && auc <= 1);
     trained = { modelId: result.modelId, analyst: alice, epsilon: result.epsilon as number };
-  }, { env, activities: jobActivities() });
+  }, { env });
 });
 
 test('a target the remaining budget cannot cover ends FAILED (BudgetExhausted) with its result, and charges nothing', async () => {
@@ -137,7 +137,7 @@ test('a target the remaining budget cannot cover ends FAILED (BudgetExhausted) w
     const b = await ledgerBalance({ dataset, analyst });
     assert.equal(b.committed.epsilon, 0);
     assert.equal(b.reserved.epsilon, 0);
-  }, { env, gpu: false, activities: jobActivities() });
+  }, { env, gpu: false });
 });
 
 test('invalid input fails at once, listing every problem, and charges nothing', async () => {

@@ -13,7 +13,6 @@ import { deleteSchedule } from '../../clients/sdk/schedules.ts';
 import { outcomeOf } from '../../clients/sdk/jobs/index.ts';
 import { workflowFailure } from '../helpers/failures.ts';
 import { startCodecServer } from '../../infra/codec/serve.ts';
-import { jobActivities } from '../../activities/jobs/index.ts';
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { testStore } from '../helpers/storage.ts';
@@ -124,5 +123,5 @@ test('a fine-tune schedule: create, list, unpause, trigger a run the budget cann
       assert.equal(gone.code, 2, describeRun(gone));
       assert.match(gone.stderr, /no schedule named/);
     });
-  }, { env, gpu: false, activities: jobActivities() });
+  }, { env, gpu: false });
 });
