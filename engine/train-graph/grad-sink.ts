@@ -6,7 +6,7 @@
 //   BookKeepingSink — per-example norms, clip factors and the clipped sum (clipping-sink.ts).
 // All row-shaped tensors are [N, …] with N = B·T rows, example b owning rows b·T … b·T+T−1.
 import { op, type Dim, type Tensor } from '../onnx/index.ts';
-import { padRows } from './ops.ts';
+import { padRows, scatterAddRows } from './ops.ts';
 
 export interface BatchDims {
   /** Examples in the micro-batch (symbolic: one graph serves every micro-batch size). */
@@ -51,11 +51,13 @@ export function headGradient(probs: Tensor, hidden: Tensor): Tensor {
   return op.gemm(probs, hidden, undefined, { transA: true });
 }
 
-/** Adds rows into a [V, D] table at token ids: one ScatterND for all (ids [B, T] or [N], rows [N, D]) pairs. */
+/**
+ * Adds rows into a [V, D] table at token ids (ids [B, T] or [N], rows [N, D]). Not ScatterND: its
+ * CPU 'add' races on repeated ids at 2 threads, so a step's gradient (and a resume) would not be
+ * bit-identical; scatterAddRows adds in order.
+ */
 export function scatterTokenRows(table: Tensor, pairs: readonly [Tensor, Tensor][]): Tensor {
-  const indices = op.concat(pairs.map(([ids, rows]) => op.reshape(ids, [rows.shape[0], 1])), 0);
-  const updates = op.concat(pairs.map(([, rows]) => rows), 0);
-  return op.scatterND(table, indices, updates, 'add');
+  return scatterAddRows(table, pairs);
 }
 
 /** Plain sum over the micro-batch: what non-private training needs. */
