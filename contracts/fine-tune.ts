@@ -74,7 +74,7 @@ export const trainingSchema = z.object({
 export type TrainingSpec = z.output<typeof trainingSchema>;
 
 /** The GPT-2 sizes Veil knows (engine/gpt2's presets; a test keeps the two lists equal). */
-export const GPT2_SIZES = ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl', 'tiny', 'micro'] as const;
+export const GPT2_SIZES = ['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl', 'small', 'medium', 'large', 'xl', 'tiny', 'micro'] as const;
 /**
  * Sizes that exist only as random initialisations (no pretrained checkpoint of them exists), kept
  * as plain names for tests and the demo: `tiny` means `random:tiny`. Every other size names
@@ -91,7 +91,7 @@ export const baseModelSchema = z.string().refine(
     return (GPT2_SIZES as readonly string[]).includes(size) || (base.startsWith(MODEL_REFERENCE_PREFIX) && isValidId(base.slice(MODEL_REFERENCE_PREFIX.length)));
   },
   {
-    message: `a base model is a pretrained GPT-2 (gpt2, gpt2-medium, gpt2-large, gpt2-xl: from the local Hugging Face cache), random:<size> for random weights (${GPT2_SIZES.map((s) => RANDOM_INIT_PREFIX + s).join(', ')}; tiny and micro alone mean the same), or models/<id> of a registered model`,
+    message: `a base model is a pretrained GPT-2 (gpt2, gpt2-medium, gpt2-large, gpt2-xl, or small, medium, large, xl: from the local Hugging Face cache), random:<size> for random weights (${GPT2_SIZES.map((s) => RANDOM_INIT_PREFIX + s).join(', ')}; tiny and micro alone mean the same), or models/<id> of a registered model`,
   },
 );
 

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { LoraSpec } from '../../engine/lora/adapters.ts';
 import { z } from 'zod';
-import { gpt2Presets, hfHubCache, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
+import { canonicalGpt2Size, hfHubCache, isGpt2Size, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
 import { mergeLora } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter } from '../../engine/lora/peft-adapter.ts';
 import { modelPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
@@ -72,10 +72,12 @@ export function baseModelInitialization(base: string): ResolvedBaseModel['initia
 export function resolveBaseModel(base: string): ResolvedBaseModel {
   const initialization = baseModelInitialization(base);
   if (initialization === 'registered') return { initialization, modelId: base.slice(MODEL_REFERENCE_PREFIX.length) };
-  const size = base.startsWith(RANDOM_INIT_PREFIX) ? base.slice(RANDOM_INIT_PREFIX.length) : base;
-  if (!(size in gpt2Presets)) {
-    throw ApplicationFailure.nonRetryable(`unknown base model "${base}" (a pretrained GPT-2: gpt2, gpt2-medium, gpt2-large, gpt2-xl; random:<size> for random weights; or models/<id>)`, Failure.ModelNotFound);
+  const named = base.startsWith(RANDOM_INIT_PREFIX) ? base.slice(RANDOM_INIT_PREFIX.length) : base;
+  if (!isGpt2Size(named)) {
+    throw ApplicationFailure.nonRetryable(`unknown base model "${base}" (a pretrained GPT-2: gpt2, gpt2-medium, gpt2-large, gpt2-xl, or small, medium, large, xl; random:<size> for random weights; or models/<id>)`, Failure.ModelNotFound);
   }
+  // small, medium, large and xl name the Hugging Face sizes: the cache holds them under those names.
+  const size = canonicalGpt2Size(named);
   if (initialization === 'random') return { initialization, size };
   try {
     return { initialization, size, dir: resolveModelDir(size) };

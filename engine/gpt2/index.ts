@@ -1,5 +1,5 @@
 // GPT-2 on onnxruntime: configs, checkpoints in Hugging Face layout, forward graphs, generation.
-export { gpt2Presets, presetConfig, configFromHf, configToHf, headDim, type Gpt2Config, type Gpt2PresetName } from './config.ts';
+export { gpt2Presets, gpt2SizeAliases, isGpt2Size, canonicalGpt2Size, gpt2ConfigOf, presetConfig, configFromHf, configToHf, headDim, type Gpt2Config, type Gpt2PresetName, type Gpt2SizeName } from './config.ts';
 export { parameterShapes, parameterCount, randomWeights, type Gpt2Weights, type WeightTensor } from './weights.ts';
 export { loadCheckpoint, saveCheckpoint, resolveModelDir, hfHubCache, ModelNotFoundError, type Gpt2Checkpoint } from './checkpoint.ts';
 export { openCheckpoint } from './open.ts';

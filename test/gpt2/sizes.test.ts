@@ -54,3 +54,20 @@ test('a Hugging Face config.json in a local folder names its shape', async () =>
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a fine-tune names sizes by the short names too: random:large is GPT-2 large, and large alone is looked up as gpt2-large', async () => {
+  const { resolveBaseModel } = await import('../../activities/training/base-model.ts');
+  const { baseModelSchema } = await import('../../contracts/fine-tune.ts');
+  assert.deepEqual(resolveBaseModel('random:large'), { initialization: 'random', size: 'gpt2-large' });
+  assert.ok(baseModelSchema.safeParse('xl').success && baseModelSchema.safeParse('random:medium').success);
+  assert.equal(baseModelSchema.safeParse('toString').success, false);
+  assert.throws(() => resolveBaseModel('random:toString'), /unknown base model/);
+  const previous = process.env.HF_HUB_CACHE;
+  process.env.HF_HUB_CACHE = '/nonexistent-veil-cache';
+  try {
+    assert.throws(() => resolveBaseModel('large'), /models--gpt2-large/);
+  } finally {
+    if (previous === undefined) delete process.env.HF_HUB_CACHE;
+    else process.env.HF_HUB_CACHE = previous;
+  }
+});
