@@ -4,11 +4,9 @@
 // their own manifest (models/<id>/ is committed and immutable, so the audit cannot go there).
 // Idempotent: a committed audit is returned as is. The manifest's meta holds the summary, the
 // only part an analyst of a DP model may see (see engine/audit/report.ts).
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import {
@@ -20,11 +18,11 @@ import {
   type AuditedModel,
   type PrivacyAudit,
 } from '../../engine/audit/index.ts';
-import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
 import { ObjectNotFoundError, auditPrefix, commitOnce, modelPrefix, runDataPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { modelPrivacySchema } from '../models/registry.ts';
 import { runComputeInWorker } from '../shared/compute-worker.ts';
 import { sharedStore } from '../shared/resources.ts';
+import { materializeRegisteredModel } from '../training/base-model.ts';
 import { defaultDelta } from '../training/preflight.ts';
 import { downloadTokenizedRows, usableRows } from '../training/tokenized-rows.ts';
 import { readInsertedCanaries } from './inserted-canaries.ts';
@@ -89,11 +87,10 @@ export async function auditModel(input: AuditModelInput): Promise<AuditModelOutp
 
   const dir = await mkdtemp(join(tmpdir(), 'veil-audit-'));
   try {
-    // model.safetensors, or transformers' shards and their index.
-    for (const file of ['config.json', ...Object.keys(modelManifest.entries).filter(isModelWeightFile)]) {
-      await pipeline(await store.getEntry(modelManifest, file), createWriteStream(join(dir, file)));
-      ctx.heartbeat({ phase: 'loading' });
-    }
+    // model.safetensors, or transformers' shards and their index; an adapter-only DP-LoRA model is
+    // merged onto its base here.
+    await materializeRegisteredModel(store, input.modelId, dir);
+    ctx.heartbeat({ phase: 'loading' });
     // Loading and the audit's scoring run in a worker thread: this one keeps heartbeating (with the
     // phase the audit reports) and hears cancellation.
     const audit = await runComputeInWorker<FolderAudit, PrivacyAudit>(

@@ -1,17 +1,15 @@
 // The sampling activity (veil-gpu): loads a registered model from S3 and generates. Samples of a
 // DP model are post-processing of a DP release, so they may leave; they are stored under
 // samples/<sampleId>/ (committed by a manifest) and returned.
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TextSample } from '../../engine/gpt2/index.ts';
-import { isModelWeightFile } from '../../engine/gpt2/sharded.ts';
-import { commitOnce, modelPrefix, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
+import { commitOnce, samplesPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { runComputeInWorker } from '../shared/compute-worker.ts';
 import { sharedStore } from '../shared/resources.ts';
+import { materializeRegisteredModel } from '../training/base-model.ts';
 import type { FolderGeneration } from './generate-worker.ts';
 
 const GENERATE_WORKER = new URL('./generate-worker.ts', import.meta.url);
@@ -39,11 +37,11 @@ export async function generateSamples(input: GenerateSamplesInput): Promise<{ ke
   const prefix = samplesPrefix(input.sampleId);
   const existing = await store.tryReadManifest(prefix);
   if (existing) return storedSamples(store, existing);
-  const manifest = await store.readManifest(modelPrefix(input.modelId));
   const dir = await mkdtemp(join(tmpdir(), 'veil-sample-'));
   try {
-    // Streamed to disk: the weights are held once, by the model, not also as a download buffer.
-    for (const file of ['config.json', ...Object.keys(manifest.entries).filter(isModelWeightFile)]) await pipeline(await store.getEntry(manifest, file), createWriteStream(join(dir, file)));
+    // Streamed to disk (the weights are held once, by the model); an adapter-only DP-LoRA model is
+    // merged onto its base here.
+    await materializeRegisteredModel(store, input.modelId, dir);
     // Without a seed, a fresh random one: samples are not reproducible by anyone else.
     const seed = input.seed ?? randomBytes(16).toString('hex');
     // Loading and decoding run in a worker thread: this one keeps heartbeating and hears cancellation.
