@@ -209,6 +209,11 @@ export interface DataReport {
   skippedRows: number;
   truncatedRows: number;
   preprocessing: { kind: string; function?: { name: string; sha256: string }; failures?: FailureCounts }[];
+  /**
+   * Half-widths of the 95% intervals of the noise (DP reports): of each released count, and of a
+   * function's failure total (the sum of its noisy kinds, wider). Absent for exact counts.
+   */
+  interval95?: { count: number; total: number };
   notice: string;
 }
 

@@ -46,6 +46,7 @@ export function noisyReport(exact: PrivateDataCounts, epsilon: number): DataRepo
     skippedRows: noisy(exact.skippedRows),
     truncatedRows: noisy(exact.truncatedRows),
     preprocessing,
+    interval95: { count: discreteLaplace95(scale), total: kinds > 1 ? sumOfDiscreteLaplace95(scale, kinds) : discreteLaplace95(scale) },
     notice:
       `Counts released with differential privacy (epsilon=${epsilon}), unclamped: each is within ±${discreteLaplace95(scale)} of the true count 95% of the time${total}; ` +
       'a count may come out negative, and a small one says little more than "within the interval of 0"',

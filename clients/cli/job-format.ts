@@ -20,9 +20,10 @@ export function describeFineTuneResult(r: FineTuneResult): string {
 /** The data report in a line or two: failures per function, rows without text, rows cut. */
 function describeDataReport(report: FineTuneResult['dataReport']): string[] {
   if (!report) return [];
-  const about = report.epsilon === null ? '' : 'about ';
-  const failed = report.preprocessing.filter((s) => s.failures).map((s) => `${s.function?.name ?? s.kind} failed on ${about}${s.failures!.count}`);
-  const parts = [...failed, `${about}${report.skippedRows} without text`, `${about}${report.truncatedRows} cut to the maximum length`];
+  // A DP count is shown with its noise's 95% interval (counts are unclamped: one may be negative).
+  const within = (n: number, halfWidth: number | undefined) => (report.epsilon === null ? `${n}` : halfWidth === undefined ? `about ${n}` : `${n} (±${halfWidth}, 95%)`);
+  const failed = report.preprocessing.filter((s) => s.failures).map((s) => `${s.function?.name ?? s.kind} failed on ${within(s.failures!.count, report.interval95?.total)}`);
+  const parts = [...failed, `${within(report.skippedRows, report.interval95?.count)} without text`, `${within(report.truncatedRows, report.interval95?.count)} cut to the maximum length`];
   return [`rows: ${parts.join(', ')}`, `  (${report.notice})`];
 }
 

@@ -49,3 +49,16 @@ test('released counts are unclamped: true zeros come out negative as often as po
   assert.match(notice, new RegExp(`a function's failures \\(the sum of its ${Object.keys(failures.byKind).length} kinds\\) within ±${sumOfDiscreteLaplace95(40, Object.keys(failures.byKind).length)}`));
   assert.match(notice, /unclamped/);
 });
+
+test('the report carries its intervals as numbers, and the CLI prints each count with its own', async () => {
+  const { describeFineTuneResult } = await import('../../clients/cli/job-format.ts');
+  const failures = emptyFailureCounts();
+  const kinds = Object.keys(failures.byKind).length;
+  const exact = { skippedRows: 0, truncatedRows: 3, preprocessing: { steps: [{ kind: 'map', function: { name: 'preprocess', sha256: '0'.repeat(64) }, failures }] } };
+  const report = noisyReport(exact, 0.05);
+  assert.deepEqual(report.interval95, { count: discreteLaplace95(40), total: sumOfDiscreteLaplace95(40, kinds) });
+  const text = describeFineTuneResult({ status: 'completed', message: 'Differentially-private evaluation (epsilon=7.99)', modelId: 'm', jobId: 'm', epsilon: 7.99, delta: 1e-5, steps: 10, trainRows: 100, dataReport: report } as never);
+  assert.match(text, new RegExp(`preprocess failed on -?\\d+ \\(±${sumOfDiscreteLaplace95(40, kinds)}, 95%\\)`));
+  assert.match(text, new RegExp(`-?\\d+ \\(±${discreteLaplace95(40)}, 95%\\) without text`));
+  assert.doesNotMatch(text, /about /);
+});
