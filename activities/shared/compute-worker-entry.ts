@@ -6,6 +6,13 @@ export interface ComputeWorkerData {
   module: string;
   fn: string;
   arg: unknown;
+  /** Int32 flag, set to 1 by the activity's thread when the activity is cancelled. */
+  cancelled: SharedArrayBuffer;
+}
+
+/** Thrown from progress.report once the activity was cancelled: the work unwinds between native calls. */
+export class ComputeCancelled extends Error {
+  override name = 'ComputeCancelled';
 }
 
 export interface SerializedComputeError {
@@ -37,13 +44,19 @@ const port = parentPort;
 if (port === null) throw new Error('compute-worker-entry.ts must run in a worker thread');
 const data = workerData as ComputeWorkerData;
 const post = (message: ComputeWorkerMessage<unknown>): void => port.postMessage(message);
+const cancelled = new Int32Array(data.cancelled);
 
 async function main(): Promise<void> {
   const module = (await import(data.module)) as Record<string, unknown>;
   const work = module[data.fn];
   if (typeof work !== 'function') throw new Error(`${data.module} does not export a function ${data.fn}`);
   const value: unknown = await (work as (arg: unknown, progress: { report(details?: unknown): void }) => unknown)(data.arg, {
-    report: (details) => post({ type: 'progress', details }),
+    // The work reports between its native calls: the one place it can stop without tearing a
+    // session down mid-run (terminating the thread then aborts the whole process in onnxruntime).
+    report: (details) => {
+      if (Atomics.load(cancelled, 0) === 1) throw new ComputeCancelled('the activity was cancelled');
+      post({ type: 'progress', details });
+    },
   });
   post({ type: 'done', value });
 }

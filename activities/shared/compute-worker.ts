@@ -2,8 +2,11 @@
 // onnxruntime-node's session.run is synchronous native code: on a large model one call blocks its
 // thread for seconds, and building the sessions for longer, so an activity that scored on its own
 // thread could not heartbeat and would be timed out and retried while it worked. The work runs in
-// a worker thread; this side heartbeats on a timer with the latest progress the work reported, and
-// on cancellation terminates the thread (it stops as soon as the native call under way returns).
+// a worker thread; this side heartbeats on a timer with the latest progress the work reported. On
+// cancellation the activity returns at once and the thread is told to stop: it throws at its next
+// progress report, between native calls, and only then is terminated. Terminating a thread in the
+// middle of onnxruntime's run aborts the whole process ("terminate called after throwing
+// Napi::Error"), workers and all.
 import { Worker } from 'node:worker_threads';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SerializedComputeError, ComputeWorkerData, ComputeWorkerMessage } from './compute-worker-entry.ts';
@@ -49,7 +52,8 @@ export async function runComputeInWorker<A, R>(module: URL, fn: string, arg: A, 
   const beat = (): void => ctx.heartbeat(details);
   beat();
   const timer = setInterval(beat, COMPUTE_HEARTBEAT_EVERY_MS);
-  const data: ComputeWorkerData = { module: module.href, fn, arg };
+  const cancelled = new SharedArrayBuffer(4);
+  const data: ComputeWorkerData = { module: module.href, fn, arg, cancelled };
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data });
   let onAbort: (() => void) | undefined;
   try {
@@ -69,14 +73,25 @@ export async function runComputeInWorker<A, R>(module: URL, fn: string, arg: A, 
       });
       worker.on('error', (err) => settle(() => reject(err)));
       worker.on('exit', (code) => settle(() => reject(new Error(`compute worker thread exited (code ${code}) before finishing ${fn}`))));
-      onAbort = () => settle(() => reject(ctx.cancellationSignal.reason ?? new Error('activity cancelled')));
+      onAbort = () => {
+        Atomics.store(new Int32Array(cancelled), 0, 1);
+        settle(() => reject(ctx.cancellationSignal.reason ?? new Error('activity cancelled')));
+      };
       if (ctx.cancellationSignal.aborted) onAbort();
       else ctx.cancellationSignal.addEventListener('abort', onAbort);
     });
   } finally {
     clearInterval(timer);
     if (onAbort) ctx.cancellationSignal.removeEventListener('abort', onAbort);
-    // Done, failed or cancelled: the thread and the native sessions it holds go.
-    await worker.terminate();
+    if (Atomics.load(new Int32Array(cancelled), 0) === 1) {
+      // Cancelled: the thread may be inside a native call; it ends by itself at its next report.
+      // It is terminated once it has posted its last message (no native call under way then).
+      worker.on('message', (message: ComputeWorkerMessage<R>) => {
+        if (message.type !== 'progress') void worker.terminate();
+      });
+    } else {
+      // Done or failed: the thread and the native sessions it holds go.
+      await worker.terminate();
+    }
   }
 }
