@@ -3,8 +3,8 @@
 // and for the workflow it fails. Faults that are not refusals still reach the log unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Runtime } from '@temporalio/worker';
-import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { QuietRefusalsLogger } from '../../workers/quiet-refusals.ts';
 import { workflowFailure } from '../helpers/failures.ts';
 import { uniqueName } from '../helpers/names.ts';
@@ -16,30 +16,11 @@ interface Line {
   meta: LogMetadata;
 }
 
-/** Keeps every line; prints none. */
-class CaptureLogger implements Logger {
-  readonly lines: Line[] = [];
-  log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
-    this.lines.push({ level, message, meta });
-  }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
-}
-
-const capture = new CaptureLogger();
+/** Keeps every line; prints none (Temporal's DefaultLogger hands each entry to the callback). */
+const lines: Line[] = [];
+const capture = new DefaultLogger('TRACE', ({ level, message, meta }) => {
+  lines.push({ level, message, meta: meta ?? {} });
+});
 // The worker's logger, as `veil worker` installs it (workers/worker.ts), before any worker exists.
 Runtime.install({ logger: new QuietRefusalsLogger(capture) });
 
@@ -51,8 +32,8 @@ test('a refused request logs one line for its activity and one for its workflow,
     const refusal = await workflowFailure(client.workflow.execute('catalog', { taskQueue, workflowId, args: [{ query: { kind: 'list' } }] }));
     assert.equal(refusal.type, 'Unauthenticated');
     // Workflow logs reach the Runtime logger through a sink, after the activation.
-    for (let i = 0; i < 40 && !capture.lines.some((l) => l.message.startsWith('workflow refused')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    const mine = capture.lines.filter((l) => l.meta.workflowId === workflowId);
+    for (let i = 0; i < 40 && !lines.some((l) => l.message.startsWith('workflow refused')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const mine = lines.filter((l) => l.meta.workflowId === workflowId);
     const refusals = mine.filter((l) => / refused \(Unauthenticated\): the request is not signed/.test(l.message));
     assert.deepEqual(refusals.map((l) => [l.level, l.message.split(' ')[0]]), [['INFO', 'activity'], ['INFO', 'workflow']], JSON.stringify(mine.map((l) => l.message)));
     assert.ok(refusals.every((l) => !hasStack(l.meta) && l.meta.error === undefined), 'no failure object, no stack trace');
@@ -63,6 +44,6 @@ test('a refused request logs one line for its activity and one for its workflow,
 test('a failure that is not a refusal is logged as Temporal logs it', () => {
   const error = new Error('the object store is unreachable');
   new QuietRefusalsLogger(capture).warn('Activity failed', { error, activityType: 'readCatalog' });
-  const last = capture.lines.at(-1)!;
+  const last = lines.at(-1)!;
   assert.deepEqual([last.level, last.message, last.meta.error], ['WARN', 'Activity failed', error]);
 });
