@@ -7,7 +7,8 @@ import type { SessionConfig } from '../onnx/index.ts';
 import type { ClippingMode, GradientComputer, MicroBatchStats, ParamSpec } from '../train/types.ts';
 import type { GhostPolicy } from './ghost-norms.ts';
 import type { ExampleLoss } from './lm-loss.ts';
-import { TrainStepSession, type ParamValue, type TokenBatch } from './train-step-session.ts';
+import { accumulateStep, padTokenRows } from './micro-batch.ts';
+import { TrainStepSession, type ParamValue } from './train-step-session.ts';
 
 export interface Gpt2GradientComputerOptions {
   config: Gpt2Config;
@@ -74,21 +75,8 @@ export class Gpt2GradientComputer implements GradientComputer {
     const T = constantCost ? this.seqLen : this.bucketFor(live);
     const session = await this.session(mode === 'nonprivate' ? 'sum' : 'clipped', T);
     const weights = new Map<string, ParamValue>(this.paramSpecs.map((s, k) => [s.name, { shape: s.shape, data: params[k] }]));
-    const result = await session.run(weights, this.batch(live, T), mode === 'nonprivate' ? undefined : mode.clipNorm);
-    this.paramSpecs.forEach((s, k) => {
-      const grad = result.grads.get(s.name)!;
-      const into = gradSum[k];
-      if (into.length !== grad.length) throw new RangeError(`gradSum[${k}] (${s.name}) has ${into.length} values, expected ${grad.length}`);
-      for (let i = 0; i < grad.length; i++) into[i] += grad[i];
-    });
-    let lossSum = 0;
-    let tokenCount = 0;
-    const perTokenMean = (this.options.exampleLoss ?? 'sum') === 'mean';
-    for (let b = 0; b < live.length; b++) {
-      const n = result.exampleTargets[b];
-      lossSum += perTokenMean ? result.exampleLoss[b] * n : result.exampleLoss[b];
-      tokenCount += n;
-    }
+    const result = await session.run(weights, padTokenRows(this.options.rows, live, T, this.options.padTokenId), mode === 'nonprivate' ? undefined : mode.clipNorm);
+    const { lossSum, tokenCount } = accumulateStep(this.paramSpecs, result, gradSum, this.options.exampleLoss);
     return { lossSum, tokenCount, exampleCount: rows.length };
   }
 
@@ -107,20 +95,6 @@ export class Gpt2GradientComputer implements GradientComputer {
       longest = Math.max(longest, row.length);
     }
     return this.buckets.find((t) => t >= longest) ?? this.seqLen;
-  }
-
-  private batch(rows: readonly number[], T: number): TokenBatch {
-    const inputIds = new BigInt64Array(rows.length * T).fill(BigInt(this.options.padTokenId ?? 0));
-    const attentionMask = new BigInt64Array(rows.length * T);
-    rows.forEach((index, b) => {
-      const row = this.options.rows[index];
-      const n = Math.min(row.length, T);
-      for (let t = 0; t < n; t++) {
-        inputIds[b * T + t] = BigInt(row[t]);
-        attentionMask[b * T + t] = 1n;
-      }
-    });
-    return { batchSize: rows.length, inputIds, attentionMask };
   }
 
   private session(mode: 'sum' | 'clipped', seqLen: number): Promise<TrainStepSession> {

@@ -9,8 +9,8 @@ import type { SessionConfig } from '../onnx/index.ts';
 import type { ClippingMode, GradientComputer, MicroBatchStats, ParamSpec } from '../train/types.ts';
 import type { GhostPolicy } from './ghost-norms.ts';
 import type { ExampleLoss } from './lm-loss.ts';
-import { LoraTrainStepSession } from './lora-train-step-session.ts';
-import type { ParamValue, TokenBatch } from './train-step-session.ts';
+import { accumulateStep, padTokenRows } from './micro-batch.ts';
+import { TrainStepSession, type ParamValue } from './train-step-session.ts';
 
 export interface LoraGradientComputerOptions {
   config: Gpt2Config;
@@ -29,7 +29,7 @@ export interface LoraGradientComputerOptions {
 export class LoraGradientComputer implements GradientComputer {
   readonly paramSpecs: readonly ParamSpec[];
   readonly seqLen: number;
-  private readonly sessions = new Map<string, Promise<LoraTrainStepSession>>();
+  private readonly sessions = new Map<string, Promise<TrainStepSession>>();
 
   constructor(private readonly options: LoraGradientComputerOptions) {
     const { config, rows } = options;
@@ -60,20 +60,8 @@ export class LoraGradientComputer implements GradientComputer {
     const session = await this.session(isPrivate ? 'clipped' : 'sum');
     const weights = new Map<string, ParamValue>(this.options.base);
     this.paramSpecs.forEach((s, k) => weights.set(s.name, { shape: s.shape, data: params[k] }));
-    const result = await session.run(weights, this.batch(live), isPrivate ? mode.clipNorm : undefined);
-    this.paramSpecs.forEach((s, k) => {
-      const grad = result.grads.get(s.name)!;
-      const into = gradSum[k];
-      for (let i = 0; i < grad.length; i++) into[i] += grad[i];
-    });
-    let lossSum = 0;
-    let tokenCount = 0;
-    const perTokenMean = (this.options.exampleLoss ?? 'sum') === 'mean';
-    for (let b = 0; b < live.length; b++) {
-      const n = result.exampleTargets[b];
-      lossSum += perTokenMean ? result.exampleLoss[b] * n : result.exampleLoss[b];
-      tokenCount += n;
-    }
+    const result = await session.run(weights, padTokenRows(this.options.rows, live, this.seqLen, this.options.padTokenId), isPrivate ? mode.clipNorm : undefined);
+    const { lossSum, tokenCount } = accumulateStep(this.paramSpecs, result, gradSum, this.options.exampleLoss);
     return { lossSum, tokenCount, exampleCount: rows.length };
   }
 
@@ -83,26 +71,11 @@ export class LoraGradientComputer implements GradientComputer {
     for (const s of sessions) await (await s).release();
   }
 
-  private batch(rows: readonly number[]): TokenBatch {
-    const T = this.seqLen;
-    const inputIds = new BigInt64Array(rows.length * T).fill(BigInt(this.options.padTokenId ?? 0));
-    const attentionMask = new BigInt64Array(rows.length * T);
-    rows.forEach((index, b) => {
-      const row = this.options.rows[index];
-      const n = Math.min(row.length, T);
-      for (let t = 0; t < n; t++) {
-        inputIds[b * T + t] = BigInt(row[t]);
-        attentionMask[b * T + t] = 1n;
-      }
-    });
-    return { batchSize: rows.length, inputIds, attentionMask };
-  }
-
-  private session(mode: 'sum' | 'clipped'): Promise<LoraTrainStepSession> {
+  private session(mode: 'sum' | 'clipped'): Promise<TrainStepSession> {
     let s = this.sessions.get(mode);
     if (!s) {
       const o = this.options;
-      s = LoraTrainStepSession.create(o.config, { seqLen: this.seqLen, mode, exampleLoss: o.exampleLoss, ghost: o.ghost, lora: o.lora }, o.session);
+      s = TrainStepSession.create(o.config, { seqLen: this.seqLen, mode, exampleLoss: o.exampleLoss, ghost: o.ghost, lora: o.lora }, o.session);
       this.sessions.set(mode, s);
     }
     return s;

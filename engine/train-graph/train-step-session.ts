@@ -1,11 +1,11 @@
 // Runs the training-step graph: weights and a token batch in, gradient sums and per-example
 // statistics out, in one session.run. Weights are fed as zero-copy input tensors, so the same
-// session follows the optimizer's in-place updates.
+// session follows the optimizer's in-place updates. With `lora`, the inputs are the frozen base
+// weights and the adapters, and only the adapters' gradients come back.
 import ort from 'onnxruntime-node';
 import type { Gpt2Config } from '../gpt2/config.ts';
-import { parameterShapes } from '../gpt2/weights.ts';
 import { EngineSession, serializeGraph, type SessionConfig } from '../onnx/index.ts';
-import { buildTrainStepGraph, trainGraphNames, type TrainStepGraphOptions } from './train-step-graph.ts';
+import { buildTrainStepGraph, trainGraphNames, trainStepParameters, type TrainStepGraphOptions } from './train-step-graph.ts';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -37,7 +37,10 @@ export class TrainStepSession {
     readonly config: Gpt2Config,
     readonly options: TrainStepGraphOptions,
     private readonly session: EngineSession,
-    private readonly paramNames: string[],
+    /** Every weight fed in: the model's parameters (and, with LoRA, the adapters after them). */
+    private readonly inputNames: string[],
+    /** The weights whose gradients come back: all of them, or the adapters alone. */
+    readonly trainable: string[],
   ) {}
 
   static async create(config: Gpt2Config, options: TrainStepGraphOptions, session: SessionConfig = {}): Promise<TrainStepSession> {
@@ -45,7 +48,8 @@ export class TrainStepSession {
     // No memory pattern: onnxruntime's planned block for this graph held 1.5 GB more than the
     // tensors alive at once (GPT-2-small, 8 × 128 tokens: peak RSS 4.8 → 3.3 GB), at the same speed.
     const engine = await EngineSession.create(model, { memoryPattern: false, ...session });
-    return new TrainStepSession(config, options, engine, parameterShapes(config).map(([name]) => name));
+    const { inputs, trainable } = trainStepParameters(config, options.lora);
+    return new TrainStepSession(config, options, engine, inputs.map(([name]) => name), trainable);
   }
 
   get seqLen(): number {
@@ -60,7 +64,7 @@ export class TrainStepSession {
     }
     const dtype = this.options.dtype ?? 'float32';
     const feeds: Record<string, ort.Tensor> = {};
-    for (const name of this.paramNames) {
+    for (const name of this.inputNames) {
       const w = weights.get(name);
       if (!w) throw new Error(`weights lack ${name}`);
       if ((dtype === 'float32') !== w.data instanceof Float32Array) throw new Error(`${name}: expected ${dtype} data`);
@@ -76,7 +80,7 @@ export class TrainStepSession {
     const out = await this.session.run(feeds);
     const data = (name: string): FloatArray => out[name].data as FloatArray;
     const grads = new Map<string, FloatArray>();
-    for (const name of this.paramNames) grads.set(name, data(trainGraphNames.grad(name)));
+    for (const name of this.trainable) grads.set(name, data(trainGraphNames.grad(name)));
     return {
       grads,
       exampleLoss: data(trainGraphNames.exampleLoss),

@@ -8,7 +8,7 @@ import type { Gpt2Checkpoint } from '../../engine/gpt2/checkpoint.ts';
 import { readPeftAdapter } from '../../engine/lora/peft-adapter.ts';
 import type { AdapterWeights } from '../../engine/lora/adapters.ts';
 import { buildTrainStepGraph, type ParamValue, type TrainStepResult } from '../../engine/train-graph/index.ts';
-import { LoraTrainStepSession } from '../../engine/train-graph/lora-train-step-session.ts';
+import { TrainStepSession } from '../../engine/train-graph/train-step-session.ts';
 import type { GhostPolicy } from '../../engine/train-graph/ghost-norms.ts';
 import { loadTinyModel, relativeMaxError, tokenBatch } from './fixture.ts';
 import { loadLoraFixture, peftAdapterDir, type LoraFixture } from './lora-fixture.ts';
@@ -31,7 +31,7 @@ function weightsAs(dtype: 'float32' | 'float64'): Map<string, ParamValue> {
 }
 
 async function run(mode: 'sum' | 'clipped', dtype: 'float32' | 'float64', ghost: GhostPolicy = 'auto'): Promise<TrainStepResult> {
-  const session = await LoraTrainStepSession.create(tiny.config, { seqLen: fx.seqLen, mode, dtype, ghost, lora: fx.lora });
+  const session = await TrainStepSession.create(tiny.config, { seqLen: fx.seqLen, mode, dtype, ghost, lora: fx.lora });
   try {
     assert.deepEqual(session.trainable, fx.layout.sum.map((e) => e.name), 'the adapters, in PEFT’s order');
     return await session.run(weightsAs(dtype), tokenBatch(fx.inputIds, fx.attentionMask), fx.clipNorm);
