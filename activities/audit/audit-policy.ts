@@ -21,18 +21,12 @@ async function latestRevision(store: ArtifactStore, dataset: string): Promise<{ 
   return latest;
 }
 
-async function readJson(store: ArtifactStore, key: string): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.getRaw(key)) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
 /** The dataset's policy in effect (no record: no minimum). */
 export async function readAuditPolicy(store: ArtifactStore, dataset: string): Promise<AuditPolicy> {
   const latest = await latestRevision(store, dataset);
   if (!latest) return NO_AUDIT_POLICY;
-  const record = (await readJson(store, latest.key)) as { policy?: unknown };
-  return auditPolicySchema.parse(record.policy);
+  const record = (await store.tryGetRawJson(latest.key)) as { policy?: unknown } | undefined;
+  return auditPolicySchema.parse(record?.policy);
 }
 
 export async function setAuditPolicy(request: unknown): Promise<SetAuditPolicyResult> {

@@ -3,17 +3,10 @@
 // number back, so nobody can average fresh noise away by running a job again. The job's final
 // result is kept the same way.
 import type { FineTuneResult } from '../../contracts/fine-tune.ts';
-import { ObjectExistsError, ObjectNotFoundError, runReleaseKey, runResultKey, type ArtifactStore } from '../../infra/storage/index.ts';
+import { ObjectExistsError, runReleaseKey, runResultKey, type ArtifactStore } from '../../infra/storage/index.ts';
 import { sharedStore } from '../shared/resources.ts';
 
-async function readJson<T>(store: ArtifactStore, key: string): Promise<T | undefined> {
-  try {
-    return JSON.parse((await store.getRawBuffer(key)).toString('utf8')) as T;
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
-  }
-}
+const readJson = async <T>(store: ArtifactStore, key: string): Promise<T | undefined> => (await store.tryGetRawJson(key)) as T | undefined;
 
 /** Keeps `value` at `key` unless something is there already; returns whatever is kept. */
 async function keepOnce<T>(store: ArtifactStore, key: string, value: T): Promise<T> {

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import {
   ACCESS_PRINCIPALS_PREFIX,
   ObjectExistsError,
-  ObjectNotFoundError,
   SERVICE_KEY_OBJECT,
   accessPrincipalKey,
   accessRevocationKey,
@@ -53,14 +52,6 @@ const principalKey = (id: string) => accessPrincipalKey(checkedId(id));
 const revocationKey = (id: string) => accessRevocationKey(checkedId(id));
 const SERVICE_KEY = SERVICE_KEY_OBJECT;
 
-async function readJson(store: ArtifactStore, key: string): Promise<unknown> {
-  try {
-    return JSON.parse((await store.getRawBuffer(key)).toString('utf8')) as unknown;
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
-  }
-}
 
 /** Creates a principal and returns its token (shown once: Veil keeps only what verifies it). */
 export async function createPrincipal(
@@ -109,10 +100,10 @@ function publicView(record: PrincipalRecord, revokedAt?: string): Principal {
 /** The principal with its secret, for verifying its signatures; undefined when unknown. */
 export async function readPrincipalRecord(store: ArtifactStore, id: string): Promise<(PrincipalRecord & { revokedAt?: string }) | undefined> {
   if (!PRINCIPAL_ID_PATTERN.test(id)) return undefined;
-  const raw = await readJson(store, principalKey(id));
+  const raw = await store.tryGetRawJson(principalKey(id));
   if (raw === undefined) return undefined;
   const record = principalRecordSchema.parse(raw);
-  const revoked = (await readJson(store, revocationKey(id))) as { revokedAt?: string } | undefined;
+  const revoked = (await store.tryGetRawJson(revocationKey(id))) as { revokedAt?: string } | undefined;
   return revoked?.revokedAt ? { ...record, revokedAt: revoked.revokedAt } : record;
 }
 
@@ -155,7 +146,7 @@ export async function claimDatasetOwner(store: ArtifactStore, dataset: string, o
 }
 
 export async function datasetOwner(store: ArtifactStore, dataset: string): Promise<string | undefined> {
-  const raw = (await readJson(store, datasetOwnerKey(dataset))) as { owner?: string } | undefined;
+  const raw = (await store.tryGetRawJson(datasetOwnerKey(dataset))) as { owner?: string } | undefined;
   return raw?.owner;
 }
 
@@ -177,13 +168,13 @@ export function serviceSecret(store: ArtifactStore): Promise<string> {
 }
 
 async function readOrCreateServiceSecret(store: ArtifactStore): Promise<string> {
-  const existing = (await readJson(store, SERVICE_KEY)) as { secret?: string } | undefined;
+  const existing = (await store.tryGetRawJson(SERVICE_KEY)) as { secret?: string } | undefined;
   if (existing?.secret) return existing.secret;
   try {
     await store.putJsonImmutable(SERVICE_KEY, { secret: newSecret(), createdAt: new Date().toISOString() });
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
   }
-  const created = (await readJson(store, SERVICE_KEY)) as { secret: string };
+  const created = (await store.tryGetRawJson(SERVICE_KEY)) as { secret: string };
   return created.secret;
 }

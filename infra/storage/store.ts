@@ -210,6 +210,16 @@ export class ArtifactStore {
     return collect(await this.getRaw(key));
   }
 
+  /** A small JSON object that no manifest describes, parsed; undefined when there is none at `key`. */
+  async tryGetRawJson(key: string): Promise<unknown> {
+    try {
+      return JSON.parse((await this.getRawBuffer(key)).toString('utf8')) as unknown;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   /** Re-reads every object of a committed prefix and checks it; throws IntegrityError on the first bad one. */
   verifyManifest(manifest: Manifest<Record<string, unknown>>): Promise<void> {
     return verifyManifest(this, manifest);
