@@ -12,13 +12,14 @@ import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { LoraSpec } from '../../engine/lora/adapters.ts';
 import { z } from 'zod';
-import { canonicalGpt2Size, hfHubCache, isGpt2Size, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError } from '../../engine/gpt2/index.ts';
+import { canonicalGpt2Size, hfHubCache, isGpt2Size, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError, type Gpt2Config } from '../../engine/gpt2/index.ts';
 import { mergeLora } from '../../engine/lora/merge.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, readPeftAdapter } from '../../engine/lora/peft-adapter.ts';
 import { modelPrefix, type ArtifactStore, type Manifest } from '../../infra/storage/index.ts';
 import { RANDOM_INIT_PREFIX, RANDOM_ONLY_SIZES } from '../../contracts/fine-tune.ts';
 import { Failure } from '../../contracts/failures.ts';
 import { MODEL_REFERENCE_PREFIX } from '../../contracts/ids.ts';
+import { runOffThread } from '../shared/off-thread.ts';
 
 /** Where a registered DP-LoRA model keeps its PEFT adapter (activities/models/registry.ts). */
 export const ADAPTER_DIR = 'adapter';
@@ -93,6 +94,49 @@ export function resolveBaseModel(base: string): ResolvedBaseModel {
   }
 }
 
+// Drawing a random base and merging an adapter run in a worker thread of their own, which writes
+// the folder itself: for xl that is 1.56 B Gaussians (minutes of single-threaded ChaCha20 and
+// Box-Muller) or a 6 GB load and merge, and on the activity's thread they would stop its heartbeats
+// and every other activity of the worker for as long. The weights never cross back: the thread
+// holds the one copy, writes it to disk and ends, which frees it at once. The limit only bounds a
+// thread that hangs; nothing in normal use comes near it.
+const THIS_MODULE = new URL(import.meta.url);
+const OFF_THREAD_LIMIT_MS = 6 * 60 * 60 * 1000;
+
+/** What the drawing thread needs: the folder to write and the initialisation. */
+export interface RandomModelDraw {
+  dir: string;
+  config: Gpt2Config;
+  seed: string;
+}
+
+/** The thread's side of drawRandomModel (exported for the worker thread only). */
+export async function writeRandomModel({ dir, config, seed }: RandomModelDraw): Promise<void> {
+  await saveCheckpoint(dir, { config, weights: randomWeights(config, seed) });
+}
+
+/**
+ * Writes a seeded random GPT-2 (randomWeights: the same values for the same config and seed) as a
+ * Hugging Face folder at `dir`, drawn in a worker thread: this thread's event loop stays free.
+ */
+export async function drawRandomModel(draw: RandomModelDraw): Promise<void> {
+  await runOffThread<RandomModelDraw, void>(THIS_MODULE, 'writeRandomModel', draw, OFF_THREAD_LIMIT_MS);
+}
+
+/** What the merging thread needs: the frozen base's folder, the PEFT adapter's folder and where to write. */
+export interface AdapterMerge {
+  baseDir: string;
+  adapterDir: string;
+  dir: string;
+}
+
+/** The thread's side of a registered adapter's merge (exported for the worker thread only). */
+export async function writeMergedAdapter({ baseDir, adapterDir, dir }: AdapterMerge): Promise<void> {
+  const frozen = await loadCheckpoint(baseDir);
+  const { spec, weights } = await readPeftAdapter(adapterDir, frozen.config);
+  await saveCheckpoint(dir, { config: frozen.config, weights: mergeLora(frozen.config, frozen.weights, spec, weights) });
+}
+
 /** A local folder (config.json + model.safetensors) holding the starting weights. */
 export async function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
   const resolved = resolveBaseModel(spec.base);
@@ -102,7 +146,7 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
   if (existsSync(join(dir, 'config.json'))) return dir;
   if (resolved.initialization === 'registered') return materializeRegisteredModel(store, resolved.modelId, dir);
   const config = presetConfig(resolved.size);
-  return writeFolderAtomically(dir, (partial) => saveCheckpoint(partial, { config, weights: randomWeights(config, spec.seed) }));
+  return writeFolderAtomically(dir, (partial) => drawRandomModel({ dir: partial, config, seed: spec.seed }));
 }
 
 /** What a registered DP-LoRA model's veil.json says of its adapter (activities/models/registry.ts). */
@@ -116,7 +160,7 @@ async function download(store: ArtifactStore, manifest: Manifest, path: string, 
 
 /**
  * A registered model as a local GPT-2 folder with full weights, written whole at `dir`. A DP-LoRA
- * model stored as a PEFT adapter alone is merged onto its base here, in memory (the base is
+ * model stored as a PEFT adapter alone is merged onto its base here, in a worker thread (the base is
  * materialised the same way, so an adapter on a registered model works too); one stored with
  * merged weights is read as any model.
  */
@@ -136,9 +180,7 @@ export async function materializeRegisteredModel(store: ArtifactStore, modelId: 
     try {
       for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) await download(store, manifest, `${ADAPTER_DIR}/${file}`, join(adapterDir, file));
       const baseDir = await materializeBaseModel(store, { base: meta.data!.base, seed: adapter.seed }, `${modelId}-base`);
-      const frozen = await loadCheckpoint(baseDir);
-      const { spec, weights } = await readPeftAdapter(adapterDir, frozen.config);
-      await saveCheckpoint(partial, { config: frozen.config, weights: mergeLora(frozen.config, frozen.weights, spec, weights) });
+      await runOffThread<AdapterMerge, void>(THIS_MODULE, 'writeMergedAdapter', { baseDir, adapterDir, dir: partial }, OFF_THREAD_LIMIT_MS);
     } finally {
       await rm(adapterDir, { recursive: true, force: true });
     }
