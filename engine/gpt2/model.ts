@@ -22,6 +22,8 @@ export interface Gpt2ModelOptions {
    * zero-copy, which costs no memory beyond the caller's checkpoint but decodes slower.
    */
   prepack?: boolean;
+  /** Raw weight bytes of blocks per stage (default stage-graphs.ts's): larger stages, fewer runs per token. */
+  stageBytes?: number;
 }
 
 /** Large negative bias for masked attention: exp underflows to exactly 0, no inf arithmetic. */
@@ -64,7 +66,7 @@ export class Gpt2Model {
     // instead of staying reserved in each of the stages' arenas.
     const session: SessionConfig = { spinning: false, memoryArena: false, ...options.session };
     try {
-      for (const stage of gpt2Stages(source.config)) stages.push(await openStage(source, stage, prepack, session));
+      for (const stage of gpt2Stages(source.config, options.stageBytes)) stages.push(await openStage(source, stage, prepack, session));
     } catch (err) {
       for (const s of stages) await s.session.release();
       throw err;

@@ -24,6 +24,12 @@ export interface SessionConfig {
    * one's spinning threads take the cores from the next.
    */
   spinning?: boolean;
+  /**
+   * With spinning on, stop the threads spinning when a run ends (default false): they spin between
+   * the ops of one run, where waking sleeping threads for every small op costs most, and sleep
+   * between runs, so sessions run in turn (a model in stages) do not take the cores from each other.
+   */
+  stopSpinningAfterRun?: boolean;
   /** onnxruntime's CPU memory arena (default true): faster allocations; it keeps its peak size. */
   memoryArena?: boolean;
   /**
@@ -32,6 +38,8 @@ export interface SessionConfig {
    * (the training step) the block is larger than the live tensors ever are, and it stays held.
    */
   memoryPattern?: boolean;
+  /** Write onnxruntime's per-node profile to files starting with this path (for benches). */
+  profileFilePrefix?: string;
 }
 
 export class ExecutionProviderUnavailableError extends Error {
@@ -39,7 +47,18 @@ export class ExecutionProviderUnavailableError extends Error {
   readonly exitCode = 3;
 }
 
-const defaults: Required<SessionConfig> = { executionProvider: 'cpu', intraOpThreads: 2, graphOptimization: 'all', idleReleaseMs: 0, spinning: true, memoryArena: true, memoryPattern: true };
+type ResolvedConfig = Required<Omit<SessionConfig, 'profileFilePrefix'>> & Pick<SessionConfig, 'profileFilePrefix'>;
+
+const defaults: ResolvedConfig = {
+  executionProvider: 'cpu',
+  intraOpThreads: 2,
+  graphOptimization: 'all',
+  idleReleaseMs: 0,
+  spinning: true,
+  stopSpinningAfterRun: false,
+  memoryArena: true,
+  memoryPattern: true,
+};
 
 const providers: ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'coreml', 'dml'];
 
@@ -107,7 +126,7 @@ export type ModelBytes = Uint8Array | ModelWithExternalData;
 export class EngineSession {
   private session: ort.InferenceSession | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  private readonly config: Required<SessionConfig>;
+  private readonly config: ResolvedConfig;
 
   private constructor(
     private readonly model: ModelSource,
@@ -164,6 +183,7 @@ export class EngineSession {
     if (this.session) return this.session;
     const c = this.config;
     const sessionEntries: Record<string, string> = { 'intra_op.allow_spinning': c.spinning ? '1' : '0' };
+    if (c.stopSpinningAfterRun) sessionEntries.force_spinning_stop = '1';
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [c.executionProvider],
       intraOpNumThreads: c.intraOpThreads,
@@ -173,6 +193,7 @@ export class EngineSession {
       enableCpuMemArena: c.memoryArena,
       enableMemPattern: c.memoryPattern,
       extra: { session: sessionEntries },
+      ...(c.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: c.profileFilePrefix } : {}),
     };
     try {
       const model = typeof this.model === 'function' ? await this.model() : this.model;
