@@ -1,10 +1,11 @@
-// AdamW exactly as torch.optim.AdamW (amsgrad off, maximize off): decoupled weight decay
+// AdamW as torch.optim.AdamW (amsgrad off, maximize off): decoupled weight decay
 // p ← p·(1 − lr·λ), moments m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², then
 // p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
-// Moments are kept in float32 like torch's; the arithmetic of one update is float64 and each
-// stored value is rounded once, so results agree with torch to float32 rounding. The loop runs
-// vectorised in WebAssembly (optimizer-kernels.wat), bit-identical to the formula above in
-// float64 with those roundings.
+// Computed in float32 like torch's: the step's scalars (β₁, 1 − β₁, β₂, 1 − β₂, ε, 1 − lr·λ,
+// lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)) are computed in float64 and rounded to float32, and each
+// operation of the update is rounded to float32, in the order written in optimizer-kernels.wat
+// (no fused multiply-add). Four lanes of WebAssembly SIMD per instruction: float32 halves the
+// work per value of the float64 form this replaced and runs at memory speed.
 import { OptimizerKernel } from './optimizer-kernel.ts';
 import { checkSlots, type AdamWConfig, type Optimizer, type OptimizerState } from './types.ts';
 

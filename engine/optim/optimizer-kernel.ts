@@ -11,6 +11,7 @@ const SECOND_SLOT = 3 * BLOCK;
 
 interface OptimizerExports {
   memory: KernelMemory;
+  /** Every scalar is taken as a float32 (WebAssembly rounds f32 parameters to nearest). */
   adamwBlock(n: number, b1: number, c1: number, b2: number, c2: number, eps: number, shrink: number, stepSize: number, bias2Sqrt: number): void;
   sgdBlock(n: number, lr: number, wd: number, mu: number, keep: number, momentum: number, first: number, nesterov: number): void;
 }
@@ -50,9 +51,9 @@ export class OptimizerKernel {
     this.region = new Float32Array(kernel.memory.buffer, 0, 4 * BLOCK);
   }
 
-  /** One AdamW update of p with gradient g and moments m, v, all in place. */
+  /** One AdamW update of p with gradient g and moments m, v, all in place, in float32 (see adamw.ts). */
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWCoefficients): void {
-    const c1 = 1 - c.beta1;
+    const c1 = 1 - c.beta1; // in float64, then rounded once to float32 like the other scalars
     const c2 = 1 - c.beta2;
     this.blocks(p, g, m, v, (n) => this.kernel.adamwBlock(n, c.beta1, c1, c.beta2, c2, c.eps, c.shrink, c.stepSize, c.bias2Sqrt));
   }
@@ -74,7 +75,7 @@ export class OptimizerKernel {
       r.set(g.subarray(start, end), GRADS);
       if (first) r.set(first.subarray(start, end), FIRST_SLOT);
       if (second) r.set(second.subarray(start, end), SECOND_SLOT);
-      update(n + (n & 1)); // a padded last lane computes on stale values and is not read back
+      update((n + 3) & ~3); // padded last lanes compute on stale values and are not read back
       p.set(r.subarray(PARAMS, PARAMS + n), start);
       if (first) first.set(r.subarray(FIRST_SLOT, FIRST_SLOT + n), start);
       if (second) second.set(r.subarray(SECOND_SLOT, SECOND_SLOT + n), start);

@@ -1,50 +1,56 @@
-;; The optimizers' update loops, two parameters per iteration in f64x2 lanes. Each performs the
-;; same float64 operations, in the same order, as the scalar formulas in adamw.ts and sgd.ts
-;; (WebAssembly SIMD has no fused multiply-add), rounding to float32 where they do, so the
-;; results are bit-identical to them.
+;; The optimizers' update loops. AdamW runs four parameters per iteration in f32x4 lanes, in
+;; float32 like torch.optim.AdamW, each operation rounded (WebAssembly SIMD has no fused
+;; multiply-add), so it equals the float32 formula in adamw.ts bit for bit. SGD runs two per
+;; iteration in f64x2 lanes, the same float64 operations in the same order as sgd.ts, rounding to
+;; float32 where it does: bit-identical to it.
 ;;
 ;; Memory (bytes): 0 params, 16384 gradients, 32768 first slot (exp_avg or momentum_buffer),
 ;; 49152 second slot (exp_avg_sq), each a block of at most 4096 f32. The caller pads a block to
-;; an even length; padded lanes compute on whatever is there and are not read back.
+;; a multiple of 4 values; padded lanes compute on whatever is there and are not read back.
 (module
   (memory (export "memory") 1)
 
-  ;; AdamW on n values: m ← fround(β₁m + (1−β₁)g), v ← fround(β₂v + (1−β₂)g·g),
-  ;; p ← fround(p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε)).
+  ;; AdamW on n values, every scalar a float32 and every step rounded to float32:
+  ;; m ← β₁m + c₁g, v ← β₂v + (c₂g)g, p ← p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε).
   (func (export "adamwBlock")
-    (param $n i32) (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64)
-    (param $eps f64) (param $shrink f64) (param $stepSize f64) (param $bias2Sqrt f64)
+    (param $n i32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $eps f32) (param $shrink f32) (param $stepSize f32) (param $bias2Sqrt f32)
     (local $at i32) (local $end i32)
-    (local $g v128) (local $m32 v128) (local $v32 v128) (local $m v128) (local $v v128)
+    (local $g v128) (local $m v128) (local $v v128)
+    (local $b1v v128) (local $c1v v128) (local $b2v v128) (local $c2v v128)
+    (local $epsv v128) (local $shrinkv v128) (local $stepv v128) (local $bias2v v128)
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $b1v (f32x4.splat (local.get $b1)))
+    (local.set $c1v (f32x4.splat (local.get $c1)))
+    (local.set $b2v (f32x4.splat (local.get $b2)))
+    (local.set $c2v (f32x4.splat (local.get $c2)))
+    (local.set $epsv (f32x4.splat (local.get $eps)))
+    (local.set $shrinkv (f32x4.splat (local.get $shrink)))
+    (local.set $stepv (f32x4.splat (local.get $stepSize)))
+    (local.set $bias2v (f32x4.splat (local.get $bias2Sqrt)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (f64x2.promote_low_f32x4 (v128.load64_zero offset=16384 (local.get $at))))
-        (local.set $m32
-          (f32x4.demote_f64x2_zero
-            (f64x2.add
-              (f64x2.mul (f64x2.splat (local.get $b1)) (f64x2.promote_low_f32x4 (v128.load64_zero offset=32768 (local.get $at))))
-              (f64x2.mul (f64x2.splat (local.get $c1)) (local.get $g)))))
-        (local.set $v32
-          (f32x4.demote_f64x2_zero
-            (f64x2.add
-              (f64x2.mul (f64x2.splat (local.get $b2)) (f64x2.promote_low_f32x4 (v128.load64_zero offset=49152 (local.get $at))))
-              (f64x2.mul (f64x2.mul (f64x2.splat (local.get $c2)) (local.get $g)) (local.get $g)))))
-        (v128.store64_lane offset=32768 0 (local.get $at) (local.get $m32))
-        (v128.store64_lane offset=49152 0 (local.get $at) (local.get $v32))
-        (local.set $m (f64x2.promote_low_f32x4 (local.get $m32)))
-        (local.set $v (f64x2.promote_low_f32x4 (local.get $v32)))
-        (v128.store64_lane 0 (local.get $at)
-          (f32x4.demote_f64x2_zero
-            (f64x2.sub
-              (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))) (f64x2.splat (local.get $shrink)))
-              (f64x2.div
-                (f64x2.mul (f64x2.splat (local.get $stepSize)) (local.get $m))
-                (f64x2.add
-                  (f64x2.div (f64x2.sqrt (local.get $v)) (f64x2.splat (local.get $bias2Sqrt)))
-                  (f64x2.splat (local.get $eps)))))))
-        (local.set $at (i32.add (local.get $at) (i32.const 8)))
+        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (local.set $m
+          (f32x4.add
+            (f32x4.mul (local.get $b1v) (v128.load offset=32768 (local.get $at)))
+            (f32x4.mul (local.get $c1v) (local.get $g))))
+        (local.set $v
+          (f32x4.add
+            (f32x4.mul (local.get $b2v) (v128.load offset=49152 (local.get $at)))
+            (f32x4.mul (f32x4.mul (local.get $c2v) (local.get $g)) (local.get $g))))
+        (v128.store offset=32768 (local.get $at) (local.get $m))
+        (v128.store offset=49152 (local.get $at) (local.get $v))
+        (v128.store (local.get $at)
+          (f32x4.sub
+            (f32x4.mul (v128.load (local.get $at)) (local.get $shrinkv))
+            (f32x4.div
+              (f32x4.mul (local.get $stepv) (local.get $m))
+              (f32x4.add
+                (f32x4.div (f32x4.sqrt (local.get $v)) (local.get $bias2v))
+                (local.get $epsv)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $next))))
 
   ;; SGD on n values, d = g + λp: without momentum p ← fround(p − lr·d) (d unrounded); with it

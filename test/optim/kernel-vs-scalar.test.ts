@@ -1,6 +1,7 @@
-// The vectorised optimizer kernels against the plain scalar formulas they implement (float64
-// arithmetic, float32 storage, as adamw.ts and sgd.ts state them): equal bit for bit, on tensors
-// of odd and even lengths, over several steps, with and without weight decay.
+// The vectorised optimizer kernels against the plain scalar formulas they implement (AdamW in
+// float32, each operation rounded; SGD in float64 arithmetic with float32 storage; as adamw.ts and
+// sgd.ts state them): equal bit for bit, on tensors of odd and even lengths, over several steps,
+// with and without weight decay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOptimizer, type OptimizerConfig } from '../../engine/optim/index.ts';
@@ -22,13 +23,17 @@ function scalarAdamW(config: { betas: [number, number]; eps: number; weightDecay
     const lr = lrs[s];
     const stepSize = lr / (1 - b1 ** t);
     const bias2Sqrt = Math.sqrt(1 - b2 ** t);
+    // float32 operations: each float64 result of two float32 operands rounded once is the
+    // correctly rounded float32 result (float64 has more than twice float32's precision).
+    const f = Math.fround;
+    const [B1, C1, B2, C2, eps, step, b2Sqrt] = [b1, 1 - b1, b2, 1 - b2, config.eps, stepSize, bias2Sqrt].map(f);
     params.forEach((p, k) => {
-      const shrink = decayMask[k] ? 1 - lr * config.weightDecay : 1;
+      const shrink = f(decayMask[k] ? 1 - lr * config.weightDecay : 1);
       for (let i = 0; i < p.length; i++) {
         const g = grads[k][i];
-        m[k][i] = Math.fround(b1 * m[k][i] + (1 - b1) * g);
-        v[k][i] = Math.fround(b2 * v[k][i] + (1 - b2) * g * g);
-        p[i] = p[i] * shrink - (stepSize * m[k][i]) / (Math.sqrt(v[k][i]) / bias2Sqrt + config.eps);
+        m[k][i] = f(f(B1 * m[k][i]) + f(C1 * g));
+        v[k][i] = f(f(B2 * v[k][i]) + f(f(C2 * g) * g));
+        p[i] = f(f(p[i] * shrink) - f(f(step * m[k][i]) / f(f(f(Math.sqrt(v[k][i])) / b2Sqrt) + eps)));
       }
     });
   });
