@@ -77,12 +77,18 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     const baseModel = await materializeBaseModel(store, input.model, input.jobId);
     const rows = await downloadTokenizedRows(store, input.data.prefix, 'train.tokens');
     const runKey = await runKeyFor(store, input.jobId);
+    // Moved into the training thread as its state (liveCheckpoints): the process holds one copy of it.
     const resumeFrom = resumeMeta ? await downloadCheckpoint(store, input.jobId, resumeMeta.step) : undefined;
     let lastCheckpoint = resumeMeta;
 
     const isPrivate = input.training.targetEpsilon !== 'unlimited';
     const handle = runTrainingInWorker(
-      { model: workerModel(input, baseModel, rows.map((r) => Array.from(r))), config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom },
+      {
+        model: workerModel(input, baseModel, rows.map((r) => Array.from(r))), config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom,
+        // Each checkpoint is uploaded from the run's own buffers while the run waits: no copy of the model.
+        // uploadCheckpoint keeps nothing of it once it settles.
+        liveCheckpoints: true,
+      },
       {
         onProgress(e: ProgressEvent) {
           progress = { ...progress, step: e.step, totalSteps: e.totalSteps, loss: isPrivate ? null : e.loss, epsilon: Number.isFinite(e.epsilon) ? e.epsilon : 'unlimited' };

@@ -1,13 +1,14 @@
 // engine/train's GradientComputer for GPT-2: a micro-batch of row indices → one session.run of the
 // training-step graph (forward, backward and, when private, book-keeping clipping), whose gradient
-// sums are added into the trainer's buffers.
+// sums are added into the trainer's buffers, or written straight into them by onnxruntime when
+// they hold nothing yet (no weight-sized copy of the gradients is then returned).
 import type { Gpt2Config } from '../gpt2/config.ts';
 import { parameterShapes } from '../gpt2/weights.ts';
 import type { SessionConfig } from '../onnx/index.ts';
-import type { ClippingMode, GradientComputer, MicroBatchStats, ParamSpec } from '../train/types.ts';
+import type { ClippingMode, GradientComputer, MicroBatchContext, MicroBatchStats, ParamSpec } from '../train/types.ts';
 import type { GhostPolicy } from './ghost-norms.ts';
 import type { ExampleLoss } from './lm-loss.ts';
-import { accumulateStep, padTokenRows } from './micro-batch.ts';
+import { accumulateStep, gradTargets, padTokenRows } from './micro-batch.ts';
 import { TrainStepSession, type ParamValue } from './train-step-session.ts';
 
 export interface Gpt2GradientComputerOptions {
@@ -62,7 +63,9 @@ export class Gpt2GradientComputer implements GradientComputer {
     });
   }
 
-  async computeMicroBatch(params: readonly Float32Array[], rows: readonly number[], mode: ClippingMode, gradSum: readonly Float32Array[]): Promise<MicroBatchStats> {
+  async computeMicroBatch(
+    params: readonly Float32Array[], rows: readonly number[], mode: ClippingMode, gradSum: readonly Float32Array[], context: MicroBatchContext = {},
+  ): Promise<MicroBatchStats> {
     if (params.length !== this.paramSpecs.length || gradSum.length !== this.paramSpecs.length) {
       throw new RangeError(`expected ${this.paramSpecs.length} parameter and gradient tensors, got ${params.length} and ${gradSum.length}`);
     }
@@ -75,7 +78,8 @@ export class Gpt2GradientComputer implements GradientComputer {
     const T = constantCost ? this.seqLen : this.bucketFor(live);
     const session = await this.session(mode === 'nonprivate' ? 'sum' : 'clipped', T);
     const weights = new Map<string, ParamValue>(this.paramSpecs.map((s, k) => [s.name, { shape: s.shape, data: params[k] }]));
-    const result = await session.run(weights, padTokenRows(this.options.rows, live, T, this.options.padTokenId), mode === 'nonprivate' ? undefined : mode.clipNorm);
+    const into = context.gradSumIsZero ? gradTargets(this.paramSpecs, gradSum) : undefined;
+    const result = await session.run(weights, padTokenRows(this.options.rows, live, T, this.options.padTokenId), mode === 'nonprivate' ? undefined : mode.clipNorm, into);
     const { lossSum, tokenCount } = accumulateStep(this.paramSpecs, result, gradSum, this.options.exampleLoss);
     return { lossSum, tokenCount, exampleCount: rows.length };
   }

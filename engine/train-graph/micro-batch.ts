@@ -20,11 +20,24 @@ export function padTokenRows(rows: readonly ArrayLike<number>[], indices: readon
   return { batchSize: indices.length, inputIds, attentionMask };
 }
 
-/** Adds the step's gradients into `gradSum` (in `paramSpecs` order) and returns its summed loss and target tokens. */
+/** gradSum by parameter name, for a session to write the gradients into (checked against the specs' sizes). */
+export function gradTargets(paramSpecs: readonly ParamSpec[], gradSum: readonly Float32Array[]): Map<string, Float32Array> {
+  return new Map(paramSpecs.map((s, k) => {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    if (gradSum[k].length !== size) throw new RangeError(`gradSum[${k}] (${s.name}) has ${gradSum[k].length} values, expected ${size}`);
+    return [s.name, gradSum[k]];
+  }));
+}
+
+/**
+ * Adds the step's gradients into `gradSum` (in `paramSpecs` order; a gradient that IS its gradSum
+ * buffer was written there by the session) and returns its summed loss and target tokens.
+ */
 export function accumulateStep(paramSpecs: readonly ParamSpec[], result: TrainStepResult, gradSum: readonly Float32Array[], exampleLoss: ExampleLoss = 'sum'): { lossSum: number; tokenCount: number } {
   paramSpecs.forEach((s, k) => {
     const grad = result.grads.get(s.name)!;
     const into = gradSum[k];
+    if (grad === into) return;
     if (into.length !== grad.length) throw new RangeError(`gradSum[${k}] (${s.name}) has ${into.length} values, expected ${grad.length}`);
     for (let i = 0; i < grad.length; i++) into[i] += grad[i];
   });

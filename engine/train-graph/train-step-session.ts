@@ -1,7 +1,9 @@
 // Runs the training-step graph: weights and a token batch in, gradient sums and per-example
 // statistics out, in one session.run. Weights are fed as zero-copy input tensors, so the same
 // session follows the optimizer's in-place updates. With `lora`, the inputs are the frozen base
-// weights and the adapters, and only the adapters' gradients come back.
+// weights and the adapters, and only the adapters' gradients come back. The gradients can be
+// written by onnxruntime straight into the caller's buffers (preallocated outputs): returned, they
+// are a weight-sized copy that onnxruntime-node makes from its own output buffers.
 import ort from 'onnxruntime-node';
 import type { Gpt2Config } from '../gpt2/config.ts';
 import { EngineSession, serializeGraph, type SessionConfig } from '../onnx/index.ts';
@@ -56,7 +58,11 @@ export class TrainStepSession {
     return this.options.seqLen;
   }
 
-  async run(weights: ReadonlyMap<string, ParamValue>, batch: TokenBatch, clipNorm?: number): Promise<TrainStepResult> {
+  /**
+   * One forward and backward pass. `gradInto`: buffers, by trainable name, that onnxruntime writes
+   * the gradient sums into (each the parameter's size); they are then the result's grads.
+   */
+  async run(weights: ReadonlyMap<string, ParamValue>, batch: TokenBatch, clipNorm?: number, gradInto?: ReadonlyMap<string, FloatArray>): Promise<TrainStepResult> {
     const T = this.options.seqLen;
     const B = batch.batchSize;
     if (batch.inputIds.length !== B * T || batch.attentionMask.length !== B * T) {
@@ -77,16 +83,33 @@ export class TrainStepSession {
       const c = dtype === 'float32' ? Float32Array.of(clipNorm) : Float64Array.of(clipNorm);
       feeds[trainGraphNames.clipNorm] = new ort.Tensor(dtype, c, []);
     }
-    const out = await this.session.run(feeds);
+    const out = gradInto ? await this.runInto(feeds, gradInto) : await this.session.run(feeds);
     const data = (name: string): FloatArray => out[name].data as FloatArray;
     const grads = new Map<string, FloatArray>();
-    for (const name of this.trainable) grads.set(name, data(trainGraphNames.grad(name)));
+    for (const name of this.trainable) grads.set(name, gradInto?.get(name) ?? data(trainGraphNames.grad(name)));
     return {
       grads,
       exampleLoss: data(trainGraphNames.exampleLoss),
       exampleTargets: data(trainGraphNames.exampleTargets),
       exampleGradNorm: this.options.mode === 'clipped' ? data(trainGraphNames.exampleGradNorm) : undefined,
     };
+  }
+
+  private async runInto(feeds: Record<string, ort.Tensor>, gradInto: ReadonlyMap<string, FloatArray>): Promise<Record<string, ort.Tensor>> {
+    const dtype = this.options.dtype ?? 'float32';
+    const shapes = new Map(trainStepParameters(this.config, this.options.lora).inputs);
+    // onnxruntime's fetches: a tensor is a preallocated output written in place, null one it allocates.
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const output of [trainGraphNames.exampleLoss, trainGraphNames.exampleTargets]) fetches[output] = null;
+    if (this.options.mode === 'clipped') fetches[trainGraphNames.exampleGradNorm] = null;
+    for (const name of this.trainable) {
+      const into = gradInto.get(name);
+      if (!into) throw new Error(`gradInto lacks ${name}`);
+      if ((dtype === 'float32') !== into instanceof Float32Array) throw new Error(`${name}: expected a ${dtype} gradient buffer`);
+      fetches[trainGraphNames.grad(name)] = new ort.Tensor(dtype, into, shapes.get(name));
+    }
+    // EngineSession.run passes its fetches to onnxruntime as they are; its type names only the list form.
+    return this.session.run(feeds, fetches as unknown as readonly string[]);
   }
 
   async release(): Promise<void> {

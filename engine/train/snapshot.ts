@@ -1,6 +1,7 @@
-// Checkpoints in and out of a live run: taking a snapshot copies every tensor once (the run goes
-// on mutating its buffers); resuming checks that the checkpoint belongs to this run and copies
-// the tensors back into buffers the run may mutate.
+// Checkpoints in and out of a live run: a snapshot copies every tensor once (the run goes on
+// mutating its buffers), or, for a caller that is done with it before the run goes on, only views
+// them; resuming checks that the checkpoint belongs to this run and copies the tensors back into
+// buffers the run may mutate, or adopts them when the caller hands the checkpoint over.
 import { RNG_VERSION, runKeyFingerprint, type RunKey } from '../dp/index.ts';
 import type { OptimizerState } from '../optim/index.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type ParamSpec, type RunPlan, type TrainConfig } from './types.ts';
@@ -9,7 +10,7 @@ import { TrainConfigError } from './plan.ts';
 export interface LiveState {
   step: number;
   paramSpecs: readonly ParamSpec[];
-  params: readonly Float32Array[];
+  params: Float32Array[];
   optimizerState: OptimizerState;
   accountantState: unknown;
   epsilon: number;
@@ -24,14 +25,20 @@ function copyOptimizerState(state: OptimizerState): OptimizerState {
   return { kind: state.kind, stepCount: state.stepCount, slots };
 }
 
-export function takeSnapshot(live: LiveState): Checkpoint {
+/**
+ * The checkpoint of a live run. `copy` false: no tensor is copied; `params` and each optimizer
+ * slot's array ARE the run's own arrays, valid only until the run's next step (the trainer awaits
+ * onCheckpoint before it). A callback that moves their buffers to another thread puts equal
+ * tensors back into those arrays before it settles.
+ */
+export function takeSnapshot(live: LiveState, copy = true): Checkpoint {
   return {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     step: live.step,
     paramSpecs: live.paramSpecs.map((s) => ({ ...s, shape: [...s.shape] })),
-    params: live.params.map((p) => p.slice()),
-    optimizerState: copyOptimizerState(live.optimizerState),
+    params: copy ? live.params.map((p) => p.slice()) : live.params,
+    optimizerState: copy ? copyOptimizerState(live.optimizerState) : live.optimizerState,
     samplerState: { kind: 'poisson', rowCount: live.config.rowCount, samplingRate: live.plan.samplingRate, nextStep: live.step },
     noiseState: { kind: 'gaussian', nextStep: live.step },
     accountantState: live.accountantState,
@@ -70,8 +77,14 @@ export interface ResumedState {
   plan: RunPlan;
 }
 
-/** Checks that `checkpoint` continues this run (same config, model, key and RNG) and returns mutable copies of its state. */
-export function resumeState(checkpoint: Checkpoint, config: TrainConfig, paramSpecs: readonly ParamSpec[], runKey: RunKey): ResumedState {
+/** How resumeState hands the checkpoint's tensors to the run. */
+export interface ResumeBuffers {
+  /** Use the checkpoint's tensors as the run's buffers (mutated in place) instead of copies. */
+  adopt?: boolean;
+}
+
+/** Checks that `checkpoint` continues this run (same config, model, key and RNG) and returns mutable copies (or, adopting, the tensors) of its state. */
+export function resumeState(checkpoint: Checkpoint, config: TrainConfig, paramSpecs: readonly ParamSpec[], runKey: RunKey, buffers: ResumeBuffers = {}): ResumedState {
   if (checkpoint.format !== CHECKPOINT_FORMAT || checkpoint.version !== CHECKPOINT_VERSION) throw new TrainConfigError('resumeFrom is not a supported checkpoint');
   if (checkpoint.rngVersion !== RNG_VERSION) {
     throw new TrainConfigError(`checkpoint was written with random streams ${checkpoint.rngVersion}, this engine draws ${RNG_VERSION}: resuming would add other noise`);
@@ -89,8 +102,8 @@ export function resumeState(checkpoint: Checkpoint, config: TrainConfig, paramSp
   if (!(step >= 0 && step <= checkpoint.plan.totalSteps)) throw new TrainConfigError(`checkpoint step ${step} is outside the run`);
   return {
     step,
-    params: checkpoint.params.map((p) => p.slice()),
-    optimizerState: copyOptimizerState(checkpoint.optimizerState),
+    params: buffers.adopt ? [...checkpoint.params] : checkpoint.params.map((p) => p.slice()),
+    optimizerState: buffers.adopt ? { ...checkpoint.optimizerState, slots: { ...checkpoint.optimizerState.slots } } : copyOptimizerState(checkpoint.optimizerState),
     accountantState: checkpoint.accountantState,
     plan: { ...checkpoint.plan },
   };

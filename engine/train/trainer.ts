@@ -27,10 +27,20 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   signal?: AbortSignal;
   /**
-   * Draw each step's noise in a worker thread while the gradients are computed (same bits; one
-   * float32 per parameter of memory). Default: on for DP runs of at least PREFETCH_MIN_PARAMETERS.
+   * Draw each step's noise in a worker thread while the gradients are computed (same bits; a ring
+   * of at most 512 MiB of memory). Default: on for DP runs of at least PREFETCH_MIN_PARAMETERS.
    */
   prefetchNoise?: boolean;
+  /**
+   * onCheckpoint receives the run's live weights and optimizer state instead of copies: valid
+   * until the callback settles (the run waits for it), so a checkpoint costs no copy of them. The
+   * callback copies whatever it keeps beyond that. Its `params` and optimizer slot arrays are the
+   * run's own: a callback that moves their buffers elsewhere (another thread) puts tensors holding
+   * the same values back into the same arrays before it settles.
+   */
+  liveCheckpoints?: boolean;
+  /** Hand resumeFrom over: its tensors become the run's buffers, updated in place, instead of being copied. */
+  adoptResumeState?: boolean;
 }
 
 /** Below this many parameters the noise takes milliseconds: not worth a thread and a buffer. */
@@ -65,7 +75,7 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
   let tracker: PrivacyTracker;
   let optimizer: Optimizer;
   if (options.resumeFrom) {
-    const resumed = resumeState(options.resumeFrom, config, specs, runKey);
+    const resumed = resumeState(options.resumeFrom, config, specs, runKey, { adopt: options.adoptResumeState });
     ({ step, params, plan } = resumed);
     tracker = PrivacyTracker.resume(plan, resumed.accountantState);
     if (plan.accountant !== null && tracker.stepsRecorded !== step) throw new TrainConfigError(`checkpoint accountant has ${tracker.stepsRecorded} steps, expected ${step}`);
@@ -102,7 +112,7 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     if (!callbacks.onCheckpoint) return;
     const snapshot = takeSnapshot({
       step, paramSpecs: specs, params, optimizerState: optimizer.state(), accountantState: tracker.state(), epsilon, keyFingerprint, config, plan,
-    });
+    }, options.liveCheckpoints !== true);
     await callbacks.onCheckpoint(snapshot);
   };
   const stopRequested = (): boolean => options.signal?.aborted === true || options.shouldStop?.() === true;
@@ -125,8 +135,10 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
       zero(gradSum);
       let lossSum = 0;
       let tokenCount = 0;
+      let gradSumIsZero = true;
       for (const microBatch of splitIntoMicroBatches(rows, physicalBatchSize)) {
-        const stats = await model.computeMicroBatch(params, microBatch, mode, gradSum);
+        const stats = await model.computeMicroBatch(params, microBatch, mode, gradSum, { gradSumIsZero });
+        gradSumIsZero = false;
         if (stats.exampleCount !== microBatch.length) throw new Error(`gradient computer processed ${stats.exampleCount} examples of ${microBatch.length}`);
         lossSum += stats.lossSum;
         tokenCount += stats.tokenCount;

@@ -25,6 +25,16 @@ export interface MicroBatchStats {
   exampleCount: number;
 }
 
+/** What the trainer tells a GradientComputer about one call. */
+export interface MicroBatchContext {
+  /**
+   * gradSum holds only zeros (the step's first micro-batch): the computer may write its sums
+   * there instead of adding them, e.g. have onnxruntime write its outputs into gradSum directly
+   * rather than return a weight-sized copy to add. Ignoring it is correct too.
+   */
+  gradSumIsZero?: boolean;
+}
+
 /**
  * A model's gradients, one physical micro-batch at a time. The GPT-2 training graphs implement
  * it with ghost-norm clipping; tests implement it with exact per-example gradients in JS.
@@ -46,6 +56,7 @@ export interface GradientComputer {
     rows: readonly number[],
     mode: ClippingMode,
     gradSum: readonly Float32Array[],
+    context?: MicroBatchContext,
   ): Promise<MicroBatchStats>;
   /** Frees native resources (ORT sessions); the worker runner calls it when the run ends. */
   release?(): void | Promise<void>;
@@ -127,7 +138,7 @@ export const CHECKPOINT_VERSION = 1;
 
 /**
  * A resumable snapshot after `step` completed steps. Tensors are copies owned by the
- * checkpoint. The run key is NOT in it (only a one-way fingerprint to catch a wrong key on resume).
+ * checkpoint, or, with TrainOptions.liveCheckpoints, the run's own buffers until onCheckpoint settles. The run key is NOT in it (only a one-way fingerprint to catch a wrong key on resume).
  */
 export interface Checkpoint {
   format: typeof CHECKPOINT_FORMAT;

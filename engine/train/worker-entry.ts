@@ -1,6 +1,8 @@
 // The training worker thread: builds the model named in workerData, runs train(), and relays
 // progress and checkpoints to the parent. Checkpoint tensors are transferred (moved), not
-// copied: the snapshot is the one copy of the weights a checkpoint costs.
+// copied: the snapshot is the one copy of the weights a checkpoint costs. A live checkpoint has no
+// snapshot: the run's own buffers move to the parent for the upload and come back before the run
+// goes on (it waits for the upload anyway), so a checkpoint costs no copy of the model at all.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
@@ -11,6 +13,7 @@ import {
   STOP_FLAG_INDEX,
   buffersOf,
   checkpointTensors,
+  restoreCheckpointTensors,
   type MainToWorker,
   type ModelFactory,
   type WorkerData,
@@ -26,10 +29,11 @@ function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
-// The parent answers each checkpoint once its callback (an upload) settles; until then the run waits.
-let settleCheckpoint: (() => void) | undefined;
+// The parent answers each checkpoint once its callback (an upload) settles, with a live checkpoint's
+// tensors; until then the run waits.
+let settleCheckpoint: ((tensors?: Float32Array[]) => void) | undefined;
 port.on('message', (message: MainToWorker) => {
-  if (message.type === 'checkpoint-settled') settleCheckpoint?.();
+  if (message.type === 'checkpoint-settled') settleCheckpoint?.(message.tensors);
 });
 
 async function main(): Promise<void> {
@@ -55,13 +59,25 @@ async function runAndReport(model: GradientComputer, initialParams: Float32Array
       initialParams,
       runKey,
       resumeFrom: data.resumeFrom,
+      adoptResumeState: true, // workerData's clone is this thread's own
+      liveCheckpoints: data.liveCheckpoints,
       shouldStop: () => Atomics.load(control, STOP_FLAG_INDEX) === 1,
     },
     {
       onProgress: (event) => post({ type: 'progress', event }),
-      onCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve) => {
-        settleCheckpoint = resolve;
-        post({ type: 'checkpoint', checkpoint }, buffersOf(checkpointTensors(checkpoint)));
+      onCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {
+        const tensors = checkpointTensors(checkpoint);
+        const lengths = tensors.map((t) => t.length);
+        settleCheckpoint = (returned) => {
+          try {
+            // A live checkpoint's buffers were moved out of this thread's arrays: put them back.
+            if (data.liveCheckpoints) restoreCheckpointTensors(checkpoint, returned ?? [], lengths);
+            resolve();
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        };
+        post({ type: 'checkpoint', checkpoint }, buffersOf(tensors));
       }),
     },
   );

@@ -27,6 +27,8 @@ export interface WorkerData {
   config: TrainConfig;
   runKeyBytes: Uint8Array;
   resumeFrom?: Checkpoint;
+  /** Checkpoints move the run's own buffers to the parent and back (see WorkerTrainRequest.liveCheckpoints). */
+  liveCheckpoints: boolean;
   /** Int32Array over it: [0] = 1 asks the run to stop after the current step. */
   control: SharedArrayBuffer;
 }
@@ -44,7 +46,8 @@ export type WorkerToMain =
   | { type: 'done'; result: TrainResult }
   | { type: 'error'; error: SerializedError };
 
-export type MainToWorker = { type: 'checkpoint-settled' };
+/** `tensors`: a live checkpoint's tensors (checkpointTensors order), moved back to the run. */
+export type MainToWorker = { type: 'checkpoint-settled'; tensors?: Float32Array[] };
 
 export const STOP_FLAG_INDEX = 0;
 
@@ -59,4 +62,23 @@ export function buffersOf(arrays: Iterable<ArrayBufferView>): ArrayBuffer[] {
 
 export function checkpointTensors(checkpoint: Checkpoint): Float32Array[] {
   return [...checkpoint.params, ...Object.values(checkpoint.optimizerState.slots).flat()];
+}
+
+/**
+ * Puts tensors back where checkpointTensors found them (`lengths`: theirs before they were moved
+ * away), in the checkpoint's own arrays: for a live checkpoint, the run's parameter and optimizer
+ * slot arrays.
+ */
+export function restoreCheckpointTensors(checkpoint: Checkpoint, tensors: readonly Float32Array[], lengths: readonly number[]): void {
+  const arrays = [checkpoint.params, ...Object.values(checkpoint.optimizerState.slots)];
+  let next = 0;
+  for (const array of arrays) {
+    for (let k = 0; k < array.length; k++) {
+      const tensor = tensors[next];
+      if (tensor?.length !== lengths[next]) throw new Error(`checkpoint tensor ${next} came back with ${tensor?.length} values, expected ${lengths[next]}`);
+      next += 1;
+      array[k] = tensor;
+    }
+  }
+  if (next !== tensors.length) throw new Error(`${tensors.length} checkpoint tensors came back, expected ${next}`);
 }

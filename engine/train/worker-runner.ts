@@ -5,15 +5,33 @@
 import { Worker } from 'node:worker_threads';
 import { RunKey } from '../dp/index.ts';
 import type { Checkpoint, TrainCallbacks, TrainConfig, TrainResult } from './types.ts';
-import { STOP_FLAG_INDEX, type MainToWorker, type SerializedError, type WorkerData, type WorkerModelSpec, type WorkerToMain } from './worker-protocol.ts';
+import {
+  STOP_FLAG_INDEX,
+  buffersOf,
+  checkpointTensors,
+  type MainToWorker,
+  type SerializedError,
+  type WorkerData,
+  type WorkerModelSpec,
+  type WorkerToMain,
+} from './worker-protocol.ts';
 
 export interface WorkerTrainRequest {
   model: WorkerModelSpec;
   config: TrainConfig;
   /** Sent to the worker as bytes (structured clone), never logged. Prefer a RunKey; raw bytes are wrapped. */
   runKey: RunKey | Uint8Array;
-  /** Copied into the worker once (structured clone). */
+  /**
+   * Copied into the worker once (structured clone) and adopted there as the run's state; with
+   * liveCheckpoints its buffers are moved there instead (detached here: no second copy).
+   */
   resumeFrom?: Checkpoint;
+  /**
+   * onCheckpoint receives the run's own weights and optimizer state, moved to this thread, instead
+   * of a snapshot copy: usable until the callback settles, then moved back to the run (which waits
+   * for them), so a checkpoint costs no copy of the model. A callback must copy what it keeps.
+   */
+  liveCheckpoints?: boolean;
 }
 
 export interface TrainingHandle {
@@ -49,10 +67,13 @@ export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: Trai
     config: request.config,
     runKeyBytes: RunKey.from(request.runKey).exposeBytes(),
     resumeFrom: request.resumeFrom,
+    liveCheckpoints: request.liveCheckpoints === true,
     control,
   };
+  const live = workerData.liveCheckpoints;
+  const transferList = live && request.resumeFrom ? buffersOf(checkpointTensors(request.resumeFrom)) : [];
   // tsx compiles the .ts entry (and the model module) inside the worker too.
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData });
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList });
   workerData.runKeyBytes.fill(0); // the worker has its copy; do not leave one lying here
 
   // Callbacks run one after another, in message order; `done` waits for the last one.
@@ -76,7 +97,9 @@ export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: Trai
         case 'checkpoint':
           enqueue(async () => {
             await callbacks.onCheckpoint?.(message.checkpoint);
-            worker.postMessage({ type: 'checkpoint-settled' } satisfies MainToWorker);
+            // A live checkpoint's buffers are the run's: they go back to it.
+            const tensors = live ? checkpointTensors(message.checkpoint) : undefined;
+            worker.postMessage({ type: 'checkpoint-settled', tensors } satisfies MainToWorker, tensors ? buffersOf(tensors) : []);
           });
           break;
         case 'done':
