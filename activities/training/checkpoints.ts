@@ -7,7 +7,7 @@
 import { type Checkpoint } from '../../engine/train/index.ts';
 import { DEFAULT_MAX_SHARD_BYTES, SHARD_INDEX_FILE, shardCheckpoint } from '../../engine/train/checkpoint-shards.ts';
 import { DEFAULT_SHARD_CONCURRENCY, inParallel, parseShardIndex, readCheckpointStream, readShardedCheckpoint } from '../../engine/train/checkpoint-shards-read.ts';
-import { MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
+import { DEFAULT_PART_SIZE, MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
 
 /** The one object of a checkpoint written before sharding (its manifest aside). */
 export const CHECKPOINT_FILE = 'checkpoint.veil';
@@ -40,6 +40,17 @@ export function checkpointShardBytes(options: ShardingOptions = {}, env: NodeJS.
   return value;
 }
 
+/**
+ * A shard's bytes as views of at most one upload part each: the upload cuts its parts from the
+ * chunks it is given and copies what is left of a chunk past each cut, so a whole tensor as one
+ * chunk (the 257 MB embedding of GPT-2 large) would be copied again and again, and held twice.
+ */
+export async function* shardStream(chunks: readonly Uint8Array[], viewBytes = DEFAULT_PART_SIZE): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) {
+    for (let start = 0; start < chunk.byteLength; start += viewBytes) yield chunk.subarray(start, Math.min(start + viewBytes, chunk.byteLength));
+  }
+}
+
 /** Uploads a checkpoint as shards, in parallel, without assembling it in memory. Re-uploading a committed step is a no-op. */
 export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt: Checkpoint, options: ShardingOptions = {}): Promise<CheckpointMeta> {
   const prefix = checkpointPrefix(jobId, ckpt.step);
@@ -58,9 +69,7 @@ export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt
     prefix,
     async (w) => {
       await inParallel(shards, options.concurrency ?? DEFAULT_SHARD_CONCURRENCY, async (shard) => {
-        await w.put(shard.file, (async function* () {
-          yield* shard.chunks;
-        })());
+        await w.put(shard.file, shardStream(shard.chunks));
       });
       await w.putJson(SHARD_INDEX_FILE, index);
       return meta;
