@@ -1,10 +1,12 @@
 // Throughput of DP-SGD's per-step work outside the gradient graph, at GPT-2-small scale, new
 // against previous side by side in one run: the Gaussian noise (ChaCha20 from node:crypto, the
 // ziggurat's fast path in WebAssembly SIMD, fused add-and-scale) against the previous JS loop,
-// and the AdamW / SGD kernels against the previous JS loop. Wall and CPU seconds are both
+// the prefetched noise's add-and-scale (NoiseKernel.addScaled) against the JS loop the noise
+// prefetcher runs, and the AdamW / SGD kernels against the previous JS loop. Wall and CPU seconds are both
 // printed: on a shared machine the CPU time is the steadier of the two.
 //   node --import tsx bench/dp/noise-and-optimizers.ts [parameterCount=124439808] [--json]
 import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
+import { NoiseKernel } from '../../engine/dp/noise-kernel.ts';
 import { AdamW, Sgd } from '../../engine/optim/index.ts';
 import { previousAdamW, previousPrivatize } from './previous-implementation.ts';
 
@@ -34,6 +36,12 @@ const buffer = new Float32Array(count).fill(1e-3);
 const grads = new Float32Array(count).fill(1e-3);
 const m = new Float32Array(count).fill(1e-4);
 const v = new Float32Array(count).fill(1e-6);
+const prefetched = new Float32Array(new SharedArrayBuffer(count * 4)).fill(0.5); // as the prefetcher holds it
+const noiseKernel = await NoiseKernel.load();
+/** The noise prefetcher's add-and-scale loop (engine/dp/noise-prefetch.ts privatize). */
+function addScaledLoop(g: Float32Array, noise: Float32Array, scale: number): void {
+  for (let i = 0; i < g.length; i++) g[i] = (g[i] + noise[i]) * scale;
+}
 // Warm-up: compile the kernels and let V8 optimise both sides' code (a training run is in this
 // steady state after its first step); the buffers above are already touched.
 const warm = 2_000_000;
@@ -41,10 +49,15 @@ await privatizeGradientSum(runKey, 99, [buffer.subarray(0, warm)], 1, 1);
 previousPrivatize(runKey, 99, buffer.subarray(0, warm), 1, 1);
 previousAdamW(buffer.subarray(0, warm), grads.subarray(0, warm), m.subarray(0, warm), v.subarray(0, warm), 1e-4, 1);
 await new AdamW([warm], { kind: 'adamw' }).step([buffer.subarray(0, warm)], [grads.subarray(0, warm)], 1e-4);
+addScaledLoop(grads.subarray(0, warm), prefetched, 1);
+noiseKernel.addScaled(grads.subarray(0, warm), prefetched, 1);
 await new Sgd([warm], { kind: 'sgd', momentum: 0.9 }).step([buffer.subarray(0, warm)], [grads.subarray(0, warm)], 1e-4);
 
 const noiseBefore = await time('noise, previous JS ziggurat (RNG v1)', () => previousPrivatize(runKey, 1, buffer, 0.8, 1 / 256));
 const noiseNow = await time('noise, WebAssembly SIMD (RNG v2)', () => privatizeGradientSum(runKey, 2, [buffer], 0.8, 256));
+const addLoop = await time('prefetched noise add, JS loop', () => addScaledLoop(grads, prefetched, 1 / 256));
+const addKernel = await time('prefetched noise add, WebAssembly SIMD', () => noiseKernel.addScaled(grads, prefetched, 1 / 256));
+grads.fill(1e-3);
 const adamBefore = await time('AdamW, previous JS loop', () => previousAdamW(buffer, grads, m, v, 1e-4, 2));
 const adamw = new AdamW([count], { kind: 'adamw', weightDecay: 0.01 }, undefined, { kind: 'adamw', stepCount: 1, slots: { exp_avg: [m], exp_avg_sq: [v] } });
 const adamNow = await time('AdamW, WebAssembly SIMD', () => adamw.step([buffer], [grads], 1e-4));
@@ -53,11 +66,13 @@ const sgdNow = await time('SGD + momentum, WebAssembly SIMD', () => sgd.step([bu
 
 const ratio = (before: Timing, now: Timing, key: keyof Timing) => before[key] / now[key];
 log(`noise: ${ratio(noiseBefore, noiseNow, 'wall').toFixed(2)}× faster (wall), ${ratio(noiseBefore, noiseNow, 'cpu').toFixed(2)}× (CPU); ` +
+  `prefetched noise add: ${ratio(addLoop, addKernel, 'wall').toFixed(2)}× (wall), ${ratio(addLoop, addKernel, 'cpu').toFixed(2)}× (CPU); ` +
   `AdamW: ${ratio(adamBefore, adamNow, 'wall').toFixed(2)}× (wall), ${ratio(adamBefore, adamNow, 'cpu').toFixed(2)}× (CPU)`);
 if (json) {
   console.log(JSON.stringify({
     parameters: count,
     noise: { before: noiseBefore, now: noiseNow },
+    noiseAdd: { before: addLoop, now: addKernel },
     adamw: { before: adamBefore, now: adamNow },
     sgd: { now: sgdNow },
   }));

@@ -5,7 +5,8 @@
 ;;
 ;; Memory (bytes): 0 X[0..256] f64 layer edges; 4096 ACCEPT[0..255] f64; 8192 keystream words
 ;; (8 bytes per value); 73728 the target block (f32); 106496 the indices of rejected values (i32).
-;; A block holds at most 8192 values.
+;; A block holds at most 8192 values. addNoiseBlock reads the same target block and the noise
+;; block (f32) where the keystream words are.
 (module
   (memory (export "memory") 3)
 
@@ -73,4 +74,34 @@
         (local.set $gp (i32.add (local.get $gp) (i32.const 8)))
         (br $next)))
     (local.get $rejected))
+
+  ;; target[j] <- fround((target[j] + noise[j]) * scale) for j < n (n a multiple of 4), in
+  ;; float64 as the JS expression (t + n) * scale computes it, rounded once: the prefetched noise
+  ;; added to a gradient block. Four values per iteration, two f64x2 halves.
+  (func (export "addNoiseBlock") (param $n i32) (param $scale f64)
+    (local $at i32) (local $end i32) (local $t v128) (local $z v128) (local $scalev v128)
+    (local $low v128) (local $high v128)
+    (local.set $scalev (f64x2.splat (local.get $scale)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $t (v128.load offset=73728 (local.get $at)))
+        (local.set $z (v128.load offset=8192 (local.get $at)))
+        (local.set $low
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $t)) (f64x2.promote_low_f32x4 (local.get $z)))
+              (local.get $scalev))))
+        (local.set $high
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t)))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z) (local.get $z))))
+              (local.get $scalev))))
+        (v128.store offset=73728 (local.get $at)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low) (local.get $high)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next))))
 )
