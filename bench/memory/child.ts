@@ -3,19 +3,25 @@
 // over the limit keeps what it measured before), the whole result last.
 //   node --import tsx bench/memory/child.ts prepare SIZE DIR    random weights saved as a HF folder
 //   node --import tsx bench/memory/child.ts dp SIZE             one full DP-SGD step, then its checkpoint
+//   node --import tsx bench/memory/child.ts dp-lora SIZE        one DP-LoRA step (rank 8, attn.c_attn, attn.c_proj, mlp.c_fc), then its checkpoint
 //   node --import tsx bench/memory/child.ts generate SIZE DIR   load DIR as the sampling activity does, 32 new tokens
 // SIZE is a preset or alias (small … xl) or a folder holding a Hugging Face GPT-2 config.json.
 import { gpt2ConfigOf } from '../../engine/gpt2/config.ts';
 import { Gpt2Model, generateTokens, randomWeights, saveCheckpoint } from '../../engine/gpt2/index.ts';
 import { parameterCount } from '../../engine/gpt2/weights.ts';
 import { RunKey } from '../../engine/dp/index.ts';
+import { initAdapters, type LoraSpec } from '../../engine/lora/adapters.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { Gpt2GradientComputer } from '../../engine/train-graph/index.ts';
-import { train, type TrainConfig } from '../../engine/train/index.ts';
+import { LoraGradientComputer } from '../../engine/train-graph/lora-gradient-computer.ts';
+import { train, type GradientComputer, type TrainConfig } from '../../engine/train/index.ts';
+import { uploadToNowhere } from './upload-sink.ts';
 
 export const SEQUENCE_TOKENS = 128;
 export const NEW_TOKENS = 32;
 const SEED = 'veil-bench-memory';
+/** DP-LoRA's adapters: rank 8 (alpha 16) on the attention's two projections and the MLP's first. */
+export const BENCH_LORA: LoraSpec = { rank: 8, alpha: 16, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc'] };
 
 const gib = (bytes: number): number => Math.round((bytes / 2 ** 30) * 100) / 100;
 /** The largest resident set this process has had so far, in GiB. */
@@ -37,54 +43,28 @@ const modes: Record<string, Measure> = {
   },
 
   // The trainer of the fine-tune activity (engine/train's train(), in this thread instead of its
-  // worker thread: the same buffers) on one row of SEQUENCE_TOKENS tokens, q = 1: exactly one
-  // step of one example, with the trainer's noise prefetch and AdamW, then the run's checkpoint.
+  // worker thread: the same buffers, since a live checkpoint moves them to the uploading thread and
+  // back) on one row of SEQUENCE_TOKENS tokens, q = 1: exactly one step of one example, with the
+  // trainer's noise prefetch and AdamW, then the run's checkpoint uploaded as the activity does.
   async dp(size) {
     const config = gpt2ConfigOf(size);
     const weights = randomWeights(config, SEED);
     const model = new Gpt2GradientComputer({ config, rows: [row(config.vocabSize, SEQUENCE_TOKENS)], seqLen: SEQUENCE_TOKENS, session: sessionConfigFromEnv() });
     const initialParams = model.paramSpecs.map((s) => weights.get(s.name)!.data);
     weights.clear(); // the trainer holds them now, updated in place
-    const afterWeights = peakGib();
-    console.log(JSON.stringify({ params: parameterCount(config), weights_peak_gib: afterWeights }));
-    const trainConfig: TrainConfig = {
-      rowCount: 1, targetEpsilon: 8, delta: 1e-5, batchSize: 1, epochs: 1, maxGradNorm: 1, lr: 1e-4,
-      physicalBatchSize: 1, accountant: 'rdp', checkpointEvery: 1,
-    };
-    let stepPeak = 0;
-    let stepSeconds = 0;
-    let checkpointPeak = 0;
-    const started = performance.now();
-    const result = await train(
-      { config: trainConfig, model, initialParams, runKey: RunKey.generate() },
-      {
-        onProgress: () => {
-          stepPeak = peakGib();
-          stepSeconds = (performance.now() - started) / 1000;
-          // Printed now: a run killed later (over the limit while checkpointing) still reports its step.
-          console.log(JSON.stringify({ step_peak_gib: stepPeak, step_s: Math.round(stepSeconds * 10) / 10 }));
-        },
-        onCheckpoint: () => {
-          checkpointPeak = peakGib();
-        },
-      },
-    );
-    await model.release();
-    return {
-      params: parameterCount(config),
-      steps: result.step,
-      epsilon: result.epsilon,
-      weights_peak_gib: afterWeights,
-      step_peak_gib: stepPeak,
-      step_s: Math.round(stepSeconds * 10) / 10,
-      checkpoint_peak_gib: checkpointPeak,
-    };
+    return oneStep(model, initialParams, parameterCount(config));
   },
 
-  // DP-LoRA: the same step with adapters only (run.ts --lora). The dp mode with the trainer's
-  // lora option goes here once engine/train has one.
-  'dp-lora'() {
-    return Promise.reject(new Error('DP-LoRA is not in this engine yet'));
+  // DP-LoRA: the frozen base (one weight copy, never updated) and the BENCH_LORA adapters, which
+  // are all the trainer, the noise, AdamW and the checkpoint see.
+  async 'dp-lora'(size) {
+    const config = gpt2ConfigOf(size);
+    const base = randomWeights(config, SEED);
+    const model = new LoraGradientComputer({ config, base, lora: BENCH_LORA, rows: [row(config.vocabSize, SEQUENCE_TOKENS)], seqLen: SEQUENCE_TOKENS, session: sessionConfigFromEnv() });
+    const adapters = initAdapters(config, BENCH_LORA, SEED);
+    const initialParams = model.paramSpecs.map((s) => adapters.get(s.name)!.data);
+    const result = await oneStep(model, initialParams, parameterCount(config));
+    return { ...result, lora: `rank ${BENCH_LORA.rank} on ${BENCH_LORA.targets.join(', ')}`, trained_params: initialParams.reduce((n, p) => n + p.length, 0) };
   },
 
   // As the sampling activity's worker thread does: the model mapped from its folder, one prompt.
@@ -99,6 +79,48 @@ const modes: Record<string, Measure> = {
     return { params: parameterCount(config), loaded_peak_gib: loadedPeak, new_tokens: out.tokens[0].length, tokens_per_s: Math.round((out.tokens[0].length / seconds) * 100) / 100 };
   },
 };
+
+/** One DP-SGD step of `model` from `initialParams`, then its checkpoint, uploaded to nowhere as the train activity uploads it. */
+async function oneStep(model: GradientComputer & { release(): Promise<void> }, initialParams: Float32Array[], params: number): Promise<Record<string, unknown>> {
+  const afterWeights = peakGib();
+  console.log(JSON.stringify({ params, weights_peak_gib: afterWeights }));
+  const trainConfig: TrainConfig = {
+    rowCount: 1, targetEpsilon: 8, delta: 1e-5, batchSize: 1, epochs: 1, maxGradNorm: 1, lr: 1e-4,
+    physicalBatchSize: 1, accountant: 'rdp', checkpointEvery: 1,
+  };
+  let stepPeak = 0;
+  let stepSeconds = 0;
+  let checkpointPeak = 0;
+  let checkpointBytes = 0;
+  const started = performance.now();
+  const result = await train(
+    // As the train activity runs it: the checkpoint is the run's own buffers, uploaded while the run waits.
+    { config: trainConfig, model, initialParams, runKey: RunKey.generate(), liveCheckpoints: true },
+    {
+      onProgress: () => {
+        stepPeak = peakGib();
+        stepSeconds = (performance.now() - started) / 1000;
+        // Printed now: a run killed later (over the limit while checkpointing) still reports its step.
+        console.log(JSON.stringify({ step_peak_gib: stepPeak, step_s: Math.round(stepSeconds * 10) / 10 }));
+      },
+      onCheckpoint: async (checkpoint) => {
+        checkpointBytes = await uploadToNowhere(checkpoint);
+        checkpointPeak = peakGib();
+      },
+    },
+  );
+  await model.release();
+  return {
+    params,
+    steps: result.step,
+    epsilon: result.epsilon,
+    weights_peak_gib: afterWeights,
+    step_peak_gib: stepPeak,
+    step_s: Math.round(stepSeconds * 10) / 10,
+    checkpoint_gib: gib(checkpointBytes),
+    checkpoint_peak_gib: checkpointPeak,
+  };
+}
 
 const [mode, size, dir] = process.argv.slice(2);
 const measure = modes[mode];

@@ -26,8 +26,8 @@ const { values, positionals } = parseArgs({
 });
 const sizes = positionals.length > 0 ? positionals : ['small', 'medium', 'large', 'xl'];
 const modes = values.modes.split(',');
-// DP-LoRA (adapters only): a mode of child.ts once the engine has it; `--lora` asks for it.
-if (values.lora) modes.push('dp-lora');
+// DP-LoRA (adapters on a frozen base, child.ts's BENCH_LORA): `--lora` adds it.
+if (values.lora && !modes.includes('dp-lora')) modes.push('dp-lora');
 const limitGib = Number(values['limit-gib']);
 const minAvailableGib = Number(values['min-available-gib']);
 const LARGE_PARAMETERS = 500e6;
@@ -126,7 +126,7 @@ for (const size of sizes) {
     const r = outcome.result;
     console.log(JSON.stringify({ ...context, seconds: outcome.seconds, ...r, ...(outcome.ok ? {} : { reason: outcome.reason }) }));
     const peak = outcome.ok ? `${String(r.peak_rss_gib)} GiB` : outcome.reason!;
-    const detail = mode === 'dp'
+    const detail = mode === 'dp' || mode === 'dp-lora'
       ? [r.step_peak_gib !== undefined ? `step ${String(r.step_peak_gib)} GiB (${String(r.step_s)} s)` : 'no step completed', r.checkpoint_peak_gib !== undefined ? `with its checkpoint ${String(r.checkpoint_peak_gib)} GiB` : ''].filter(Boolean).join('; ')
       : r.loaded_peak_gib !== undefined ? `loaded ${String(r.loaded_peak_gib)} GiB; ${String(r.tokens_per_s)} tok/s` : '';
     rows.push(`| ${size} | ${mode} | ${peak} | ${detail} | ${context.available_gib} GiB free, load ${context.load.join(' ')} |`);
