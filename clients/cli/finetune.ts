@@ -31,6 +31,7 @@ export interface FineTuneFlags {
   testFraction?: string;
   testFrom?: string;
   checkpointEvery?: string;
+  trainHeartbeatTimeout?: string;
   jobId?: string;
   rename?: string[];
   map?: string[];
@@ -59,6 +60,7 @@ const FLAG_OF: Record<string, string> = {
   'training.checkpointEvery': '--checkpoint-every',
   'split.testFraction': '--test-fraction',
   'split.testFrom': '--test-from',
+  trainHeartbeatTimeoutSeconds: '--train-heartbeat-timeout',
 };
 
 /** JobInputError → UsageError whose lines start with the flag at fault. */
@@ -99,7 +101,11 @@ export function addFineTuneFlags(command: Command, options: { jobId: boolean }):
     .option('--lr <lr>', 'learning rate (default 5e-4)')
     .option('--test-fraction <f>', 'hold out this fraction of rows for evaluation, shuffled (default 0.1)')
     .option('--test-from <n>', 'hold out rows N.. (dataset order) instead of a fraction')
-    .option('--checkpoint-every <k>', 'steps between S3 checkpoints (default 20)');
+    .option('--checkpoint-every <k>', 'steps between S3 checkpoints (default 20)')
+    .option(
+      '--train-heartbeat-timeout <s>',
+      'seconds the training may go without a heartbeat before its worker counts as lost and the job resumes from its last checkpoint on another (default 30; 5 to 600: raise it for large models on a busy machine)',
+    );
   if (options.jobId) command.option('--job-id <id>', 'job id: the model id and privacy-charge key (default: a random id)');
   return command;
 }
@@ -134,6 +140,7 @@ export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
   if (o.testFraction !== undefined && o.testFrom !== undefined) throw new UsageError('--test-fraction and --test-from: give one of them, not both');
   const testFrom = numberFlag('--test-from', o.testFrom);
   const testFraction = numberFlag('--test-fraction', o.testFraction);
+  const trainHeartbeatTimeoutSeconds = numberFlag('--train-heartbeat-timeout', o.trainHeartbeatTimeout);
   const defined = <T extends object>(x: T): T => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
   return {
     ...(o.jobId !== undefined ? { jobId: o.jobId } : {}),
@@ -152,6 +159,7 @@ export function fineTuneInputFromFlags(o: FineTuneFlags): FineTuneInput {
       lr: numberFlag('--lr', o.lr),
       checkpointEvery: numberFlag('--checkpoint-every', o.checkpointEvery),
     }),
+    ...(trainHeartbeatTimeoutSeconds !== undefined ? { trainHeartbeatTimeoutSeconds } : {}),
   };
 }
 
