@@ -2,7 +2,7 @@
 // step, and (with --profile PREFIX) onnxruntime's per-node profile summed by operator type.
 //
 //   node --import tsx bench/generate/profile.ts DIR [--batch 1] [--prompt-tokens 64] [--new-tokens 100]
-//        [--stage-bytes N] [--spinning on|off|run] [--profile /tmp/gen]
+//        [--stage-bytes N] [--spinning on|off] [--profile /tmp/gen]
 //
 // DIR is a GPT-2 checkpoint folder (bench.ts writes one; `random:gpt2` works too, from memory).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -27,9 +27,7 @@ const { values, positionals } = parseArgs({
 const B = Number(values.batch);
 const N = Number(values['new-tokens']);
 const session: SessionConfig = { ...sessionConfigFromEnv() };
-if (values.spinning === 'on') Object.assign(session, { spinning: true, stopSpinningAfterRun: false });
-if (values.spinning === 'off') Object.assign(session, { spinning: false });
-if (values.spinning === 'run') Object.assign(session, { spinning: true, stopSpinningAfterRun: true });
+if (values.spinning) session.spinning = values.spinning === 'on';
 if (values.profile) session.profileFilePrefix = values.profile;
 
 const loadStart = performance.now();

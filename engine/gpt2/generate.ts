@@ -10,10 +10,12 @@ import { MASKED, type Gpt2Model } from './model.ts';
 import { sampleToken, validateSampling, type SamplingOptions } from './sampling.ts';
 
 /**
- * Prompt positions per forward pass while reading the prompt (GPT-2 small, 8 prompts of 64 tokens:
- * peak RSS 909 MB in one pass, 802 MB in slices of 16).
+ * Rows (prompts × positions) per forward pass while reading the prompts: a pass's activations are
+ * what onnxruntime allocates at once (GPT-2 small, 8 prompts of 64 tokens: peak RSS 909 MB in one
+ * pass, 802 MB in passes of 128 rows), while every pass reads all the weights (one prompt of 64
+ * tokens in 4 passes instead of 1 costs 3 reads of the model, ~0.1 s).
  */
-const PREFILL_SLICE = 16;
+const PREFILL_ROWS = 128;
 
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
@@ -21,6 +23,8 @@ export interface GenerateOptions extends SamplingOptions {
   seed: string | number | bigint;
   /** Stop a row when it produces this token (default <|endoftext|>; null never stops early). */
   stopToken?: number | null;
+  /** Prompt rows (prompts × positions) per forward pass while reading the prompts (default 128): memory against passes. */
+  prefillRows?: number;
 }
 
 export interface GenerateResult {
@@ -33,6 +37,7 @@ export interface GenerateResult {
 export async function generateTokens(model: Gpt2Model, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
   validateSampling(options);
   if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) throw new RangeError(`max new tokens must be a non-negative integer, got ${options.maxNewTokens}`);
+  if (options.prefillRows !== undefined && !(Number.isInteger(options.prefillRows) && options.prefillRows > 0)) throw new RangeError(`prefill rows must be a positive integer, got ${options.prefillRows}`);
   const c = model.config;
   const B = prompts.length;
   const stopToken = options.stopToken === undefined ? c.eosTokenId : options.stopToken;
@@ -49,12 +54,12 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
   const S = P + options.maxNewTokens - 1; // the last sampled token is never fed back
   const H = c.nHead;
   const D = headDim(c);
-  const keys = Array.from({ length: c.nLayer }, () => new Float32Array(B * H * D * S));
+  const keys = Array.from({ length: c.nLayer }, () => new Float32Array(B * H * S * D));
   const values = Array.from({ length: c.nLayer }, () => new Float32Array(B * H * S * D));
   const cacheFeeds: Record<string, ort.Tensor> = {};
   for (let l = 0; l < c.nLayer; l++) {
     const n = cacheInputNames(l);
-    cacheFeeds[n.key] = new ort.Tensor('float32', keys[l], [B, H, D, S]);
+    cacheFeeds[n.key] = new ort.Tensor('float32', keys[l], [B, H, S, D]);
     cacheFeeds[n.value] = new ort.Tensor('float32', values[l], [B, H, S, D]);
   }
   // One stream per row: a prompt's samples do not depend on what else is in the batch.
@@ -64,17 +69,17 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
 
   let start = 0; // cache slot of the first token of this call
   let chunk = rows.map((r, b) => [...new Array<number>(pad[b]).fill(filler), ...r]);
-  // A long prompt goes in slices: a slice's activations are what onnxruntime allocates at once,
-  // and the allocator keeps much of its peak; the cache makes the slices add up to the whole.
-  while (chunk[0].length > PREFILL_SLICE) {
-    const slice = chunk.map((r) => r.slice(0, PREFILL_SLICE));
-    const out = await model.run('cached', { ...stepFeeds(slice, start, pad, S), ...cacheFeeds });
+  // Long prompts go in slices: a slice's activations are what onnxruntime allocates at once, and
+  // the allocator keeps much of its peak; the cache makes the slices add up to the whole.
+  const slice = Math.max(1, Math.floor((options.prefillRows ?? PREFILL_ROWS) / B));
+  while (chunk[0].length > slice) {
+    const out = await model.run('cached', { ...stepFeeds(chunk.map((r) => r.slice(0, slice)), start, pad, S), ...cacheFeeds });
     for (let l = 0; l < c.nLayer; l++) {
       const n = cacheOutputNames(l);
-      writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T: PREFILL_SLICE, start });
+      writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T: slice, start });
     }
-    start += PREFILL_SLICE;
-    chunk = chunk.map((r) => r.slice(PREFILL_SLICE));
+    start += slice;
+    chunk = chunk.map((r) => r.slice(slice));
   }
   for (let step = 0; step < options.maxNewTokens; step++) {
     const T = chunk[0].length;
@@ -132,9 +137,9 @@ function stepFeeds(chunk: number[][], start: number, pad: number[], S: number): 
 }
 
 /**
- * Copies the new keys [B,H,D,T] and values [B,H,T,D] into the caches [B,H,D,S] and [B,H,S,D].
- * Plain element loops: a key row holds T (usually 1) values, and a subarray + set per row cost
- * more than the copy itself (15–25 ms per decode step at 8 rows of GPT-2 small).
+ * Copies the new keys and values [B,H,T,D] into the caches [B,H,S,D] at slots [start, start+T):
+ * one contiguous run of T·D values per batch row and head. Plain loops: for T = 1, a subarray +
+ * set per run costs more than the copy itself.
  */
 function writeCache(
   keys: Float32Array,
@@ -144,15 +149,13 @@ function writeCache(
   d: { B: number; H: number; D: number; S: number; T: number; start: number },
 ): void {
   const { B, H, D, S, T, start } = d;
-  for (let row = 0; row < B * H * D; row++) {
-    const from = row * T;
-    const to = row * S + start;
-    for (let t = 0; t < T; t++) keys[to + t] = newKeys[from + t];
-  }
   const n = T * D;
   for (let bh = 0; bh < B * H; bh++) {
     const from = bh * n;
     const to = (bh * S + start) * D;
-    for (let j = 0; j < n; j++) values[to + j] = newValues[from + j];
+    for (let j = 0; j < n; j++) {
+      keys[to + j] = newKeys[from + j];
+      values[to + j] = newValues[from + j];
+    }
   }
 }

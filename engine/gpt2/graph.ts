@@ -5,10 +5,10 @@
 //
 // Inputs: input_ids [B, T] and position_ids [B, T] (int64), attn_bias [B, 1, T, K] (0 where a query
 // may attend, a large negative number where not; K = S + T with a cache, T without), and with a
-// cache per layer past_key_i [B, H, D, S] (keys stored transposed, so q·kᵀ needs no transpose)
-// and past_value_i [B, H, S, D]. Outputs: logits ([B, V] at the last position, or [B, T, V]) and
-// with a cache present_key_i [B, H, D, T] / present_value_i [B, H, T, D] for the new tokens only:
-// the caller owns the cache, so nothing proportional to the context is copied out per step.
+// cache per layer past_key_i and past_value_i [B, H, S, D]. Outputs: logits ([B, V] at the last
+// position, or [B, T, V]) and with a cache present_key_i / present_value_i [B, H, T, D] for the
+// new tokens only: the caller owns the cache, so nothing proportional to the context is copied
+// out per step.
 import { Graph, op, type Tensor } from '../onnx/index.ts';
 import { headDim, type Gpt2Config } from './config.ts';
 import { parameterShapes, type Gpt2Weights } from './weights.ts';
@@ -90,9 +90,10 @@ export function gpt2Block(g: Graph, c: Gpt2Config, layer: number, x: Tensor, att
     const heads = (t: Tensor) => op.reshape(t, ['B', 'T', H, D]);
     // Scaling q instead of the scores: one [B,H,T,D] multiply instead of a [B,H,T,K] one.
     const qh = op.mul(op.transpose(heads(q), [0, 2, 1, 3]), 1 / Math.sqrt(D)); // [B, H, T, D]
-    const kt = op.transpose(heads(k), [0, 2, 3, 1]); // [B, H, D, T]
     const vh = op.transpose(heads(v), [0, 2, 1, 3]); // [B, H, T, D]
-    const attended = kvCache ? cachedAttention(g, layer, qh, kt, vh, attnBias, H, D) : attention(qh, kt, vh, attnBias);
+    const attended = kvCache
+      ? cachedAttention(g, layer, qh, op.transpose(heads(k), [0, 2, 1, 3]), vh, attnBias, H, D)
+      : attention(qh, op.transpose(heads(k), [0, 2, 3, 1]), vh, attnBias);
     const merged = op.reshape(op.transpose(attended, [0, 2, 1, 3]), ['B', 'T', c.nEmbd]);
     const h = op.add(x, op.add(op.matmul(merged, w('attn.c_proj.weight')), w('attn.c_proj.bias')));
     const ln2 = op.layerNorm(h, w('ln_2.weight'), w('ln_2.bias'), { epsilon: c.layerNormEpsilon });
@@ -109,18 +110,21 @@ function attention(q: Tensor, kt: Tensor, v: Tensor, bias: Tensor): Tensor {
 /**
  * Attention over the caller's cache plus the new tokens, without concatenating the cache: scores
  * against past and new keys are computed apart, joined for one softmax (a small [B,H,T,S+T]
- * tensor), split again and applied to past and new values.
+ * tensor), split again and applied to past and new values. Keys come as [.., S, D] like values,
+ * so the caller writes a new token's key as one contiguous row; q·kᵀ is a MatMul on transposed
+ * keys, which onnxruntime fuses into one FusedMatMul (transB) that reads them in place.
  */
-function cachedAttention(g: Graph, layer: number, q: Tensor, kt: Tensor, v: Tensor, bias: Tensor, H: number, D: number): Tensor {
+function cachedAttention(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, bias: Tensor, H: number, D: number): Tensor {
   const names = cacheInputNames(layer);
-  const pastKt = g.input(names.key, 'float32', ['B', H, D, 'S']);
+  const pastK = g.input(names.key, 'float32', ['B', H, 'S', D]);
   const pastV = g.input(names.value, 'float32', ['B', H, 'S', D]);
   const outNames = cacheOutputNames(layer);
-  g.output(kt, outNames.key);
+  g.output(k, outNames.key);
   g.output(v, outNames.value);
-  const scores = op.concat([op.matmul(q, pastKt), op.matmul(q, kt)], -1); // [B, H, T, S+T]
+  const scoresAgainst = (keys: Tensor) => op.matmul(q, op.transpose(keys, [0, 1, 3, 2]));
+  const scores = op.concat([scoresAgainst(pastK), scoresAgainst(k)], -1); // [B, H, T, S+T]
   const probs = op.softmax(op.add(scores, bias), -1);
-  const pastLen = op.slice(op.shapeOf(pastKt), { axis: 0, start: 3, end: 4 }); // [S]
+  const pastLen = op.slice(op.shapeOf(pastK), { axis: 0, start: 2, end: 3 }); // [S]
   const probsPast = op.sliceDynamic(probs, g.int64s([0]), pastLen, [3], ['B', H, 'T', 'S']);
   const probsNew = op.sliceDynamic(probs, pastLen, g.int64s([op.END]), [3], ['B', H, 'T', 'T']);
   return op.add(op.matmul(probsPast, pastV), op.matmul(probsNew, v));

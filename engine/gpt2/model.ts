@@ -162,7 +162,7 @@ function emptyPast(c: Gpt2Config, layer: number, B: number): Feeds {
   const names = cacheInputNames(layer);
   const empty = new Float32Array(0);
   return {
-    [names.key]: new ort.Tensor('float32', empty, [B, c.nHead, headDim(c), 0]),
+    [names.key]: new ort.Tensor('float32', empty, [B, c.nHead, 0, headDim(c)]),
     [names.value]: new ort.Tensor('float32', empty, [B, c.nHead, 0, headDim(c)]),
   };
 }

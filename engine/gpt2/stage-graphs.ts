@@ -7,7 +7,7 @@
 // size bounds how much raw weight is held at once.
 //
 // Stage I/O: input_ids, position_ids [B, T] (first stage) or hidden [B, T, C]; attn_bias
-// [B, 1, T, S+T]; past_key_i [B, H, D, S] and past_value_i [B, H, S, D] for each of its layers →
+// [B, 1, T, S+T]; past_key_i and past_value_i [B, H, S, D] for each of its layers →
 // present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
 // logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N].
 import { Graph, op } from '../onnx/index.ts';

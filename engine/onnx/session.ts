@@ -24,12 +24,6 @@ export interface SessionConfig {
    * one's spinning threads take the cores from the next.
    */
   spinning?: boolean;
-  /**
-   * With spinning on, stop the threads spinning when a run ends (default false): they spin between
-   * the ops of one run, where waking sleeping threads for every small op costs most, and sleep
-   * between runs, so sessions run in turn (a model in stages) do not take the cores from each other.
-   */
-  stopSpinningAfterRun?: boolean;
   /** onnxruntime's CPU memory arena (default true): faster allocations; it keeps its peak size. */
   memoryArena?: boolean;
   /**
@@ -55,7 +49,6 @@ const defaults: ResolvedConfig = {
   graphOptimization: 'all',
   idleReleaseMs: 0,
   spinning: true,
-  stopSpinningAfterRun: false,
   memoryArena: true,
   memoryPattern: true,
 };
@@ -183,7 +176,6 @@ export class EngineSession {
     if (this.session) return this.session;
     const c = this.config;
     const sessionEntries: Record<string, string> = { 'intra_op.allow_spinning': c.spinning ? '1' : '0' };
-    if (c.stopSpinningAfterRun) sessionEntries.force_spinning_stop = '1';
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [c.executionProvider],
       intraOpNumThreads: c.intraOpThreads,
