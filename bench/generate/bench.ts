@@ -5,12 +5,14 @@
 //   node --import tsx bench/generate/bench.ts [--batches 1,8] [--prompt-tokens 64] [--new-tokens 100] [--repeat 1]
 //
 // On a machine other work shares, --repeat N runs each side N times, alternating which goes first,
-// and reports the median tokens/s of each side and the largest peak RSS each reached.
+// and reports the median tokens/s of each side and the largest peak RSS each reached. Each line also
+// gives the CPU time ratio (transformers' CPU seconds ÷ Veil's, all threads) and the load average:
+// on a loaded machine wall-clock ratios move with the load, CPU time much less.
 //
 // VEIL_PYTHON names a Python with torch and transformers (default bench/.venv, made by bench/python/setup.sh).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +23,8 @@ import { benchPython } from '../python/python.ts';
 
 interface SideResult {
   seconds: number;
+  /** CPU time of the whole process (all threads) during the timed generation. */
+  cpu_seconds: number;
   tokens_per_second: number;
   max_rss_mb: number;
   first_row: number[];
@@ -56,11 +60,15 @@ function summarize(runs: SideResult[]): SideResult {
   };
   return {
     seconds: median(runs.map((r) => r.seconds)),
+    cpu_seconds: median(runs.map((r) => r.cpu_seconds)),
     tokens_per_second: median(runs.map((r) => r.tokens_per_second)),
     max_rss_mb: Math.max(...runs.map((r) => r.max_rss_mb)),
     first_row: runs[0].first_row,
   };
 }
+
+/** The 1-minute load average: on a shared machine it says how far the numbers next to it can be trusted. */
+const load = () => loadavg()[0].toFixed(1);
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-bench-gpt2-'));
 try {
@@ -86,7 +94,10 @@ try {
       }
       if (repeat > 1) {
         const [v, h] = [veilRuns[r], hfRuns[r]];
-        process.stdout.write(`  try ${r + 1} of ${repeat}, ${batch} rows: veil ${v.tokens_per_second.toFixed(1)} tok/s, ${v.max_rss_mb.toFixed(0)} MB; transformers ${h.tokens_per_second.toFixed(1)} tok/s, ${h.max_rss_mb.toFixed(0)} MB\n`);
+        process.stdout.write(
+          `  try ${r + 1} of ${repeat}, ${batch} rows: veil ${v.tokens_per_second.toFixed(1)} tok/s (CPU ${v.cpu_seconds.toFixed(1)} s), ${v.max_rss_mb.toFixed(0)} MB; ` +
+            `transformers ${h.tokens_per_second.toFixed(1)} tok/s (CPU ${h.cpu_seconds.toFixed(1)} s), ${h.max_rss_mb.toFixed(0)} MB; load average ${load()}\n`,
+        );
       }
     }
     const veil = summarize(veilRuns);
@@ -95,7 +106,8 @@ try {
     rows.push(
       `batch ${batch}: veil ${veil.tokens_per_second.toFixed(1)} tok/s (${veil.seconds.toFixed(1)} s, peak RSS ${veil.max_rss_mb.toFixed(0)} MB) | ` +
         `transformers ${hf.tokens_per_second.toFixed(1)} tok/s (${hf.seconds.toFixed(1)} s, peak RSS ${hf.max_rss_mb.toFixed(0)} MB) | ` +
-        `ratio ${(veil.tokens_per_second / hf.tokens_per_second).toFixed(2)}x | same greedy tokens: ${same ? 'yes' : 'no'}`,
+        `ratio ${(veil.tokens_per_second / hf.tokens_per_second).toFixed(2)}x | same greedy tokens: ${same ? 'yes' : 'no'} | ` +
+        `CPU time ratio ${(hf.cpu_seconds / veil.cpu_seconds).toFixed(2)}x | load average ${load()}`,
     );
     process.stdout.write(rows[rows.length - 1] + '\n');
   }

@@ -2,7 +2,7 @@
 """The transformers side of bench/generate: greedy generation with GPT2LMHeadModel on CPU.
 
 Usage: python hf_generate.py --model DIR --batch B --prompt-tokens P --new-tokens N [--threads T]
-Prints one JSON line: {"seconds": ..., "tokens_per_second": ..., "max_rss_mb": ...}.
+Prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "tokens_per_second": ..., "max_rss_mb": ...}.
 Prompts are the same deterministic token ids the TypeScript side uses; generation runs greedy with
 the KV cache, no early stop, after one untimed warm-up call.
 Needs: pip install torch transformers safetensors (bench.ts runs it under VEIL_PYTHON, default bench/.venv from bench/python/setup.sh).
@@ -40,12 +40,15 @@ def main():
                                   min_new_tokens=new_tokens, pad_token_id=50256)
 
     run(2)  # warm-up: first-call allocations and lazy initialisation
+    cpu_start = time.process_time()
     start = time.perf_counter()
     out = run(args.new_tokens)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     assert out.shape[1] == args.prompt_tokens + args.new_tokens
     print(json.dumps({
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "tokens_per_second": args.batch * args.new_tokens / seconds,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "first_row": out[0, args.prompt_tokens:].tolist(),

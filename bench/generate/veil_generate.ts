@@ -14,10 +14,12 @@ const model = await Gpt2Model.load(dir, { session: sessionConfigFromEnv(), prepa
 const prompts = promptIds(B, Number(promptTokens));
 const options = { temperature: 0, seed: 0, stopToken: null };
 await generateTokens(model, prompts, { ...options, maxNewTokens: 2 }); // warm-up, as on the Python side
+const cpuStart = process.cpuUsage();
 const start = performance.now();
 const { tokens } = await generateTokens(model, prompts, { ...options, maxNewTokens: N });
 const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuStart);
 if (tokens.some((t) => t.length !== N)) throw new Error('a row stopped early');
 process.stdout.write(
-  JSON.stringify({ seconds, tokens_per_second: (B * N) / seconds, max_rss_mb: process.resourceUsage().maxRSS / 1024, first_row: tokens[0] }) + '\n',
+  JSON.stringify({ seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, tokens_per_second: (B * N) / seconds, max_rss_mb: process.resourceUsage().maxRSS / 1024, first_row: tokens[0] }) + '\n',
 );
