@@ -138,8 +138,8 @@ function stepFeeds(chunk: number[][], start: number, pad: number[], S: number): 
 
 /**
  * Copies the new keys and values [B,H,T,D] into the caches [B,H,S,D] at slots [start, start+T):
- * one contiguous run of T·D values per batch row and head. Plain loops: for T = 1, a subarray +
- * set per run costs more than the copy itself.
+ * one contiguous run of T·D values per batch row and head. For one token (T·D = 64 in GPT-2), a
+ * subarray + set per run costs more than the copy itself; plain loops then.
  */
 function writeCache(
   keys: Float32Array,
@@ -153,9 +153,14 @@ function writeCache(
   for (let bh = 0; bh < B * H; bh++) {
     const from = bh * n;
     const to = (bh * S + start) * D;
-    for (let j = 0; j < n; j++) {
-      keys[to + j] = newKeys[from + j];
-      values[to + j] = newValues[from + j];
+    if (n >= 256) {
+      keys.set(newKeys.subarray(from, from + n), to);
+      values.set(newValues.subarray(from, from + n), to);
+    } else {
+      for (let j = 0; j < n; j++) {
+        keys[to + j] = newKeys[from + j];
+        values[to + j] = newValues[from + j];
+      }
     }
   }
 }

@@ -60,15 +60,21 @@ export class Gpt2Model {
 
   private static async fromSource(source: WeightSource, options: Gpt2ModelOptions): Promise<Gpt2Model> {
     const prepack = options.prepack ?? true;
-    const stages: StageSession[] = [];
+    const plan = gpt2Stages(source.config, options.stageBytes);
+    const stages: StageSession[] = new Array(plan.length);
     // The stages run one after another: threads spinning after one stage would slow the next.
     // Without arenas, the buffers a long prompt needs go back to the system once it is through,
     // instead of staying reserved in each of the stages' arenas.
     const session: SessionConfig = { spinning: false, memoryArena: false, ...options.session };
+    // Building a stage holds its raw weights next to their packed copy, on top of the stages already
+    // built: the stage with the LM head (the embedding matrix, a third of GPT-2 small) goes first,
+    // while nothing else is packed. Built last, it set the peak RSS of loading (GPT-2 small from a
+    // float32 checkpoint, one prompt: peak 767 → 700 MB).
+    const order = [...plan.keys()].sort((a, b) => Number(plan[b].head) - Number(plan[a].head));
     try {
-      for (const stage of gpt2Stages(source.config, options.stageBytes)) stages.push(await openStage(source, stage, prepack, session));
+      for (const i of order) stages[i] = await openStage(source, plan[i], prepack, session);
     } catch (err) {
-      for (const s of stages) await s.session.release();
+      for (const s of stages) if (s) await s.session.release();
       throw err;
     }
     return new Gpt2Model(source.config, stages);
