@@ -3,6 +3,7 @@
 // over the limit keeps what it measured before), the whole result last.
 //   node --import tsx bench/memory/child.ts prepare SIZE DIR    random weights saved as a HF folder
 //   node --import tsx bench/memory/child.ts dp SIZE             one full DP-SGD step, then its checkpoint
+//   node --import tsx bench/memory/child.ts dp-2 SIZE           the same step over two micro-batches of one row each
 //   node --import tsx bench/memory/child.ts dp-lora SIZE        one DP-LoRA step (rank 8, attn.c_attn, attn.c_proj, mlp.c_fc), then its checkpoint
 //   node --import tsx bench/memory/child.ts generate SIZE DIR   load DIR as the sampling activity does, 32 new tokens
 // SIZE is a preset or alias (small … xl) or a folder holding a Hugging Face GPT-2 config.json.
@@ -46,14 +47,11 @@ const modes: Record<string, Measure> = {
   // worker thread: the same buffers, since a live checkpoint moves them to the uploading thread and
   // back) on one row of SEQUENCE_TOKENS tokens, q = 1: exactly one step of one example, with the
   // trainer's noise prefetch and AdamW, then the run's checkpoint uploaded as the activity does.
-  async dp(size) {
-    const config = gpt2ConfigOf(size);
-    const weights = randomWeights(config, SEED);
-    const model = new Gpt2GradientComputer({ config, rows: [row(config.vocabSize, SEQUENCE_TOKENS)], seqLen: SEQUENCE_TOKENS, session: sessionConfigFromEnv() });
-    const initialParams = model.paramSpecs.map((s) => weights.get(s.name)!.data);
-    weights.clear(); // the trainer holds them now, updated in place
-    return oneStep(model, initialParams, parameterCount(config));
-  },
+  dp: (size) => fullStep(size, 1),
+
+  // Two rows, q = 1, micro-batches of one: the second micro-batch's gradients go through the
+  // computer's scratch copy (a step's later micro-batches), which one micro-batch never needs.
+  'dp-2': (size) => fullStep(size, 2),
 
   // DP-LoRA: the frozen base (one weight copy, never updated) and the BENCH_LORA adapters, which
   // are all the trainer, the noise, AdamW and the checkpoint see.
@@ -80,12 +78,22 @@ const modes: Record<string, Measure> = {
   },
 };
 
-/** One DP-SGD step of `model` from `initialParams`, then its checkpoint, uploaded to nowhere as the train activity uploads it. */
-async function oneStep(model: GradientComputer & { release(): Promise<void> }, initialParams: Float32Array[], params: number): Promise<Record<string, unknown>> {
+/** One full DP-SGD step over `rows` rows of SEQUENCE_TOKENS tokens, all sampled, one per micro-batch. */
+async function fullStep(size: string, rows: number): Promise<Record<string, unknown>> {
+  const config = gpt2ConfigOf(size);
+  const weights = randomWeights(config, SEED);
+  const model = new Gpt2GradientComputer({ config, rows: Array.from({ length: rows }, () => row(config.vocabSize, SEQUENCE_TOKENS)), seqLen: SEQUENCE_TOKENS, session: sessionConfigFromEnv() });
+  const initialParams = model.paramSpecs.map((s) => weights.get(s.name)!.data);
+  weights.clear(); // the trainer holds them now, updated in place
+  return oneStep(model, initialParams, parameterCount(config), rows);
+}
+
+/** One DP-SGD step of `model` from `initialParams` (q = 1 over `rows` rows), then its checkpoint, uploaded to nowhere as the train activity uploads it. */
+async function oneStep(model: GradientComputer & { release(): Promise<void> }, initialParams: Float32Array[], params: number, rows = 1): Promise<Record<string, unknown>> {
   const afterWeights = peakGib();
   console.log(JSON.stringify({ params, weights_peak_gib: afterWeights }));
   const trainConfig: TrainConfig = {
-    rowCount: 1, targetEpsilon: 8, delta: 1e-5, batchSize: 1, epochs: 1, maxGradNorm: 1, lr: 1e-4,
+    rowCount: rows, targetEpsilon: 8, delta: 1e-5, batchSize: rows, epochs: 1, maxGradNorm: 1, lr: 1e-4,
     physicalBatchSize: 1, accountant: 'rdp', checkpointEvery: 1,
   };
   let stepPeak = 0;

@@ -100,7 +100,7 @@ for (const size of sizes) {
   for (const mode of modes) {
     const context = { size, mode, params, available_gib: Math.round(availableGib() * 10) / 10, load: loadavg().map((l) => Math.round(l * 10) / 10) };
     // Weights, gradient sum and the two AdamW moments: the least a full DP step holds.
-    if (mode === 'dp' && 4 * copyGib > limitGib) {
+    if ((mode === 'dp' || mode === 'dp-2') && 4 * copyGib > limitGib) {
       const reason = `not run: weights, gradient and AdamW moments alone are ${(4 * copyGib).toFixed(1)} GiB > ${limitGib} GiB`;
       console.log(JSON.stringify({ ...context, reason }));
       rows.push(`| ${size} | ${mode} | ${reason} | | |`);
@@ -126,7 +126,7 @@ for (const size of sizes) {
     const r = outcome.result;
     console.log(JSON.stringify({ ...context, seconds: outcome.seconds, ...r, ...(outcome.ok ? {} : { reason: outcome.reason }) }));
     const peak = outcome.ok ? `${String(r.peak_rss_gib)} GiB` : outcome.reason!;
-    const detail = mode === 'dp' || mode === 'dp-lora'
+    const detail = mode.startsWith('dp')
       ? [r.step_peak_gib !== undefined ? `step ${String(r.step_peak_gib)} GiB (${String(r.step_s)} s)` : 'no step completed', r.checkpoint_peak_gib !== undefined ? `with its checkpoint ${String(r.checkpoint_peak_gib)} GiB` : ''].filter(Boolean).join('; ')
       : r.loaded_peak_gib !== undefined ? `loaded ${String(r.loaded_peak_gib)} GiB; ${String(r.tokens_per_s)} tok/s` : '';
     rows.push(`| ${size} | ${mode} | ${peak} | ${detail} | ${context.available_gib} GiB free, load ${context.load.join(' ')} |`);
