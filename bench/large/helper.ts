@@ -1,21 +1,27 @@
 // The pieces of bench/large/run.sh that speak Temporal or S3 (see README.md):
 //   notes FILE ROWS                          the demo's fictitious patient notes as JSON Lines
-//   start DATASET ANALYST JOB BASE ROWS BATCH SEQ STEPS HEARTBEAT_S   starts the fine-tune, prints its job id
+//   start DATASET ANALYST JOB BASE ROWS BATCH SEQ STEPS HEARTBEAT_S [LORA_RANK LORA_TARGETS ADAPTER_ONLY]
+//                                            starts the fine-tune (DP-LoRA when LORA_RANK is given), prints its job id
 //   checkpoints JOB                          committed checkpoints: step, shard files, bytes (JSON; the first and last 3 of many)
 //   wait-checkpoint JOB MIN TIMEOUT_S        waits for a committed checkpoint at step ≥ MIN, prints its step
 //   wait-resumed JOB TIMEOUT_S               waits for the train activity's retry to heartbeat, prints its attempt and progress
 //   train-attempts JOB                       the train activity's attempts and the worker of each (JSON)
+//   fetch-model MODEL DIR                    the registered model's files from S3 as an operator, each checked against
+//                                            its manifest (for when `veil models download` cannot write them)
 // The fine-tune starts through the SDK, not `veil finetune`, for one field the CLI has no flag for:
-// trainHeartbeatTimeoutSeconds (the train activity of a large model draws and writes its random
-// weights before its first step, on the activity's thread).
-import { writeFile } from 'node:fs/promises';
+// physicalBatchSize (kept equal to the batch, so a Poisson batch larger than expected is split
+// rather than run at once on a large model).
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTemporal } from '../../clients/cli/command-line.ts';
 import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { showJob } from '../../clients/sdk/jobs/list.ts';
 import { startFineTune } from '../../clients/sdk/jobs/start.ts';
 import type { FineTuneInput } from '../../contracts/fine-tune.ts';
-import { ArtifactStore, checkpointPrefix, checkpointsRoot } from '../../infra/storage/index.ts';
+import { ArtifactStore, checkpointPrefix, checkpointsRoot, modelPrefix } from '../../infra/storage/index.ts';
 
 const TEST_FRACTION = 0.1;
 
@@ -41,7 +47,8 @@ switch (command) {
     break;
   }
   case 'start': {
-    const [dataset, analyst, jobId, base, rows, batch, seq, steps, heartbeatS] = args;
+    const [dataset, analyst, jobId, base, rows, batch, seq, steps, heartbeatS, loraRank, loraTargets, adapterOnly] = args;
+    const lora = loraRank ? { rank: Number(loraRank), targets: loraTargets.split(','), merge: adapterOnly !== '1' } : undefined;
     const trainRows = Number(rows) - Math.round(Number(rows) * TEST_FRACTION);
     const input: FineTuneInput = {
       jobId,
@@ -49,7 +56,7 @@ switch (command) {
       dataset: { name: dataset },
       textColumn: 'note',
       split: { kind: 'ratio', testFraction: TEST_FRACTION },
-      model: { base, seed: 'bench-large', maxSeqLen: Number(seq) },
+      model: { base, seed: 'bench-large', maxSeqLen: Number(seq), ...(lora ? { lora } : {}) },
       // steps = round(epochs · N / batch): this many epochs gives STEPS steps, each checkpointed.
       training: { targetEpsilon: 8, delta: 1e-5, batchSize: Number(batch), epochs: (Number(steps) * Number(batch)) / trainRows, maxGradNorm: 1, lr: 1e-4, physicalBatchSize: Number(batch), checkpointEvery: 1 },
       trainHeartbeatTimeoutSeconds: Number(heartbeatS),
@@ -108,7 +115,19 @@ switch (command) {
     console.log(JSON.stringify(attempts));
     break;
   }
+  case 'fetch-model': {
+    const [modelId, dir] = args;
+    const store = await ArtifactStore.fromConfig();
+    const manifest = await store.tryReadManifest(modelPrefix(modelId));
+    if (!manifest) throw new Error(`no registered model ${modelId}`);
+    for (const path of Object.keys(manifest.entries).sort()) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await pipeline(await store.getEntry(manifest, path), createWriteStream(join(dir, path)));
+    }
+    console.log(JSON.stringify(Object.entries(manifest.entries).map(([path, e]) => [path, e.size])));
+    break;
+  }
   default:
-    console.error('usage: helper.ts notes|start|checkpoints|wait-checkpoint|train-attempts …');
+    console.error('usage: helper.ts notes|start|checkpoints|wait-checkpoint|wait-resumed|train-attempts|fetch-model …');
     process.exit(2);
 }

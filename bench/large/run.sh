@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# A few steps of a full DP fine-tune of GPT-2 large (random weights) through the real pipeline:
-# Temporal + MinIO, a light worker and a GPU worker of its own, a checkpoint after every step.
-# Once a checkpoint is committed and the next step is under way, the GPU worker is SIGKILLed
-# (no shutdown, no last heartbeat), a new one is started, and the job must resume from the last
-# committed (sharded) checkpoint and finish. See README.md. Not part of the tests.
+# A few steps of a DP fine-tune of a large GPT-2 (random weights; full, or DP-LoRA) through the
+# real pipeline: Temporal + MinIO, a light worker and a GPU worker of its own, a checkpoint after
+# every step. Once a checkpoint is committed and the next step is under way, the GPU worker is
+# SIGKILLed (no shutdown, no last heartbeat), a new one is started, and the job must resume from
+# the last committed (sharded) checkpoint and finish. Then the registered model is downloaded as
+# the analyst and opened with transformers (peft for an adapter), whose logits must be Veil's.
+# See README.md. Not part of the tests.
 #
-#   bench/large/run.sh
+#   flock /tmp/veil-bigmem.lock bench/large/run.sh                 # GPT-2 large, full DP
+#   VEIL_LARGE_BASE=random:gpt2-xl VEIL_LARGE_LORA_RANK=8 flock /tmp/veil-bigmem.lock bench/large/run.sh
 # Environment (defaults in brackets):
 #   VEIL_LARGE_BASE          [random:gpt2-large]  any base the fine-tune accepts (random:gpt2 to try the script quickly)
 #   VEIL_LARGE_STEPS         [4]      training steps, a checkpoint after each
@@ -14,6 +17,10 @@
 #   VEIL_LARGE_ROWS          [40]     rows of the dataset (10% held out)
 #   VEIL_LARGE_HEARTBEAT_S   [300]    the train activity's heartbeat timeout: also how long the retry waits after the kill
 #   VEIL_LARGE_MIN_FREE_GIB  [18]     refuse to start with less memory available (MemAvailable)
+#   VEIL_LARGE_KILL_AFTER_S  [20]     how long the step after the first committed checkpoint runs before the kill
+#   VEIL_LARGE_LORA_RANK              DP-LoRA adapters of this rank on the frozen base (unset: full fine-tune)
+#   VEIL_LARGE_LORA_TARGETS  [attn.c_attn,attn.c_proj]  the projections they sit on
+#   VEIL_LARGE_LORA_ADAPTER_ONLY [1]  register the PEFT adapter alone (1) or with the merged weights (0)
 #   VEIL_CHECKPOINT_SHARD_BYTES       shard size of the checkpoints (the workers' default otherwise)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +32,9 @@ SEQ=${VEIL_LARGE_SEQ:-64}
 ROWS=${VEIL_LARGE_ROWS:-40}
 HEARTBEAT_S=${VEIL_LARGE_HEARTBEAT_S:-300}
 MIN_FREE_GIB=${VEIL_LARGE_MIN_FREE_GIB:-18}
+LORA_RANK=${VEIL_LARGE_LORA_RANK:-}
+LORA_TARGETS=${VEIL_LARGE_LORA_TARGETS:-attn.c_attn,attn.c_proj}
+ADAPTER_ONLY=${VEIL_LARGE_LORA_ADAPTER_ONLY:-1}
 RUN=large-$(date +%s)-$$
 WORK=${TMPDIR:-/tmp}/veil-$RUN
 mkdir -p "$WORK"
@@ -51,6 +61,10 @@ cleanup() {
   for pid in $GUARD_PID $GPU_PID $LIGHT_PID; do kill -TERM "$pid" 2>/dev/null || true; done
   sleep 2
   for pid in $GPU_PID $LIGHT_PID; do kill -KILL "$pid" 2>/dev/null || true; done
+  # Gigabytes each for a large model: the downloaded model, and the random bases the workers and
+  # the check drew under $TMPDIR/veil/base-models/ (the logs stay).
+  rm -rf "$WORK/model"
+  if [[ -n $job ]]; then rm -rf "${TMPDIR:-/tmp}/veil/base-models/$job" "${TMPDIR:-/tmp}/veil/base-models/$job-base"; fi
 }
 trap cleanup EXIT
 
@@ -83,7 +97,12 @@ start_gpu_worker() {
   GUARD_PID=$!
 }
 
-say "run $RUN: base $BASE, $STEPS steps of batch $BATCH × $SEQ tokens, ${free_gib} GiB available, load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n $LORA_RANK ]]; then
+  kind="DP-LoRA rank $LORA_RANK on $LORA_TARGETS$([[ $ADAPTER_ONLY == 1 ]] && echo ', adapter only')"
+else
+  kind='full DP'
+fi
+say "run $RUN: base $BASE, $kind, $STEPS steps of batch $BATCH × $SEQ tokens, ${free_gib} GiB available, load $(cut -d' ' -f1-3 /proc/loadavg)"
 node bin/veil.js worker --queues veil >"$WORK/light-worker.log" 2>&1 &
 LIGHT_PID=$!
 wait_polling "$LIGHT_PID" "$WORK/light-worker.log"
@@ -97,7 +116,7 @@ VEIL_TOKEN=$owner veil access grant --dataset "$RUN" --analyst "$RUN-analyst" --
 say "dataset $RUN ($ROWS notes) registered; analyst $RUN-analyst granted ε=10"
 
 start_gpu_worker 1
-job=$(VEIL_TOKEN=$analyst helper start "$RUN" "$RUN-analyst" "$RUN" "$BASE" "$ROWS" "$BATCH" "$SEQ" "$STEPS" "$HEARTBEAT_S")
+job=$(VEIL_TOKEN=$analyst helper start "$RUN" "$RUN-analyst" "$RUN" "$BASE" "$ROWS" "$BATCH" "$SEQ" "$STEPS" "$HEARTBEAT_S" $([[ -n $LORA_RANK ]] && echo "$LORA_RANK $LORA_TARGETS $ADAPTER_ONLY"))
 say "fine-tune $job started"
 
 first=$(helper wait-checkpoint "$job" 1 7200)
@@ -115,8 +134,25 @@ set +e
 VEIL_TOKEN=$analyst veil jobs watch "$job" --json >"$WORK/result.json"
 status=$?
 set -e
-say "job ended (exit $status), GPU worker 2 peak RSS $(peak_gib "$GPU_PID") GiB: $(cat "$WORK/result.json")"
+say "job ended (exit $status), GPU worker 2 peak RSS $(peak_gib "$GPU_PID") GiB, light worker $(peak_gib "$LIGHT_PID") GiB: $(cat "$WORK/result.json")"
 if [[ -s $WORK/guard.log ]]; then say "$(cat "$WORK/guard.log")"; fi
 say "checkpoints (step, shard files, bytes): $(helper checkpoints "$job")"
 say "train attempts (attempt, worker pid@host): $(helper train-attempts "$job")"
-exit $status
+(( status == 0 )) || exit $status
+# The GPU worker's memory goes back before the check loads the model twice (Veil, then torch).
+kill -TERM "$GPU_PID" "$GUARD_PID" 2>/dev/null || true
+wait "$GPU_PID" 2>/dev/null || true
+if VEIL_TOKEN=$analyst veil models download "$job" "$WORK/model" --json >"$WORK/download.json" 2>"$WORK/download.err"; then
+  say "registered model downloaded as the analyst: $(node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(JSON.stringify(d.files.map((f) => [f.path, f.size])))' "$WORK/download.json")"
+else
+  # `veil models download` writes plain file names only: a LoRA model's adapter/ is refused (README).
+  say "veil models download failed ($(tr '\n' ' ' <"$WORK/download.err")); read from S3 as an operator instead"
+  rm -rf "$WORK/model"
+  say "registered model fetched: $(helper fetch-model "$job" "$WORK/model")"
+fi
+set +e
+node --import tsx bench/large/check-logits.ts "$job" "$WORK/model" >"$WORK/check.json"
+check=$?
+set -e
+say "logits, Veil vs transformers (exit $check): $(cat "$WORK/check.json")"
+exit $check
