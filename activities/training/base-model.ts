@@ -3,7 +3,7 @@
 // the cache lacks it (Veil never downloads, and never swaps in random weights behind a real name);
 // `random:<size>` (or the random-only sizes tiny and micro) is a seeded random initialisation;
 // `models/<id>` is a model Veil registered before, fetched from S3 (verified against its manifest).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -141,7 +141,11 @@ export async function writeMergedAdapter({ baseDir, adapterDir, dir }: AdapterMe
 export async function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
   const resolved = resolveBaseModel(spec.base);
   if (resolved.initialization === 'pretrained') return resolved.dir;
-  const dir = join(tmpdir(), 'veil', 'base-models', jobId);
+  // A random base is a function of its size and seed: jobs and activities that ask for the same one
+  // on this machine share one folder (for xl, minutes of drawing and 6 GB each); a registered one
+  // is fetched per job.
+  const name = resolved.initialization === 'random' ? `random-${resolved.size}-${createHash('sha256').update(spec.seed).digest('hex').slice(0, 16)}` : jobId;
+  const dir = join(tmpdir(), 'veil', 'base-models', name);
   // Written whole and renamed into place: config.json there means every file (one or sharded) is.
   if (existsSync(join(dir, 'config.json'))) return dir;
   if (resolved.initialization === 'registered') return materializeRegisteredModel(store, resolved.modelId, dir);
