@@ -57,7 +57,7 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
     const logicalBatch = rows.length * microBatches;
     if (prefetcher) await prefetcher.privatize(k, gradSum, logicalBatch);
     else if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
-    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] /= logicalBatch;
+    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] *= 1 / logicalBatch; // as the trainer's scaleInPlace
     const t2 = performance.now();
     await optimizer.step(params, gradSum, 1e-4);
     const t3 = performance.now();
