@@ -91,8 +91,10 @@ switch (command) {
     const deadline = Date.now() + Number(timeoutS) * 1000;
     const resumed = await withTemporal(async (client) => {
       for (;;) {
-        const { activity } = await showJob(client, jobId);
+        const { activity, status } = await showJob(client, jobId);
         if (activity?.activity === 'train' && activity.attempt >= 2 && activity.progress && !activity.queued) return activity;
+        // A run short enough to end before the kill landed has nothing to resume.
+        if (status !== 'running') throw new Error(`the job ended (${status}) without a retried train attempt: the kill came too late`);
         if (Date.now() > deadline) throw new Error(`no retried train attempt heartbeating after ${timeoutS} s`);
         await sleep(1_000);
       }

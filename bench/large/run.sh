@@ -128,7 +128,8 @@ kill -KILL "$GPU_PID"
 wait "$GPU_PID" 2>/dev/null || true
 say "GPU worker 1 SIGKILLed mid-step (its peak RSS: ${peak1} GiB)"
 start_gpu_worker 2
-say "train activity retried: $(VEIL_TOKEN=$analyst helper wait-resumed "$job" $(( HEARTBEAT_S + 3600 )))"
+resumed=$(VEIL_TOKEN=$analyst helper wait-resumed "$job" $(( HEARTBEAT_S + 3600 )))
+say "train activity retried: $resumed"
 
 set +e
 VEIL_TOKEN=$analyst veil jobs watch "$job" --json >"$WORK/result.json"
