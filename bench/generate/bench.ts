@@ -109,7 +109,8 @@ try {
         `ratio ${(veil.tokens_per_second / hf.tokens_per_second).toFixed(2)}x | same greedy tokens: ${same ? 'yes' : 'no'} | ` +
         `CPU time ratio ${(hf.cpu_seconds / veil.cpu_seconds).toFixed(2)}x | load average ${load()}`,
     );
-    process.stdout.write(rows[rows.length - 1] + '\n');
+    // The full row is printed once, at the end: bench/summary.ts reads each batch's row from the output.
+    process.stdout.write(`batch ${batch} done (load average ${load()})\n`);
   }
   const how = repeat > 1 ? `, median of ${repeat} alternating runs (largest peak RSS)` : '';
   process.stdout.write(`\nGPT-2 small, ${promptTokens}-token prompts, ${newTokens} new tokens, ${values.threads} threads each, greedy${how}:\n${rows.join('\n')}\n`);
