@@ -65,6 +65,7 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
   // One stream per row: a prompt's samples do not depend on what else is in the batch.
   const streams = rows.map((_, b) => SecureStream.fromSeed(`${String(options.seed)}/${b}`, 'gpt2-generate'));
   const done = rows.map(() => false);
+  const greedy = options.temperature === 0;
   const filler = c.eosTokenId; // fed for left padding and for rows that have stopped; always masked or ignored
 
   let start = 0; // cache slot of the first token of this call
@@ -73,7 +74,8 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
   // the allocator keeps much of its peak; the cache makes the slices add up to the whole.
   const slice = Math.max(1, Math.floor((options.prefillRows ?? PREFILL_ROWS) / B));
   while (chunk[0].length > slice) {
-    const out = await model.run('cached', { ...stepFeeds(chunk.map((r) => r.slice(0, slice)), start, pad, S), ...cacheFeeds });
+    // A slice's logits are not used: the argmax is the smallest thing the head can return.
+    const out = await model.run('cached', { ...stepFeeds(chunk.map((r) => r.slice(0, slice)), start, pad, S), ...cacheFeeds }, 'greedy');
     for (let l = 0; l < c.nLayer; l++) {
       const n = cacheOutputNames(l);
       writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T: slice, start });
@@ -84,19 +86,19 @@ export async function generateTokens(model: Gpt2Model, prompts: readonly (readon
   for (let step = 0; step < options.maxNewTokens; step++) {
     const T = chunk[0].length;
     const feeds = stepFeeds(chunk, start, pad, S);
-    const out = await model.run('cached', { ...feeds, ...cacheFeeds });
+    // Greedy decoding takes the argmax computed in the graph: B ids instead of B × V logits.
+    const out = await model.run('cached', { ...feeds, ...cacheFeeds }, greedy ? 'greedy' : 'logits');
     if (start + T <= S) {
       for (let l = 0; l < c.nLayer; l++) {
         const n = cacheOutputNames(l);
         writeCache(keys[l], values[l], out[n.key].data as Float32Array, out[n.value].data as Float32Array, { B, H, D, S, T, start });
       }
     }
-    const logits = out.logits.data as Float32Array;
     const next: number[][] = [];
     for (let b = 0; b < B; b++) {
       let id = filler;
       if (!done[b]) {
-        id = sampleToken(logits.subarray(b * c.vocabSize, (b + 1) * c.vocabSize), options, streams[b]);
+        id = greedy ? Number((out.greedy.data as BigInt64Array)[b]) : sampleToken((out.logits.data as Float32Array).subarray(b * c.vocabSize, (b + 1) * c.vocabSize), options, streams[b]);
         if (id === stopToken) {
           done[b] = true;
           finish[b] = 'stop';

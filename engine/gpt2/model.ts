@@ -31,6 +31,8 @@ export const MASKED = -1e9;
 
 type Feeds = Record<string, ort.Tensor>;
 type GraphKind = 'cached' | 'full';
+/** What the LM head returns: the logits, or only each row's argmax (greedy decoding). */
+type HeadOutput = 'logits' | 'greedy';
 
 interface StageSession {
   stage: Gpt2Stage;
@@ -84,9 +86,10 @@ export class Gpt2Model {
    * Runs the model. 'cached': feeds input_ids, position_ids, attn_bias [B,1,T,S+T] and every
    * past_key_i/past_value_i; returns logits [B, V] of the last position and present_key_i /
    * present_value_i. 'full': feeds input_ids, position_ids, attn_bias [B,1,T,T]; returns logits
-   * [B, T, V].
+   * [B, T, V]. With `head` 'greedy', the logits stay in onnxruntime and `greedy` holds each
+   * row's argmax instead (int64 [B] cached, [B*T] full).
    */
-  async run(kind: GraphKind, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+  async run(kind: GraphKind, feeds: Feeds, head: HeadOutput = 'logits'): Promise<Record<string, ort.Tensor>> {
     const c = this.config;
     const [B, T] = feeds.input_ids.dims;
     const out: Record<string, ort.Tensor> = {};
@@ -97,7 +100,9 @@ export class Gpt2Model {
       else stageFeeds.hidden = hidden!;
       for (let layer = stage.from; layer < stage.to; layer++) Object.assign(stageFeeds, kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B));
       if (stage.head) stageFeeds.head_rows = headRows(kind, B, T);
-      const r = await session.run(stageFeeds);
+      const fetches = [stage.head ? head : 'hidden_out'];
+      if (kind === 'cached') for (let layer = stage.from; layer < stage.to; layer++) fetches.push(...Object.values(cacheOutputNames(layer)));
+      const r = await session.run(stageFeeds, fetches);
       if (kind === 'cached') {
         for (let layer = stage.from; layer < stage.to; layer++) {
           const names = cacheOutputNames(layer);
@@ -105,7 +110,8 @@ export class Gpt2Model {
           out[names.value] = r[names.value];
         }
       }
-      if (stage.head) out.logits = kind === 'cached' ? r.logits : new ort.Tensor('float32', r.logits.data as Float32Array, [B, T, c.vocabSize]);
+      if (stage.head && head === 'greedy') out.greedy = r.greedy;
+      else if (stage.head) out.logits = kind === 'cached' ? r.logits : new ort.Tensor('float32', r.logits.data as Float32Array, [B, T, c.vocabSize]);
       else hidden = r.hidden_out;
     }
     return out;

@@ -9,7 +9,8 @@
 // Stage I/O: input_ids, position_ids [B, T] (first stage) or hidden [B, T, C]; attn_bias
 // [B, 1, T, S+T]; past_key_i and past_value_i [B, H, S, D] for each of its layers →
 // present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
-// logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N].
+// logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N], and
+// greedy [N], each row's first largest logit (ArgMax, first index on ties as torch.argmax).
 import { Graph, op } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
 import { embeddings, finalNorm, gpt2Block, lmHead, parameterLookup } from './graph.ts';
@@ -69,6 +70,9 @@ export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2W
     return g;
   }
   const rows = op.gather(op.reshape(x, ['B*T', c.nEmbd]), g.input('head_rows', 'int64', ['N']));
-  g.output(lmHead(finalNorm(c, rows, param), wte ?? param('wte.weight')), 'logits');
+  const logits = lmHead(finalNorm(c, rows, param), wte ?? param('wte.weight'));
+  g.output(logits, 'logits');
+  // Greedy decoding fetches only this: B ids instead of B × V logits copied out and scanned in JS.
+  g.output(op.argMax(logits, 1), 'greedy');
   return g;
 }
