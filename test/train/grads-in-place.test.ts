@@ -1,6 +1,6 @@
 // The step's first micro-batch has onnxruntime write the gradient sums straight into the trainer's
-// buffers (no returned weight-sized copy to add), later ones into a scratch copy added to them: the
-// sums are the PyTorch reference's, whatever the buffers held before.
+// buffers (no returned weight-sized copy to add), later ones return theirs to be added: the sums
+// are the PyTorch reference's, whatever the buffers held before.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Gpt2Checkpoint } from '../../engine/gpt2/checkpoint.ts';
@@ -20,14 +20,14 @@ before(async () => {
 const params = () => [...tiny.weights.values()].map((w) => w.data);
 const filled = (c: Gpt2GradientComputer, value: number) => c.paramSpecs.map((s) => new Float32Array(s.shape.reduce((a, b) => a * b, 1)).fill(value));
 
-void test('written in place on the first micro-batch, added from scratch on the next ones: the PyTorch clipped sum', async () => {
+void test('written in place on the first micro-batch, added on the next ones: the PyTorch clipped sum', async () => {
   const computer = new Gpt2GradientComputer({ config: tiny.config, rows, seqLen: fx.seqLen });
   const mode = { clipNorm: fx.clipNorm };
   // What the buffers held is overwritten, not added to: a sum over 1e30 would show.
   const inPlace = filled(computer, 1e30);
   const first = await computer.computeMicroBatch(params(), [0, 3], mode, inPlace, { gradSumIsZero: true });
   await computer.computeMicroBatch(params(), [2], mode, inPlace, { gradSumIsZero: false });
-  await computer.computeMicroBatch(params(), [1], mode, inPlace, { gradSumIsZero: false }); // the scratch again
+  await computer.computeMicroBatch(params(), [1], mode, inPlace, { gradSumIsZero: false });
   const added = filled(computer, 0);
   const firstAdded = await computer.computeMicroBatch(params(), [0, 3], mode, added);
   await computer.computeMicroBatch(params(), [2], mode, added);
