@@ -86,13 +86,14 @@ switch (command) {
     break;
   }
   case 'wait-resumed': {
-    // The retry's first heartbeat carries the step it resumed from (the last committed checkpoint).
+    // The retry heartbeats from its start; once it has read the last committed checkpoint, its
+    // heartbeat carries the step it resumes from (totalSteps is 0 until then).
     const [jobId, timeoutS] = args;
     const deadline = Date.now() + Number(timeoutS) * 1000;
     const resumed = await withTemporal(async (client) => {
       for (;;) {
         const { activity, status } = await showJob(client, jobId);
-        if (activity?.activity === 'train' && activity.attempt >= 2 && activity.progress && !activity.queued) return activity;
+        if (activity?.activity === 'train' && activity.attempt >= 2 && !activity.queued && (activity.progress?.totalSteps ?? 0) > 0) return activity;
         // A run short enough to end before the kill landed has nothing to resume.
         if (status !== 'running') throw new Error(`the job ended (${status}) without a retried train attempt: the kill came too late`);
         if (Date.now() > deadline) throw new Error(`no retried train attempt heartbeating after ${timeoutS} s`);
