@@ -9,7 +9,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { LoraSpec } from '../../engine/lora/adapters.ts';
 import { z } from 'zod';
 import { canonicalGpt2Size, hfHubCache, isGpt2Size, loadCheckpoint, presetConfig, randomWeights, resolveModelDir, saveCheckpoint, ModelNotFoundError, type Gpt2Config } from '../../engine/gpt2/index.ts';
@@ -137,8 +137,37 @@ export async function writeMergedAdapter({ baseDir, adapterDir, dir }: AdapterMe
   await saveCheckpoint(dir, { config: frozen.config, weights: mergeLora(frozen.config, frozen.weights, spec, weights) });
 }
 
+const HEARTBEAT_EVERY_MS = 2_000;
+
+/**
+ * Runs `work`, heartbeating meanwhile when called from an activity (not from a compute thread):
+ * fetching, drawing or merging a large model takes minutes, longer than the GPU activities'
+ * heartbeat timeout, and an attempt timed out there is retried while its thread still works, again
+ * and again, each holding another copy of the model. The heartbeats carry no details: the
+ * activity's own next heartbeat carries its progress again.
+ */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work(); // not in an activity: a compute thread, whose activity heartbeats for it
+  }
+  const beat = (): void => ctx.heartbeat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** A local folder (config.json + model.safetensors) holding the starting weights. */
-export async function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
+export function materializeBaseModel(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
+  return heartbeating(() => materializeBaseModelHere(store, spec, jobId));
+}
+
+async function materializeBaseModelHere(store: ArtifactStore, spec: BaseModelSpec, jobId: string): Promise<string> {
   const resolved = resolveBaseModel(spec.base);
   if (resolved.initialization === 'pretrained') return resolved.dir;
   // A random base is a function of its size and seed: jobs and activities that ask for the same one
@@ -148,7 +177,7 @@ export async function materializeBaseModel(store: ArtifactStore, spec: BaseModel
   const dir = join(tmpdir(), 'veil', 'base-models', name);
   // Written whole and renamed into place: config.json there means every file (one or sharded) is.
   if (existsSync(join(dir, 'config.json'))) return dir;
-  if (resolved.initialization === 'registered') return materializeRegisteredModel(store, resolved.modelId, dir);
+  if (resolved.initialization === 'registered') return materializeRegisteredModelHere(store, resolved.modelId, dir);
   const config = presetConfig(resolved.size);
   return writeFolderAtomically(dir, (partial) => drawRandomModel({ dir: partial, config, seed: spec.seed }));
 }
@@ -168,7 +197,11 @@ async function download(store: ArtifactStore, manifest: Manifest, path: string, 
  * materialised the same way, so an adapter on a registered model works too); one stored with
  * merged weights is read as any model.
  */
-export async function materializeRegisteredModel(store: ArtifactStore, modelId: string, dir: string): Promise<string> {
+export function materializeRegisteredModel(store: ArtifactStore, modelId: string, dir: string): Promise<string> {
+  return heartbeating(() => materializeRegisteredModelHere(store, modelId, dir));
+}
+
+async function materializeRegisteredModelHere(store: ArtifactStore, modelId: string, dir: string): Promise<string> {
   if (existsSync(join(dir, 'config.json'))) return dir;
   const manifest = await store.tryReadManifest(modelPrefix(modelId));
   if (!manifest) throw ApplicationFailure.nonRetryable(`no registered model ${MODEL_REFERENCE_PREFIX}${modelId}`, Failure.ModelNotFound);
@@ -183,7 +216,7 @@ export async function materializeRegisteredModel(store: ArtifactStore, modelId: 
     const adapterDir = `${partial}.adapter`;
     try {
       for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) await download(store, manifest, `${ADAPTER_DIR}/${file}`, join(adapterDir, file));
-      const baseDir = await materializeBaseModel(store, { base: meta.data!.base, seed: adapter.seed }, `${modelId}-base`);
+      const baseDir = await materializeBaseModelHere(store, { base: meta.data!.base, seed: adapter.seed }, `${modelId}-base`);
       await runOffThread<AdapterMerge, void>(THIS_MODULE, 'writeMergedAdapter', { baseDir, adapterDir, dir: partial }, OFF_THREAD_LIMIT_MS);
     } finally {
       await rm(adapterDir, { recursive: true, force: true });
