@@ -6,6 +6,7 @@
 // shared memory: the worker runs ahead of privatize() by at most the ring's size, so the memory is
 // bounded (512 MiB by default) instead of a float32 per parameter, a whole model's worth.
 import { Worker } from 'node:worker_threads';
+import { NoiseKernel } from './noise-kernel.ts';
 import { NOISE_CHUNK } from './noise.ts';
 import { deriveStepKey } from './streams.ts';
 import type { RunKey } from './run-key.ts';
@@ -86,6 +87,7 @@ export class NoisePrefetcher {
       this.request(step);
     }
     const pending = this.pending!;
+    const kernel = await NoiseKernel.load();
     const scale = 1 / expectedBatchSize;
     const slotValues = this.ring.length / this.slots;
     let k = 0; // gradSum buffer and position in it where the next chunk starts
@@ -98,7 +100,7 @@ export class NoisePrefetcher {
         for (let j = 0; j < length;) {
           const g = gradSum[k];
           const n = Math.min(length - j, g.length - i);
-          for (let t = 0; t < n; t++) g[i + t] = (g[i + t] + noise[j + t]) * scale; // one rounding, on the store
+          kernel.addScaled(g.subarray(i, i + n), noise.subarray(j, j + n), scale); // fround((g + n)·scale), as the JS loop
           j += n;
           i += n;
           if (i === g.length) {
