@@ -148,12 +148,17 @@ export class EngineSession {
     return this.session !== undefined;
   }
 
-  /** Runs the graph; `fetches` limits which outputs are computed and copied back. */
-  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+  /**
+   * Runs the graph. `fetches` limits which outputs are computed and copied back: a list of names,
+   * or a record where a tensor is a preallocated output onnxruntime writes in place and null one
+   * it allocates.
+   */
+  async run(feeds: Feeds, fetches?: readonly string[] | Record<string, ort.Tensor | null>): Promise<Record<string, ort.Tensor>> {
     const session = await this.ensure();
     this.clearIdleTimer();
     try {
-      return fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+      if (fetches === undefined) return await session.run(feeds);
+      return Array.isArray(fetches) ? await session.run(feeds, fetches as readonly string[]) : await session.run(feeds, fetches as ort.InferenceSession.FetchesType);
     } finally {
       this.armIdleTimer();
     }

@@ -108,8 +108,7 @@ export class TrainStepSession {
       if ((dtype === 'float32') !== into instanceof Float32Array) throw new Error(`${name}: expected a ${dtype} gradient buffer`);
       fetches[trainGraphNames.grad(name)] = new ort.Tensor(dtype, into, shapes.get(name));
     }
-    // EngineSession.run passes its fetches to onnxruntime as they are; its type names only the list form.
-    return this.session.run(feeds, fetches as unknown as readonly string[]);
+    return this.session.run(feeds, fetches);
   }
 
   async release(): Promise<void> {
