@@ -53,10 +53,13 @@ class PartBuffer {
 
   /** Takes `size` bytes (or everything left, when undefined). */
   take(size?: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+    const concatenated = this.chunks.length > 1;
+    const all = concatenated ? Buffer.concat(this.chunks, this.length) : this.chunks[0] ?? Buffer.alloc(0);
     const cut = size === undefined ? all.length : Math.min(size, all.length);
-    // The remainder is copied: a slice would keep the whole part's memory alive while it uploads.
-    const left = all.length > cut ? Buffer.from(all.subarray(cut)) : undefined;
+    // The remainder of a buffer made here is copied: a slice would keep the whole part's memory
+    // alive while it uploads. The remainder of the caller's own chunk stays a view (it is alive
+    // anyway): copying it at every cut made a 250 MB tensor cost gigabytes of copies.
+    const left = all.length > cut ? (concatenated ? Buffer.from(all.subarray(cut)) : all.subarray(cut)) : undefined;
     this.chunks = left ? [left] : [];
     this.length = left?.length ?? 0;
     return all.subarray(0, cut);
