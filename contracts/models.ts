@@ -16,9 +16,9 @@ export const MODEL_DOWNLOAD_URL_SECONDS = 15 * 60;
 export const modelDownloadSchema = z.object({ modelId: idSchema, auth: requestAuthSchema.optional() }).strict();
 export type ModelDownloadInput = z.input<typeof modelDownloadSchema>;
 
-/** One file of the model's folder (Hugging Face layout plus veil.json). */
+/** One file of the model's folder (Hugging Face layout plus veil.json; a DP-LoRA model's PEFT adapter in adapter/). */
 export interface ModelFileLink {
-  /** The file's name inside the folder (no directories). */
+  /** The file's path inside the folder: a plain name, or one plain folder and a plain name ('adapter/adapter_config.json'). */
   path: string;
   size: number;
   sha256: string;
@@ -37,7 +37,13 @@ export interface ModelDownloadResult {
   expiresAt: string;
 }
 
-/** A file name a download may write: one plain name, no directories, nothing hidden. */
+const plainName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/**
+ * A path a download may write inside its folder: a plain name, or one plain folder then a plain
+ * name (a LoRA model's adapter/). Nothing hidden, nothing absolute, no '..', no deeper nesting.
+ */
 export function isModelFileName(path: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(path) && !path.includes('..');
+  const parts = path.split('/');
+  return parts.length <= 2 && parts.every((part) => plainName.test(part) && !part.includes('..'));
 }

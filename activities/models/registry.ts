@@ -86,7 +86,7 @@ async function writeModelFiles(store: ArtifactStore, input: RegisterModelInput, 
 }
 
 /** Every file under dir, as relative paths with '/' (adapter/ is one level down). */
-async function filesUnder(dir: string): Promise<string[]> {
+export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }

@@ -6,22 +6,17 @@
 //   wait-checkpoint JOB MIN TIMEOUT_S        waits for a committed checkpoint at step ≥ MIN, prints its step
 //   wait-resumed JOB TIMEOUT_S               waits for the train activity's retry to heartbeat, prints its attempt and progress
 //   train-attempts JOB                       the train activity's attempts and the worker of each (JSON)
-//   fetch-model MODEL DIR                    the registered model's files from S3 as an operator, each checked against
-//                                            its manifest (for when `veil models download` cannot write them)
 // The fine-tune starts through the SDK, not `veil finetune`, for one field the CLI has no flag for:
 // physicalBatchSize (kept equal to the batch, so a Poisson batch larger than expected is split
 // rather than run at once on a large model).
-import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTemporal } from '../../clients/cli/command-line.ts';
 import { generatePatientNotes } from '../../clients/demo/patient-notes.ts';
 import { showJob } from '../../clients/sdk/jobs/list.ts';
 import { startFineTune } from '../../clients/sdk/jobs/start.ts';
 import type { FineTuneInput } from '../../contracts/fine-tune.ts';
-import { ArtifactStore, checkpointPrefix, checkpointsRoot, modelPrefix } from '../../infra/storage/index.ts';
+import { ArtifactStore, checkpointPrefix, checkpointsRoot } from '../../infra/storage/index.ts';
 
 const TEST_FRACTION = 0.1;
 
@@ -118,19 +113,7 @@ switch (command) {
     console.log(JSON.stringify(attempts));
     break;
   }
-  case 'fetch-model': {
-    const [modelId, dir] = args;
-    const store = await ArtifactStore.fromConfig();
-    const manifest = await store.tryReadManifest(modelPrefix(modelId));
-    if (!manifest) throw new Error(`no registered model ${modelId}`);
-    for (const path of Object.keys(manifest.entries).sort()) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await pipeline(await store.getEntry(manifest, path), createWriteStream(join(dir, path)));
-    }
-    console.log(JSON.stringify(Object.entries(manifest.entries).map(([path, e]) => [path, e.size])));
-    break;
-  }
   default:
-    console.error('usage: helper.ts notes|start|checkpoints|wait-checkpoint|wait-resumed|train-attempts|fetch-model …');
+    console.error('usage: helper.ts notes|start|checkpoints|wait-checkpoint|wait-resumed|train-attempts …');
     process.exit(2);
 }

@@ -143,14 +143,8 @@ say "train attempts (attempt, worker pid@host): $(helper train-attempts "$job")"
 # The GPU worker's memory goes back before the check loads the model twice (Veil, then torch).
 kill -TERM "$GPU_PID" "$GUARD_PID" 2>/dev/null || true
 wait "$GPU_PID" 2>/dev/null || true
-if VEIL_TOKEN=$analyst veil models download "$job" "$WORK/model" --json >"$WORK/download.json" 2>"$WORK/download.err"; then
-  say "registered model downloaded as the analyst: $(node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(JSON.stringify(d.files.map((f) => [f.path, f.size])))' "$WORK/download.json")"
-else
-  # `veil models download` writes plain file names only: a LoRA model's adapter/ is refused (README).
-  say "veil models download failed ($(tr '\n' ' ' <"$WORK/download.err")); read from S3 as an operator instead"
-  rm -rf "$WORK/model"
-  say "registered model fetched: $(helper fetch-model "$job" "$WORK/model")"
-fi
+VEIL_TOKEN=$analyst veil models download "$job" "$WORK/model" --json >"$WORK/download.json"
+say "registered model downloaded as the analyst: $(node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(JSON.stringify(d.files.map((f) => [f.path, f.size])))' "$WORK/download.json")"
 set +e
 node --import tsx bench/large/check-logits.ts "$job" "$WORK/model" >"$WORK/check.json"
 check=$?

@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -62,7 +62,7 @@ async function requestLinks(connection: ModelsConnection, modelId: string): Prom
 
 /** Fetches one file to `dir/<path>`, through a temporary name, checking its size and digest. */
 async function fetchFile(file: ModelFileLink, dir: string): Promise<void> {
-  if (!isModelFileName(file.path)) throw new ModelDownloadError(`refusing to write "${file.path}": not a plain file name`);
+  if (!isModelFileName(file.path)) throw new ModelDownloadError(`refusing to write "${file.path}": not a plain file name or one folder deep`);
   const response = await fetch(file.url);
   // The URL carries a signature: errors name the file, never the URL.
   if (!response.ok || !response.body) throw new ModelDownloadError(`${file.path}: the object store answered HTTP ${response.status}`);
@@ -76,6 +76,7 @@ async function fetchFile(file: ModelFileLink, dir: string): Promise<void> {
     },
   });
   const target = join(dir, file.path);
+  await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.partial-${randomUUID().slice(0, 8)}`;
   try {
     await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), counting, createWriteStream(partial));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fineTuneSchema } from '../../contracts/fine-tune.ts';
 import { idFromWorkflowId, isValidId } from '../../contracts/ids.ts';
+import { isModelFileName } from '../../contracts/models.ts';
 import { checkpointPrefix, modelPrefix, requestNonceKey, runDataPrefix, samplesPrefix } from '../../infra/storage/index.ts';
 
 const input = (jobId: string) => ({
@@ -47,4 +48,9 @@ test('every id the contracts accept is a valid S3 key segment, and derived ids a
 
 test('every nonce a client can draw (base64url, possibly starting with - or _) has a key', () => {
   for (const nonce of ['-abcdefghijklmnop', '_abcdefghijklmnop', 'Abcdefghijklmnop']) assert.ok(requestNonceKey('alice@example.org', nonce).endsWith(`n${nonce}.json`));
+});
+
+test('a model download writes plain names and one plain folder deep (a LoRA model\'s adapter/), nothing else', () => {
+  for (const good of ['config.json', 'model-00001-of-00003.safetensors', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors']) assert.ok(isModelFileName(good), good);
+  for (const bad of ['', '/etc/passwd', '../x', 'a/../b', 'adapter/..', '.hidden', 'adapter/.hidden', 'a/b/c', 'adapter/', '/adapter', 'a\\b', 'a b']) assert.ok(!isModelFileName(bad), JSON.stringify(bad));
 });

@@ -20,6 +20,7 @@ import { uniqueName } from '../helpers/names.ts';
 import { newAnalyst, newOwner, type TestPrincipal } from '../helpers/principals.ts';
 import { connectTestEnvironment, withWorker } from '../helpers/temporal.ts';
 import { registerTestModel, type TestModel } from './registered-model.ts';
+import { filesUnder } from '../../activities/models/registry.ts';
 
 const python = benchPython();
 const hasTransformers = existsSync(python) && spawnSync(python, ['-c', 'import torch, transformers'], { stdio: 'ignore' }).status === 0;
@@ -70,6 +71,20 @@ test("the model's analyst and its dataset's owner get every file of the model, b
       assert.equal(veil.modelId, model.modelId);
       assert.equal(veil.guarantee.epsilon, 3);
     }
+  });
+});
+
+test("a DP-LoRA model's download brings its PEFT adapter in adapter/, byte for byte, beside the top folder's files", async () => {
+  const lora = await registerTestModel({ analyst: analyst.id, owner: owner.id, dataset: uniqueName('dl-lora-notes'), epsilon: 3, adapter: true });
+  scratch.push(lora.source);
+  await withWorker(async ({ client, taskQueue }) => {
+    const saved = await filesUnder(lora.source);
+    assert.ok(saved.includes('adapter/adapter_config.json') && saved.includes('adapter/adapter_model.safetensors'), 'the saved model has its adapter');
+    const dir = await freshDir();
+    const got = await downloadModel({ temporal: client, taskQueue, token: analyst.token }, lora.modelId, dir);
+    assert.deepEqual(await filesUnder(dir), saved, 'the same files in the same folders, no partial ones left');
+    assert.deepEqual(got.files.map((f) => f.path).sort(), saved);
+    for (const file of saved) assert.equal(await sha256(join(dir, file)), await sha256(join(lora.source, file)), `${file} arrived as saved`);
   });
 });
 

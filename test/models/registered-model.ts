@@ -3,10 +3,10 @@
 // weights saved by Veil's own saveCheckpoint. The local copy stays, so tests can compare what a
 // download wrote with the files as they were before they went into storage.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelPrivacySchema, NEIGHBOURING_NOTION, type ModelPrivacy } from '../../activities/models/registry.ts';
+import { filesUnder, modelPrivacySchema, NEIGHBOURING_NOTION, type ModelPrivacy } from '../../activities/models/registry.ts';
 import { saveCheckpoint } from '../../engine/gpt2/checkpoint.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
@@ -22,14 +22,21 @@ export interface TestModel {
   privacy: ModelPrivacy;
 }
 
-/** Registers a tiny model trained (on paper) by `analyst` on `dataset`, owned by `owner`. */
-export async function registerTestModel(options: { analyst: string; owner: string; dataset: string; epsilon: number | 'unlimited' }): Promise<TestModel> {
+/** The committed PEFT adapter fixture (test/fixtures/gpt2-lora/adapter): what a DP-LoRA model keeps in adapter/. */
+const adapterFixture = new URL('../fixtures/gpt2-lora/adapter/', import.meta.url);
+
+/**
+ * Registers a tiny model trained (on paper) by `analyst` on `dataset`, owned by `owner`; with
+ * `adapter`, a DP-LoRA model's layout too: the PEFT adapter under adapter/ beside the weights.
+ */
+export async function registerTestModel(options: { analyst: string; owner: string; dataset: string; epsilon: number | 'unlimited'; adapter?: boolean }): Promise<TestModel> {
   const store = await testStore();
   await claimDatasetOwner(store, options.dataset, options.owner);
   const modelId = uniqueName('model');
   const source = await mkdtemp(join(tmpdir(), 'veil-test-model-'));
   const config = presetConfig('tiny');
   await saveCheckpoint(source, { config, weights: randomWeights(config, modelId) });
+  if (options.adapter) await cp(adapterFixture, join(source, 'adapter'), { recursive: true });
   const dp = options.epsilon !== 'unlimited';
   const link = { modelId, analyst: options.analyst, dataset: { name: options.dataset, version: 1 }, epsilon: options.epsilon, delta: dp ? 1e-5 : null };
   const privacy: ModelPrivacy = {
@@ -54,10 +61,11 @@ export async function registerTestModel(options: { analyst: string; owner: strin
     store,
     modelPrefix(modelId),
     async (w) => {
-      for (const file of (await readdir(source)).sort()) await w.put(file, createReadStream(join(source, file)));
+      for (const file of await filesUnder(source)) await w.put(file, createReadStream(join(source, file)));
       return privacy;
     },
     { metaSchema: modelPrivacySchema },
   );
   return { modelId, source, privacy };
 }
+
