@@ -2,12 +2,14 @@
 // optimizer, sampler and noise counters, accountant state) as safetensors shards of bounded size
 // (engine/train/checkpoint-shards.ts), uploaded in parallel straight from the tensors and
 // committed by the prefix's manifest, with checkpoint.index.json saying where each tensor lies.
-// The latest committed step is where a retried or restarted run resumes. Checkpoints written
-// before sharding (one checkpoint.veil object) still load.
+// The latest committed step is where a retried or restarted run resumes, so only the newest
+// KEPT_CHECKPOINTS are kept: GPT-2 large's checkpoint is 9.3 GB, and a run that kept every step
+// filled the object store's disk at its third. Checkpoints written before sharding (one
+// checkpoint.veil object) still load.
 import { type Checkpoint } from '../../engine/train/index.ts';
 import { DEFAULT_MAX_SHARD_BYTES, SHARD_INDEX_FILE, shardCheckpoint } from '../../engine/train/checkpoint-shards.ts';
 import { DEFAULT_SHARD_CONCURRENCY, inParallel, parseShardIndex, readCheckpointStream, readShardedCheckpoint } from '../../engine/train/checkpoint-shards-read.ts';
-import { DEFAULT_PART_SIZE, MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, type ArtifactStore } from '../../infra/storage/index.ts';
+import { DEFAULT_PART_SIZE, MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, manifestKey, type ArtifactStore } from '../../infra/storage/index.ts';
 
 /** The one object of a checkpoint written before sharding (its manifest aside). */
 export const CHECKPOINT_FILE = 'checkpoint.veil';
@@ -80,14 +82,52 @@ export async function uploadCheckpoint(store: ArtifactStore, jobId: string, ckpt
   return meta;
 }
 
-/** The committed checkpoint with the highest step, if any. */
-export async function latestCheckpoint(store: ArtifactStore, jobId: string): Promise<CheckpointMeta | undefined> {
-  const steps = (await store.listPrefixes(checkpointsRoot(jobId)))
+/**
+ * Committed checkpoints kept per run: the newest, where a retry resumes, and the one before it, for
+ * an attempt that was already reading it when a newer one was committed (a timed-out attempt can
+ * still be running somewhere and committing steps).
+ */
+export const KEPT_CHECKPOINTS = 2;
+
+/** The steps that have a folder under the run's checkpoints, committed or not, newest first. */
+async function checkpointSteps(store: ArtifactStore, jobId: string): Promise<number[]> {
+  return (await store.listPrefixes(checkpointsRoot(jobId)))
     .map((s) => /^step-(\d+)$/.exec(s)?.[1])
     .filter((s): s is string => s !== undefined)
     .map(Number)
     .sort((a, b) => b - a);
+}
+
+/**
+ * Deletes every checkpoint older than the newest `keep` committed ones, committed or left
+ * unfinished by a dead attempt: the manifest first, so a step is never seen committed with
+ * shards missing, then its objects and unfinished uploads. Returns the steps deleted.
+ */
+export async function pruneCheckpoints(store: ArtifactStore, jobId: string, keep = KEPT_CHECKPOINTS): Promise<number[]> {
+  const steps = await checkpointSteps(store, jobId);
+  const kept: number[] = [];
   for (const step of steps) {
+    if (kept.length === keep) break;
+    if (await store.tryReadManifest(checkpointPrefix(jobId, step))) kept.push(step);
+  }
+  if (kept.length < keep) return [];
+  const older = steps.filter((step) => step < kept[kept.length - 1]);
+  if (older.length === 0) return [];
+  // MinIO lists unfinished uploads by exact key only: ask for each shard name a step can have.
+  const newest = await store.readManifest(checkpointPrefix(jobId, kept[0]));
+  const shardFiles = Object.keys(newest.entries).filter((file) => file !== SHARD_INDEX_FILE);
+  for (const step of older) {
+    const prefix = checkpointPrefix(jobId, step);
+    await store.delete(manifestKey(prefix));
+    for (const file of shardFiles) await store.abortIncompleteUploads(`${prefix}/${file}`);
+    await store.deletePrefix(prefix);
+  }
+  return older;
+}
+
+/** The committed checkpoint with the highest step, if any. */
+export async function latestCheckpoint(store: ArtifactStore, jobId: string): Promise<CheckpointMeta | undefined> {
+  for (const step of await checkpointSteps(store, jobId)) {
     const manifest = await store.tryReadManifest(checkpointPrefix(jobId, step));
     if (manifest) return manifest.meta as CheckpointMeta;
   }

@@ -11,7 +11,7 @@ import type { LoraWorkerModelOptions } from '../../engine/train-graph/lora-worke
 import type { ModelSpec, PreparedData, TrainCancellation, TrainingSpec, TrainProgress } from '../../contracts/fine-tune.ts';
 import { sharedStore } from '../shared/resources.ts';
 import { materializeBaseModel } from './base-model.ts';
-import { downloadCheckpoint, latestCheckpoint, uploadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
+import { downloadCheckpoint, latestCheckpoint, pruneCheckpoints, uploadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
 import { runKeyFor } from './run-secrets.ts';
 import { downloadTokenizedRows } from './tokenized-rows.ts';
 
@@ -102,6 +102,8 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
           }
           progress = { ...progress, checkpointStep: ckpt.step };
           beat();
+          // Space, not correctness: a checkpoint left behind costs storage until the next prune.
+          await pruneCheckpoints(store, input.jobId).catch((err: Error) => ctx.log.warn(`older checkpoints of ${input.jobId} not deleted yet: ${err.message}`));
         },
       },
     );

@@ -42,7 +42,7 @@ import {
   waitFor,
 } from './harness.ts';
 import { spawnWorker, type WorkerProcess } from './worker-process.ts';
-import { SHARD_BYTES_ENV } from '../../activities/training/checkpoints.ts';
+import { KEPT_CHECKPOINTS, SHARD_BYTES_ENV } from '../../activities/training/checkpoints.ts';
 
 // Every checkpoint of these runs is several shards (inherited by the worker processes too): the
 // kill-and-resume test resumes from sharded checkpoints.
@@ -158,12 +158,19 @@ test('a worker SIGKILLed twice mid-training: the job completes bit-identical to 
   const attempts = await activityAttempts(env.client, jobId, 'train');
   assert.ok(Math.max(...attempts) >= 3, `train attempts ${attempts.join(',')}`);
   assert.deepEqual(await activityAttempts(env.client, referenceId, 'train'), [1], 'the reference run was not interrupted');
+  // The newest two checkpoints are kept, each whole; the ones the kills hit were deleted as newer
+  // ones were committed, parts of an interrupted upload included.
   const steps = await verifyCheckpoints(store, jobId);
-  assert.ok(steps.includes(first) && steps.includes(second), `checkpoints ${steps.join(',')}`);
+  assert.equal(steps.length, KEPT_CHECKPOINTS, `checkpoints ${steps.join(',')}`);
+  assert.equal(steps.at(-1), result.steps);
   for (const step of steps) {
     const shards = await checkpointShardKeys(store, jobId, step);
     assert.ok(shards.length >= 2, `step-${step} is ${shards.length} shard(s)`);
     for (const key of shards) assert.equal(await unfinishedUploads(store, key), 0, `no parts of an unfinished upload of ${key} are left`);
+  }
+  for (const step of [first, second].filter((s) => !steps.includes(s))) {
+    assert.equal((await store.listObjects(checkpointPrefix(jobId, step))).length, 0, `step-${step} was deleted`);
+    assert.equal(await unfinishedUploads(store, checkpointKey(jobId, step)), 0, `no parts of an unfinished upload of step-${step} are left`);
   }
   assert.equal(result.steps, reference.steps);
   assert.equal(result.epsilon, reference.epsilon);
@@ -248,9 +255,14 @@ test('MinIO down while a checkpoint is written: training retries, then completes
   assert.equal(result.status, 'completed', result.message);
   const attempts = await activityAttempts(env.client, jobId, 'train');
   assert.ok(Math.max(...attempts) >= 2, `train attempts ${attempts.join(',')}`);
+  // The newest two checkpoints whole; every older one deleted, the uploads MinIO's outage cut included.
   const steps = await verifyCheckpoints(store, jobId);
-  assert.ok(steps.length >= 3 && steps.includes(result.steps), `checkpoints ${steps.join(',')}`);
-  for (const step of steps) assert.equal(await unfinishedUploads(store, checkpointKey(jobId, step)), 0, `no parts of an unfinished upload of step-${step} are left`);
+  const previous = result.steps - (result.steps % FAULT_CHECKPOINT_EVERY || FAULT_CHECKPOINT_EVERY);
+  assert.deepEqual(steps, [previous, result.steps], `checkpoints ${steps.join(',')}`);
+  for (let step = 1; step <= result.steps; step++) {
+    assert.equal(await unfinishedUploads(store, checkpointKey(jobId, step)), 0, `no parts of an unfinished upload of step-${step} are left`);
+    if (!steps.includes(step)) assert.equal((await store.listObjects(checkpointPrefix(jobId, step))).length, 0, `step-${step} was deleted`);
+  }
   await assertChargedOnce(analyst, jobId, result.epsilon as number);
 });
 

@@ -15,7 +15,8 @@ import { addDataset } from '../../clients/sdk/datasets.ts';
 import { addOwnerCanaries } from '../../clients/sdk/audit.ts';
 import { grantBudget } from '../../clients/sdk/budget.ts';
 import { ledgerBalance } from '../helpers/ledger.ts';
-import { modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { checkpointsRoot, modelPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
+import { KEPT_CHECKPOINTS } from '../../activities/training/checkpoints.ts';
 import { signRequest } from '../../infra/access/index.ts';
 import type { FineTuneInput, FineTuneResult } from '../../contracts/fine-tune.ts';
 import type { SampleResult } from '../../contracts/sample.ts';
@@ -80,7 +81,7 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     const analyst = alice.id;
     await grantBudget(client, { dataset, analyst, epsilon: 10, delta: 5e-3 }, ownerLedger(owner, taskQueue));
     const workflowId = uniqueName('ft');
-    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId, args: [signedBy(alice, 'fineTune', spec(analyst))] });
+    const result: FineTuneResult = await client.workflow.execute('fineTune', { taskQueue, workflowId, args: [signedBy(alice, 'fineTune', spec(analyst, { checkpointEvery: 1 }))] });
     assert.equal(result.status, 'completed', result.message);
     // The UI's list: its status and ε, and keyed pseudonyms of the analyst and dataset, never their names.
     const secret = await serviceSecret(store);
@@ -103,6 +104,10 @@ test('a DP fine-tune reserves, trains, evaluates, commits what it spent and regi
     for (const file of ['config.json', 'model.safetensors', 'veil.json', 'vocab.json', 'merges.txt']) assert.ok(manifest.entries[file], `model has ${file}`);
     assert.equal(manifest.meta.epsilon, result.epsilon);
     assert.equal(manifest.meta.analyst, analyst);
+    // A checkpoint every step, the older ones deleted as the newer were committed.
+    const kept = await store.listPrefixes(checkpointsRoot(result.jobId));
+    assert.ok(result.steps > KEPT_CHECKPOINTS, `${result.steps} steps: enough checkpoints to prune`);
+    assert.deepEqual(kept.sort(), [result.steps - 1, result.steps].map((s) => `step-${s}`).sort(), 'only the newest two checkpoints are kept');
     assert.deepEqual(manifest.meta.dataset, { name: dataset, version: 1 });
     assert.ok(result.audit, 'the model was audited');
     assert.equal(result.audit.ownerCanaries.count, 1, 'the owner\'s canary, read from S3, was audited');
