@@ -6,9 +6,9 @@
 // KEPT_CHECKPOINTS are kept: GPT-2 large's checkpoint is 9.3 GB, and a run that kept every step
 // filled the object store's disk at its third. Checkpoints written before sharding (one
 // checkpoint.veil object) still load.
-import { type Checkpoint } from '../../engine/train/index.ts';
+import { type Checkpoint, type ParamSpec } from '../../engine/train/index.ts';
 import { DEFAULT_MAX_SHARD_BYTES, SHARD_INDEX_FILE, shardCheckpoint } from '../../engine/train/checkpoint-shards.ts';
-import { DEFAULT_SHARD_CONCURRENCY, inParallel, parseShardIndex, readCheckpointStream, readShardedCheckpoint } from '../../engine/train/checkpoint-shards-read.ts';
+import { DEFAULT_SHARD_CONCURRENCY, inParallel, parseShardIndex, readCheckpointStream, readShardedCheckpoint, readShardedCheckpointParams } from '../../engine/train/checkpoint-shards-read.ts';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE, checkpointPrefix, checkpointsRoot, commitOnce, manifestKey, type ArtifactStore } from '../../infra/storage/index.ts';
 
 /** The one object of a checkpoint written before sharding (its manifest aside). */
@@ -143,6 +143,18 @@ export async function downloadCheckpoint(store: ArtifactStore, jobId: string, st
   }
   const index = parseShardIndex(JSON.parse((await store.getEntryBuffer(manifest, SHARD_INDEX_FILE)).toString('utf8')));
   return readShardedCheckpoint(index, (file) => store.getEntry(manifest, file), options);
+}
+
+/**
+ * Only the weights of a committed checkpoint, without the optimizer's moments (two thirds of it):
+ * what evaluating or registering the trained model needs. A single-object checkpoint is read whole.
+ */
+export async function downloadCheckpointParams(store: ArtifactStore, jobId: string, step: number, options: Pick<ShardingOptions, 'concurrency'> = {}): Promise<{ paramSpecs: ParamSpec[]; params: Float32Array[] }> {
+  const prefix = checkpointPrefix(jobId, step);
+  const manifest = await store.readManifest(prefix);
+  if (manifest.entries[SHARD_INDEX_FILE] === undefined) return downloadCheckpoint(store, jobId, step, options);
+  const index = parseShardIndex(JSON.parse((await store.getEntryBuffer(manifest, SHARD_INDEX_FILE)).toString('utf8')));
+  return readShardedCheckpointParams(index, (file) => store.getEntry(manifest, file), options);
 }
 
 /** ε spent so far by a run, as recorded in its last committed checkpoint (0 before the first). */

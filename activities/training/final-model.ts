@@ -9,7 +9,7 @@ import type { AdapterWeights, LoraSpec } from '../../engine/lora/adapters.ts';
 import { mergeLora } from '../../engine/lora/merge.ts';
 import type { ArtifactStore } from '../../infra/storage/index.ts';
 import { materializeBaseModel, type BaseModelSpec } from './base-model.ts';
-import { downloadCheckpoint } from './checkpoints.ts';
+import { downloadCheckpointParams } from './checkpoints.ts';
 
 export interface TrainedAdapter {
   config: Gpt2Config;
@@ -20,7 +20,7 @@ export interface TrainedAdapter {
 }
 
 async function checkpointWeights(store: ArtifactStore, jobId: string, step: number): Promise<Gpt2Weights> {
-  const ckpt = await downloadCheckpoint(store, jobId, step);
+  const ckpt = await downloadCheckpointParams(store, jobId, step);
   const weights: Gpt2Weights = new Map();
   ckpt.paramSpecs.forEach((spec, i) => weights.set(spec.name, { shape: [...spec.shape], data: ckpt.params[i] }));
   return weights;

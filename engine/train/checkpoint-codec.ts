@@ -68,7 +68,8 @@ export function checkpointTensors(checkpoint: Checkpoint): { name: string; spec:
   return tensors;
 }
 
-function allocateNames(meta: CheckpointMeta): { name: string; spec: ParamSpec }[] {
+/** Every tensor name the meta promises, in file order: the parameters, then each optimizer slot's. */
+export function checkpointTensorNames(meta: CheckpointMeta): { name: string; spec: ParamSpec }[] {
   return [
     ...meta.paramSpecs.map((spec) => ({ name: paramTensorName(spec), spec })),
     ...meta.optimizerState.slots.flatMap((slot) => meta.paramSpecs.map((spec) => ({ name: slotTensorName(slot, spec), spec }))),
@@ -77,7 +78,7 @@ function allocateNames(meta: CheckpointMeta): { name: string; spec: ParamSpec }[
 
 /** Empty tensors for every name the meta promises, in file order: a streaming reader fills them. */
 export function allocateCheckpointTensors(meta: CheckpointMeta): { name: string; spec: ParamSpec; data: Float32Array }[] {
-  return allocateNames(meta).map(({ name, spec }) => ({ name, spec, data: new Float32Array(spec.shape.reduce((a, b) => a * b, 1)) }));
+  return checkpointTensorNames(meta).map(({ name, spec }) => ({ name, spec, data: new Float32Array(spec.shape.reduce((a, b) => a * b, 1)) }));
 }
 
 /** The Checkpoint that `meta` and its tensors (as allocateCheckpointTensors ordered them) make. */
@@ -161,5 +162,5 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     return new Float32Array(bytes.slice(dataStart + begin, dataStart + end).buffer);
   };
 
-  return checkpointFromParts(meta, allocateNames(meta).map(({ name, spec }) => ({ data: tensor(name, spec) })));
+  return checkpointFromParts(meta, checkpointTensorNames(meta).map(({ name, spec }) => ({ data: tensor(name, spec) })));
 }

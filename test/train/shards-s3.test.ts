@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { RunKey } from '../../engine/dp/index.ts';
 import { encodeCheckpoint, train, type Checkpoint, type TrainConfig } from '../../engine/train/index.ts';
 import { SHARD_INDEX_FILE, shardFileName } from '../../engine/train/checkpoint-shards.ts';
-import { CHECKPOINT_FILE, SHARD_BYTES_ENV, checkpointShardBytes, downloadCheckpoint, latestCheckpoint, uploadCheckpoint } from '../../activities/training/checkpoints.ts';
+import { CHECKPOINT_FILE, SHARD_BYTES_ENV, checkpointShardBytes, downloadCheckpoint, downloadCheckpointParams, latestCheckpoint, uploadCheckpoint } from '../../activities/training/checkpoints.ts';
 import { checkpointPrefix, commitOnce, runPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
 import { uniqueName } from '../helpers/names.ts';
 import { testStore } from '../helpers/storage.ts';
@@ -69,6 +69,8 @@ void test('a tiny shard limit: several shards under one manifest, read back and 
 
   const read = await downloadCheckpoint(store, jobId, 5, { concurrency: 2 });
   assert.deepEqual(read, first.last);
+  const weights = await downloadCheckpointParams(store, jobId, 5, { concurrency: 2 });
+  assert.deepEqual(weights.params, first.last.params, 'the weights alone, read from the shards that hold them');
   const resumed = await run({ resumeFrom: read });
   assert.ok(resumed.params.equals(straight.params), 'parameters differ from the uninterrupted run');
   assert.deepEqual(resumed.last, straight.last);
@@ -84,6 +86,7 @@ void test('a checkpoint committed as one checkpoint.veil object (before sharding
     return { jobId, step: 3, totalSteps: last.plan.totalSteps, epsilon: last.epsilon, delta: last.plan.delta, noiseMultiplier: last.plan.noiseMultiplier };
   });
   assert.deepEqual(await downloadCheckpoint(store, jobId, 3), last);
+  assert.deepEqual((await downloadCheckpointParams(store, jobId, 3)).params, last.params);
 });
 
 void test('the shard size comes from the option, else the environment, and a bad value is refused', () => {

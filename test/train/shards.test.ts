@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { RunKey } from '../../engine/dp/index.ts';
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, train, type Checkpoint, type TrainConfig } from '../../engine/train/index.ts';
 import { shardCheckpoint, type CheckpointShard } from '../../engine/train/checkpoint-shards.ts';
-import { parseShardIndex, readCheckpointStream, readShardedCheckpoint } from '../../engine/train/checkpoint-shards-read.ts';
+import { parseShardIndex, readCheckpointStream, readShardedCheckpoint, readShardedCheckpointParams } from '../../engine/train/checkpoint-shards-read.ts';
 import { SoftmaxRegression } from './softmax-regression.ts';
 
 const runKey = new RunKey(new Uint8Array(32).fill(5));
@@ -76,6 +76,25 @@ void test('read back streaming at any chunk size: the same checkpoint, every fie
     const json = JSON.parse(JSON.stringify(index)) as unknown;
     const read = await readShardedCheckpoint(parseShardIndex(json), opener(shards, chunkSize), { concurrency: 3 });
     assert.deepEqual(read, last, `limit ${limit}, chunks of ${chunkSize}`);
+  }
+});
+
+void test("the weights alone: the same parameters, and the shards holding only the optimizer's moments are not opened", async () => {
+  const { last } = await run({ stopAfter: 4 });
+  for (const [limit, chunkSize] of [[40, 3], [100, 4096], [1 << 20, 13]] as const) {
+    const { index, shards } = shardCheckpoint(last, limit);
+    const opened: string[] = [];
+    const open = opener(shards, chunkSize);
+    const read = await readShardedCheckpointParams(parseShardIndex(JSON.parse(JSON.stringify(index)) as unknown), (file) => {
+      opened.push(file);
+      return open(file);
+    }, { concurrency: 2 });
+    assert.deepEqual(read.params, last.params, `limit ${limit}`);
+    assert.deepEqual(read.paramSpecs, last.paramSpecs);
+    // The parameters come first in file order: a third of the bytes, so about a third of the shards.
+    const paramShards = new Set(index.tensors.slice(0, last.params.length).flatMap((t) => t.pieces.map((p) => p.shard)));
+    assert.deepEqual(opened.sort(), [...paramShards].sort((a, b) => a - b).map((k) => index.shards[k]).sort(), `limit ${limit}: only the shards with weights`);
+    if (shards.length > 3) assert.ok(opened.length < shards.length / 2, `limit ${limit}: ${opened.length} of ${shards.length} shards opened`);
   }
 });
 
