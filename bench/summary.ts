@@ -2,7 +2,7 @@
 // reference side by side in one run), picks the ratio lines out of its output, and prints a
 // Markdown table with the machine and the reference versions, also written to bench/SUMMARY.md
 // (with each bench's output) and, for a full run, into bench/README.md between its markers.
-//   npm run bench:summary [-- --only privacy,noise,dp-step,generate]
+//   npm run bench:summary [-- --only privacy,noise,dp-step,dp-lora-step,generate]
 // Makes the pinned Python environment first (bench/python/setup.sh) when there is none and
 // VEIL_PYTHON is unset. The full set takes several minutes (the GPT-2-small training step and
 // generation benches dominate).
@@ -56,6 +56,10 @@ const benches: Bench[] = [
         { bench: 'DP step', metric: 'gradient graph GFLOP/s ÷ numpy sgemm (DP)', value: graph ? pct(Number(graph[2]) / Number(graph[3])) : 'n/a', goal: '≥ 60 %' },
       ];
     },
+  },
+  {
+    name: 'dp-lora-step', file: './train/dp-lora-step.ts', args: [],
+    rows: (out) => [{ bench: 'DP-LoRA step, GPT-2 small, 8 × 128, rank 8', metric: 'Veil tokens/s ÷ Opacus (ghost) + PEFT', value: x(number(out, /Veil ÷ Opacus tokens\/s: ([\d.]+)×/)), goal: '≥ 1.5×' }],
   },
   {
     name: 'generate', file: './generate/bench.ts', args: [],

@@ -7,8 +7,8 @@
 //   wait-resumed JOB TIMEOUT_S               waits for the train activity's retry to heartbeat, prints its attempt and progress
 //   train-attempts JOB                       the train activity's attempts and the worker of each (JSON)
 // The fine-tune starts through the SDK, not `veil finetune`, for one field the CLI has no flag for:
-// physicalBatchSize (kept equal to the batch, so a Poisson batch larger than expected is split
-// rather than run at once on a large model).
+// physicalBatchSize (VEIL_LARGE_PHYSICAL_BATCH, else the batch: a Poisson batch larger than that is
+// split into micro-batches, and a step of several holds a second gradient-sized buffer).
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTemporal } from '../../clients/cli/command-line.ts';
@@ -53,7 +53,7 @@ switch (command) {
       split: { kind: 'ratio', testFraction: TEST_FRACTION },
       model: { base, seed: 'bench-large', maxSeqLen: Number(seq), ...(lora ? { lora } : {}) },
       // steps = round(epochs · N / batch): this many epochs gives STEPS steps, each checkpointed.
-      training: { targetEpsilon: 8, delta: 1e-5, batchSize: Number(batch), epochs: (Number(steps) * Number(batch)) / trainRows, maxGradNorm: 1, lr: 1e-4, physicalBatchSize: Number(batch), checkpointEvery: 1 },
+      training: { targetEpsilon: 8, delta: 1e-5, batchSize: Number(batch), epochs: (Number(steps) * Number(batch)) / trainRows, maxGradNorm: 1, lr: 1e-4, physicalBatchSize: Number(process.env.VEIL_LARGE_PHYSICAL_BATCH ?? batch), checkpointEvery: 1 },
       trainHeartbeatTimeoutSeconds: Number(heartbeatS),
     } as FineTuneInput;
     const job = await withTemporal((client, taskQueue) => startFineTune(client, input, { taskQueue, token: process.env.VEIL_TOKEN! }));

@@ -12,7 +12,8 @@
 # Environment (defaults in brackets):
 #   VEIL_LARGE_BASE          [random:gpt2-large]  any base the fine-tune accepts (random:gpt2 to try the script quickly)
 #   VEIL_LARGE_STEPS         [4]      training steps, a checkpoint after each
-#   VEIL_LARGE_BATCH         [2]      expected batch size (Poisson) and physical batch
+#   VEIL_LARGE_BATCH         [2]      expected batch size (Poisson)
+#   VEIL_LARGE_PHYSICAL_BATCH [batch] rows per micro-batch: a step whose Poisson batch is larger runs several
 #   VEIL_LARGE_SEQ           [64]     tokens per row
 #   VEIL_LARGE_ROWS          [40]     rows of the dataset (10% held out)
 #   VEIL_LARGE_HEARTBEAT_S   [300]    the train activity's heartbeat timeout: also how long the retry waits after the kill
