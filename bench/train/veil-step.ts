@@ -1,7 +1,8 @@
 // One Veil side of bench/train/dp-step.ts, in its own process so that its peak RSS is its own:
 // full training steps of a GPT-2-shaped model on a fixed batch — gradients (one session.run of
 // the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise
-// (drawn by a worker thread during the gradients unless VEIL_NOISE_PREFETCH=0),
+// (drawn by a worker thread during the optimizer and the next gradients, as the trainer does, unless
+// VEIL_NOISE_PREFETCH=0),
 // then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
 // same load on a shared machine (its memory is not either mode's). Prints one JSON line.
 //   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [MICRO_BATCHES | --profile]
@@ -50,13 +51,15 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
   const prefetcher = isPrivate && prefetchNoise ? new NoisePrefetcher(runKey, sizes.reduce((a, b) => a + b, 0), 1.0) : undefined;
   async function step(k: number): Promise<StepTimes> {
     const t0 = performance.now();
-    prefetcher?.request(k);
+    if (prefetcher && k === 0) prefetcher.request(k);
     for (const g of gradSum) g.fill(0);
     for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum);
     const t1 = performance.now();
     const logicalBatch = rows.length * microBatches;
-    if (prefetcher) await prefetcher.privatize(k, gradSum, logicalBatch);
-    else if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
+    if (prefetcher) {
+      await prefetcher.privatize(k, gradSum, logicalBatch);
+      prefetcher.request(k + 1); // as the trainer: drawn during the optimizer and the next gradients
+    } else if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
     else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] *= 1 / logicalBatch; // as the trainer's scaleInPlace
     const t2 = performance.now();
     await optimizer.step(params, gradSum, 1e-4);
