@@ -1,8 +1,8 @@
 // One Veil side of bench/train/dp-step.ts, in its own process so that its peak RSS is its own:
 // full training steps of a GPT-2-shaped model on a fixed batch — gradients (one session.run of
 // the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise
-// (drawn by a worker thread during the optimizer and the next gradients, as the trainer does, unless
-// VEIL_NOISE_PREFETCH=0),
+// (drawn by a worker thread during the optimizer and the next gradients and added by AdamW as it
+// reads the gradients, as the trainer does; VEIL_NOISE_PREFETCH=0 draws and adds it inline first),
 // then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
 // same load on a shared machine (its memory is not either mode's). Prints one JSON line.
 //   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [MICRO_BATCHES | --profile]
@@ -57,9 +57,16 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
     const t1 = performance.now();
     const logicalBatch = rows.length * microBatches;
     if (prefetcher) {
-      await prefetcher.privatize(k, gradSum, logicalBatch);
-      prefetcher.request(k + 1); // as the trainer: drawn during the optimizer and the next gradients
-    } else if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
+      // As the trainer: the optimizer adds the prefetched noise as it reads the gradients (so
+      // optimizer_s holds both), and the next step's noise is drawn during it and the next gradients.
+      const noise = prefetcher.noise(k, logicalBatch);
+      prefetcher.request(k + 1);
+      const t2 = performance.now();
+      await optimizer.step(params, gradSum, 1e-4, noise);
+      const t3 = performance.now();
+      return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
+    }
+    if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
     else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] *= 1 / logicalBatch; // as the trainer's scaleInPlace
     const t2 = performance.now();
     await optimizer.step(params, gradSum, 1e-4);

@@ -1,10 +1,14 @@
 // The noise of a step depends only on (run key, step), so it can be drawn before the step's
 // gradients exist: a worker thread draws step s's noise while the caller computes gradients (and
-// runs the optimizer of s − 1), and privatize() then only adds it, fround((g + n) · scale), exactly
-// as privatizeGradientSum does in one pass: same bits. The noise comes in its chunks (NOISE_CHUNK
-// values, each a pure function of the step key and its index) through a ring of a few chunks in
-// shared memory: the worker runs ahead of privatize() by at most the ring's size, so the memory is
-// bounded (512 MiB by default) instead of a float32 per parameter, a whole model's worth.
+// runs the optimizer of s − 1). The caller then takes it piece by piece, in flat parameter order:
+// privatize() adds it, fround((g + n) · scale), exactly as privatizeGradientSum does in one pass
+// (same bits), or noise() hands the pieces to the optimizer, which adds them as it reads the
+// gradient, the same bits again without a pass of their own. The noise comes in its chunks
+// (NOISE_CHUNK values, each a pure function of the step key and its index) through a ring of a few
+// chunks in shared memory: the worker runs ahead of the caller by at most the ring's size, so the
+// memory is bounded (512 MiB by default) instead of a float32 per parameter, a whole model's
+// worth. The next step may be requested while this one is taken: its first chunks are drawn into
+// the slots as they are freed.
 import { Worker } from 'node:worker_threads';
 import { NoiseKernel } from './noise-kernel.ts';
 import { NOISE_CHUNK } from './noise.ts';
@@ -27,11 +31,13 @@ export interface NoisePrefetchOptions {
 
 interface PendingStep {
   step: number;
-  /** Chunks the worker has drawn so far for this step. */
+  /** Sequence number of the step's chunk 0 (see noise-worker.ts), and chunks drawn so far. */
+  base: number;
   drawn: number;
-  error?: Error;
-  wake?: () => void;
 }
+
+/** Steps that may be requested and not yet taken: the one being taken and the next. */
+const MAX_REQUESTED = 2;
 
 export class NoisePrefetcher {
   private readonly worker: Worker;
@@ -39,7 +45,11 @@ export class NoisePrefetcher {
   private readonly buffer: SharedArrayBuffer;
   private readonly chunkCount: number;
   private readonly slots: number;
-  private pending: PendingStep | undefined;
+  private queue: PendingStep[] = [];
+  private assigned = 0;
+  private generation = 0;
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
 
   /** For parameter vectors of `totalValues` values and noise std σC. */
   constructor(private readonly runKey: RunKey, private readonly totalValues: number, private readonly std: number, options: NoisePrefetchOptions = {}) {
@@ -54,84 +64,107 @@ export class NoisePrefetcher {
     this.worker = new Worker(BOOTSTRAP, { eval: true });
     this.worker.unref();
     this.worker.on('message', (reply: NoiseReply) => {
-      const pending = this.pending;
-      if (pending?.step !== reply.step) return;
-      if (reply.error !== undefined) pending.error = new Error(`noise worker: ${reply.error}`);
-      else pending.drawn = reply.chunk + 1;
-      pending.wake?.();
+      if (reply.generation !== this.generation) return;
+      if (reply.error !== undefined) this.error = new Error(`noise worker: ${reply.error}`);
+      else {
+        const pending = this.queue.find((p) => p.step === reply.step);
+        if (pending) pending.drawn = reply.chunk + 1;
+      }
+      this.wake?.();
     });
     this.worker.on('error', (error) => {
-      if (!this.pending) return;
-      this.pending.error = error;
-      this.pending.wake?.();
+      this.error = error;
+      this.wake?.();
     });
   }
 
-  /** Starts drawing step `step`'s noise (the previous request must have been consumed). */
+  /** Starts drawing step `step`'s noise; at most the step being taken and one more may be waiting. */
   request(step: number): void {
-    if (this.pending !== undefined) throw new Error(`NoisePrefetcher: step ${this.pending.step} was requested and not consumed`);
+    if (this.queue.length >= MAX_REQUESTED) throw new Error(`NoisePrefetcher: steps ${this.queue.map((p) => p.step).join(', ')} were requested and not consumed`);
     const message: NoiseRequest = {
-      type: 'draw', step, stepKey: deriveStepKey(this.runKey, 'noise', step), std: this.std, buffer: this.buffer, totalValues: this.totalValues, slots: this.slots,
+      type: 'draw', generation: this.generation, step, stepKey: deriveStepKey(this.runKey, 'noise', step), std: this.std,
+      buffer: this.buffer, totalValues: this.totalValues, slots: this.slots,
     };
     this.worker.postMessage(message, [message.stepKey.buffer as ArrayBuffer]); // moved, not copied
-    this.pending = { step, drawn: 0 };
+    this.queue.push({ step, base: this.assigned, drawn: 0 });
+    this.assigned += this.chunkCount;
   }
 
   /** As privatizeGradientSum(runKey, step, gradSum, std, expectedBatchSize), from the prefetched noise. */
   async privatize(step: number, gradSum: readonly Float32Array[], expectedBatchSize: number): Promise<void> {
-    if (!(expectedBatchSize > 0)) throw new RangeError(`privatize: expectedBatchSize must be > 0, got ${expectedBatchSize}`);
-    const values = gradSum.reduce((n, g) => n + g.length, 0);
-    if (values !== this.totalValues) throw new RangeError(`privatize: ${values} gradient values, the prefetcher was made for ${this.totalValues}`);
-    if (this.pending?.step !== step) {
-      if (this.pending !== undefined) this.abandon();
-      this.request(step);
-    }
-    const pending = this.pending!;
+    const noise = this.noise(step, expectedBatchSize);
     const kernel = await NoiseKernel.load();
-    const scale = 1 / expectedBatchSize;
-    const slotValues = this.ring.length / this.slots;
-    let k = 0; // gradSum buffer and position in it where the next chunk starts
-    let i = 0;
-    try {
-      for (let c = 0; c < this.chunkCount; c++) {
-        await this.drawn(pending, c);
-        const length = Math.min(NOISE_CHUNK, this.totalValues - c * NOISE_CHUNK);
-        const noise = this.ring.subarray((c % this.slots) * slotValues, (c % this.slots) * slotValues + length);
-        for (let j = 0; j < length;) {
-          const g = gradSum[k];
-          const n = Math.min(length - j, g.length - i);
-          kernel.addScaled(g.subarray(i, i + n), noise.subarray(j, j + n), scale); // fround((g + n)·scale), as the JS loop
-          j += n;
-          i += n;
-          if (i === g.length) {
-            k += 1;
-            i = 0;
-          }
-        }
-        this.worker.postMessage({ type: 'consumed', step, chunk: c } satisfies NoiseRequest);
-      }
-    } finally {
-      this.pending = undefined;
-    }
+    await noise.forEachPiece(gradSum.map((g) => g.length), (k, start, values, scale) => {
+      kernel.addScaled(gradSum[k].subarray(start, start + values.length), values, scale); // fround((g + n)·scale), as the JS loop
+    });
+  }
+
+  /**
+   * Step `step`'s noise for an optimizer to add as it reads the gradient (GradientNoise of
+   * engine/optim): the same values as privatize, taken once. A step other than the one drawn
+   * ahead drops what was drawn and is drawn now.
+   */
+  noise(step: number, expectedBatchSize: number): { forEachPiece(lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void> } {
+    if (!(expectedBatchSize > 0)) throw new RangeError(`privatize: expectedBatchSize must be > 0, got ${expectedBatchSize}`);
+    return { forEachPiece: (lengths, visit) => this.take(step, 1 / expectedBatchSize, lengths, visit) };
   }
 
   async close(): Promise<void> {
     await this.worker.terminate();
   }
 
-  private async drawn(pending: PendingStep, chunk: number): Promise<void> {
-    while (pending.drawn <= chunk && pending.error === undefined) {
-      await new Promise<void>((resolve) => {
-        pending.wake = resolve;
-      });
-      pending.wake = undefined;
+  private async take(step: number, scale: number, lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void> {
+    const values = lengths.reduce((n, length) => n + length, 0);
+    if (values !== this.totalValues) throw new RangeError(`privatize: ${values} gradient values, the prefetcher was made for ${this.totalValues}`);
+    if (this.queue[0]?.step !== step) {
+      this.reset();
+      this.request(step);
     }
-    if (pending.error) throw pending.error;
+    const pending = this.queue[0];
+    const slotValues = this.ring.length / this.slots;
+    let k = 0; // tensor and position in it where the next chunk starts
+    let i = 0;
+    try {
+      for (let c = 0; c < this.chunkCount; c++) {
+        await this.drawn(pending, c);
+        const length = Math.min(NOISE_CHUNK, this.totalValues - c * NOISE_CHUNK);
+        const at = ((pending.base + c) % this.slots) * slotValues;
+        const noise = this.ring.subarray(at, at + length);
+        for (let j = 0; j < length;) {
+          const n = Math.min(length - j, lengths[k] - i);
+          if (n > 0) visit(k, i, noise.subarray(j, j + n), scale);
+          j += n;
+          i += n;
+          if (i === lengths[k]) {
+            k += 1;
+            i = 0;
+          }
+        }
+        this.worker.postMessage({ type: 'consumed', generation: this.generation, sequence: pending.base + c + 1 } satisfies NoiseRequest);
+      }
+      this.queue.shift();
+    } catch (error) {
+      this.reset(); // the worker's place in the ring no longer matches ours
+      throw error;
+    }
   }
 
-  /** Tells the worker to drop a step that will not be consumed (privatize of another step came first). */
-  private abandon(): void {
-    this.worker.postMessage({ type: 'abandon', step: this.pending!.step } satisfies NoiseRequest);
-    this.pending = undefined;
+  private async drawn(pending: PendingStep, chunk: number): Promise<void> {
+    while (pending.drawn <= chunk && this.error === undefined) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+    if (this.error) throw this.error;
+  }
+
+  /** Drops every requested step: a new generation, whose chunks start again at sequence 0. */
+  private reset(): void {
+    this.generation += 1;
+    this.queue = [];
+    this.assigned = 0;
+    this.error = undefined;
+    this.worker.postMessage({ type: 'reset', generation: this.generation } satisfies NoiseRequest);
   }
 }

@@ -5,10 +5,41 @@
 ;; float32 where it does: bit-identical to it.
 ;;
 ;; Memory (bytes): 0 params, 16384 gradients, 32768 first slot (exp_avg or momentum_buffer),
-;; 49152 second slot (exp_avg_sq), each a block of at most 4096 f32. The caller pads a block to
-;; a multiple of 4 values; padded lanes compute on whatever is there and are not read back.
+;; 49152 second slot (exp_avg_sq), 65536 DP noise, each a block of at most 4096 f32. The caller
+;; pads a block to a multiple of 4 values; padded lanes compute on whatever is there and are not
+;; read back.
 (module
-  (memory (export "memory") 1)
+  (memory (export "memory") 2)
+
+  ;; The DP-SGD gradient as the optimizer reads it: g <- fround((g + noise) * scale) on n values,
+  ;; computed in float64 and rounded once, exactly as the noise kernel's addNoiseBlock
+  ;; (engine/dp/noise-kernel.wat) computes it in a pass of its own.
+  (func (export "noisyGradientBlock") (param $n i32) (param $scale f64)
+    (local $at i32) (local $end i32) (local $g v128) (local $z v128) (local $scalev v128)
+    (local $low v128) (local $high v128)
+    (local.set $scalev (f64x2.splat (local.get $scale)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (local.set $z (v128.load offset=65536 (local.get $at)))
+        (local.set $low
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $g)) (f64x2.promote_low_f32x4 (local.get $z)))
+              (local.get $scalev))))
+        (local.set $high
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g)))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z) (local.get $z))))
+              (local.get $scalev))))
+        (v128.store offset=16384 (local.get $at)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low) (local.get $high)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next))))
 
   ;; AdamW on n values, every scalar a float32 and every step rounded to float32:
   ;; m ← β₁m + c₁g, v ← β₂v + (c₂g)g, p ← p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε).

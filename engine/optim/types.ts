@@ -36,9 +36,35 @@ export interface Optimizer {
    * One update of every parameter from its gradient at learning rate lr. Asynchronous only in that
    * the first call waits for the compiled kernel; the update itself runs synchronously.
    */
-  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): Promise<void>;
+  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, noise?: GradientNoise): Promise<void>;
   /** The live state (no copy): snapshot it before the next step if it must outlive it. */
   state(): OptimizerState;
+}
+
+/**
+ * DP-SGD noise an optimizer adds to the gradient as it reads it: each value becomes
+ * fround((g + n) · scale), computed in float64 and rounded once, what privatizing the gradient
+ * sum in a pass of its own stores (engine/dp), without that pass. The gradient buffers are only
+ * read. The noise comes in pieces in the order of the tensors taken end to end, as it is drawn.
+ */
+export interface GradientNoise {
+  forEachPiece(lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void>;
+}
+
+/**
+ * Runs `update` over every tensor whole, or with noise over each piece of it (start, end and the
+ * piece's noise): the optimizers' loop either way.
+ */
+export async function forEachUpdate(
+  lengths: readonly number[],
+  noise: GradientNoise | undefined,
+  update: (tensor: number, start: number, end: number, span?: { values: Float32Array; scale: number }) => void,
+): Promise<void> {
+  if (!noise) {
+    lengths.forEach((n, k) => update(k, 0, n));
+    return;
+  }
+  await noise.forEachPiece(lengths, (k, start, values, scale) => update(k, start, start + values.length, { values, scale }));
 }
 
 export class OptimizerStateError extends Error {}

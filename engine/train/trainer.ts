@@ -143,16 +143,18 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
         lossSum += stats.lossSum;
         tokenCount += stats.tokenCount;
       }
-      if (prefetcher) {
-        await prefetcher.privatize(step, gradSum, expectedBatchSize);
-        if (step + 1 < plan.totalSteps) prefetcher.request(step + 1); // drawn during the optimizer and the next gradients
-      } else if (isPrivate) {
-        await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
-      } else {
-        scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
-      }
       const lr = linearWarmupDecay(step, schedule);
-      await optimizer.step(params, gradSum, lr);
+      if (prefetcher) {
+        // The optimizer adds the prefetched noise as it reads the gradient sum (the same bits as
+        // privatizing it first); the next step's noise goes into the ring slots as they are read.
+        const noise = prefetcher.noise(step, expectedBatchSize);
+        if (step + 1 < plan.totalSteps) prefetcher.request(step + 1); // drawn during the optimizer and the next gradients
+        await optimizer.step(params, gradSum, lr, noise);
+      } else {
+        if (isPrivate) await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
+        else scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
+        await optimizer.step(params, gradSum, lr);
+      }
       tracker.recordStep();
       step += 1;
       const checkpointDue = checkpointEvery > 0 && step % checkpointEvery === 0 && step < plan.totalSteps;

@@ -1,7 +1,8 @@
 // The noise prefetcher draws through a ring of a few chunks, not a whole model's worth: with a
-// ring smaller than the noise (the worker waits for the caller to consume), across chunk and
-// buffer boundaries, and when the caller asks for another step than the one drawn ahead, the sum
-// is privatizeGradientSum's bit for bit.
+// ring smaller than the noise (the worker waits for the caller to consume), with the next step
+// drawn into the slots the current one frees, across chunk and buffer boundaries, and when the
+// caller asks for another step than the one drawn ahead, the sum is privatizeGradientSum's bit
+// for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NOISE_CHUNK, NoisePrefetcher, RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
@@ -17,14 +18,16 @@ for (const ringChunks of [1, 2]) {
     const prefetcher = new NoisePrefetcher(key, total, 1.25, { ringChunks });
     try {
       prefetcher.request(7);
+      // Step 8 waits behind 7: its chunks go into the ring's slots as 7's are taken.
+      prefetcher.request(8);
       // The worker cannot run more than the ring ahead: step 7 waits here until it is consumed.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.throws(() => prefetcher.request(8), /not consumed/);
+      assert.throws(() => prefetcher.request(9), /not consumed/);
       for (const step of [7, 8]) {
         const expected = gradients(step);
         await privatizeGradientSum(key, step, expected, 1.25, 3.5);
         const actual = gradients(step);
-        await prefetcher.privatize(step, actual, 3.5); // 7 drawn ahead, 8 on demand
+        await prefetcher.privatize(step, actual, 3.5); // both drawn ahead, 8 through the slots 7 freed
         actual.forEach((buffer, k) => assert.ok(Buffer.from(buffer.buffer).equals(Buffer.from(expected[k].buffer)), `step ${step}, buffer ${k}`));
       }
     } finally {
