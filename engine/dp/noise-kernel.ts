@@ -57,14 +57,16 @@ export class NoiseKernel {
 
   /**
    * target[j] ← fround((target[j] + fround(std · z_j)) · scale), z_j the next target.length
-   * values of the chunk: first draws from `main`, retries from `overflow()`.
+   * values of the chunk: first draws from `main`, retries from `overflow()`. `fresh`: the values
+   * of a zero target, whatever target holds (the prefetcher's ring, which need not be cleared).
    */
-  apply(main: Cipher, overflow: () => KeystreamWords, target: Float32Array, std: number, scale: number): void {
+  apply(main: Cipher, overflow: () => KeystreamWords, target: Float32Array, std: number, scale: number, fresh = false): void {
     for (let start = 0; start < target.length; start += BLOCK_VALUES) {
       const n = Math.min(BLOCK_VALUES, target.length - start);
       this.bytes.set(main.update(ZEROS.subarray(0, n * WORD_BYTES_PER_VALUE)), WORDS);
       const block = target.subarray(start, start + n);
-      this.target.set(block);
+      if (fresh) this.target.fill(0, 0, n); // as if target held zeros, without reading it
+      else this.target.set(block);
       const rejectedCount = this.kernel.noiseBlock(n, std, scale);
       block.set(this.target.subarray(0, n));
       for (let r = 0; r < rejectedCount; r++) {
@@ -115,5 +117,10 @@ export class ChunkNoise {
   /** Applies the chunk's next target.length values (see NoiseKernel.apply). */
   apply(target: Float32Array, std: number, scale: number): void {
     this.kernel.apply(this.main, this.overflow, target, std, scale);
+  }
+
+  /** Writes the chunk's next target.length noise values fround(std · z) over target. */
+  draw(target: Float32Array, std: number): void {
+    this.kernel.apply(this.main, this.overflow, target, std, 1, true);
   }
 }

@@ -72,8 +72,7 @@ async function drawNext(): Promise<void> {
     const slotValues = ring.length / request.slots;
     const at = (sequence % request.slots) * slotValues;
     const slot = ring.subarray(at, at + Math.min(NOISE_CHUNK, request.totalValues - c * NOISE_CHUNK));
-    slot.fill(0);
-    kernel.chunk(request.stepKey, c).apply(slot, request.std, 1);
+    kernel.chunk(request.stepKey, c).draw(slot, request.std);
     current.next = c + 1;
     port!.postMessage({ generation, step: request.step, chunk: c } satisfies NoiseReply);
     schedule();
