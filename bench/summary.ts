@@ -62,7 +62,7 @@ const benches: Bench[] = [
     rows: (out) => [{ bench: 'DP-LoRA step, GPT-2 small, 8 × 128, rank 8', metric: 'Veil tokens/s ÷ Opacus (ghost) + PEFT', value: x(number(out, /Veil ÷ Opacus tokens\/s: ([\d.]+)×/)), goal: '≥ 1.5×' }],
   },
   {
-    name: 'generate', file: './generate/bench.ts', args: [],
+    name: 'generate', file: './generate/bench.ts', args: ['--repeat', '3'], // medians: one run can meet a passing stall
     // The bench prints each batch's line as it measures and again in its closing summary: one row
     // per batch size, from its last line.
     rows: (out) => [...new Map([...out.matchAll(/batch (\d+): veil [\d.]+ tok\/s \([\d.]+ s, peak RSS (\d+) MB\) \| transformers [\d.]+ tok\/s \([\d.]+ s, peak RSS (\d+) MB\) \| ratio ([\d.]+)x/g)]

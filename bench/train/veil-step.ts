@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { NoisePrefetcher, RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
-import { createOptimizer } from '../../engine/optim/index.ts';
+import { createOptimizer, scaledGradient } from '../../engine/optim/index.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { Gpt2GradientComputer } from '../../engine/train-graph/index.ts';
 import type { ClippingMode } from '../../engine/train/types.ts';
@@ -67,9 +67,8 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
       return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
     }
     if (isPrivate) await privatizeGradientSum(runKey, k, gradSum, 1.0, logicalBatch);
-    else for (const g of gradSum) for (let i = 0; i < g.length; i++) g[i] *= 1 / logicalBatch; // as the trainer's scaleInPlace
     const t2 = performance.now();
-    await optimizer.step(params, gradSum, 1e-4);
+    await optimizer.step(params, gradSum, 1e-4, isPrivate ? undefined : scaledGradient(1 / logicalBatch)); // as the trainer: the mean read by the optimizer
     const t3 = performance.now();
     return { total: (t3 - t0) / 1e3, gradients: (t1 - t0) / 1e3, noise: (t2 - t1) / 1e3, optimizer: (t3 - t2) / 1e3 };
   }

@@ -36,6 +36,9 @@ interface PendingStep {
   drawn: number;
 }
 
+/** Receives the noise piece by piece: tensor, start in it, length, the scale and the values. */
+type PieceVisitor = (tensor: number, start: number, length: number, scale: number, noise: Float32Array) => void;
+
 /** Steps that may be requested and not yet taken: the one being taken and the next. */
 const MAX_REQUESTED = 2;
 
@@ -94,17 +97,17 @@ export class NoisePrefetcher {
   async privatize(step: number, gradSum: readonly Float32Array[], expectedBatchSize: number): Promise<void> {
     const noise = this.noise(step, expectedBatchSize);
     const kernel = await NoiseKernel.load();
-    await noise.forEachPiece(gradSum.map((g) => g.length), (k, start, values, scale) => {
-      kernel.addScaled(gradSum[k].subarray(start, start + values.length), values, scale); // fround((g + n)·scale), as the JS loop
+    await noise.forEachPiece(gradSum.map((g) => g.length), (k, start, length, scale, values) => {
+      kernel.addScaled(gradSum[k].subarray(start, start + length), values!, scale); // fround((g + n)·scale), as the JS loop
     });
   }
 
   /**
-   * Step `step`'s noise for an optimizer to add as it reads the gradient (GradientNoise of
+   * Step `step`'s noise for an optimizer to add as it reads the gradient (a GradientTransform of
    * engine/optim): the same values as privatize, taken once. A step other than the one drawn
    * ahead drops what was drawn and is drawn now.
    */
-  noise(step: number, expectedBatchSize: number): { forEachPiece(lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void> } {
+  noise(step: number, expectedBatchSize: number): { forEachPiece(lengths: readonly number[], visit: PieceVisitor): Promise<void> } {
     if (!(expectedBatchSize > 0)) throw new RangeError(`privatize: expectedBatchSize must be > 0, got ${expectedBatchSize}`);
     return { forEachPiece: (lengths, visit) => this.take(step, 1 / expectedBatchSize, lengths, visit) };
   }
@@ -113,7 +116,7 @@ export class NoisePrefetcher {
     await this.worker.terminate();
   }
 
-  private async take(step: number, scale: number, lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void> {
+  private async take(step: number, scale: number, lengths: readonly number[], visit: PieceVisitor): Promise<void> {
     const values = lengths.reduce((n, length) => n + length, 0);
     if (values !== this.totalValues) throw new RangeError(`privatize: ${values} gradient values, the prefetcher was made for ${this.totalValues}`);
     if (this.queue[0]?.step !== step) {
@@ -132,7 +135,7 @@ export class NoisePrefetcher {
         const noise = this.ring.subarray(at, at + length);
         for (let j = 0; j < length;) {
           const n = Math.min(length - j, lengths[k] - i);
-          if (n > 0) visit(k, i, noise.subarray(j, j + n), scale);
+          if (n > 0) visit(k, i, n, scale, noise.subarray(j, j + n));
           j += n;
           i += n;
           if (i === lengths[k]) {

@@ -7,7 +7,7 @@
 // (no fused multiply-add). Four lanes of WebAssembly SIMD per instruction: float32 halves the
 // work per value of the float64 form this replaced and runs at memory speed.
 import { OptimizerKernel } from './optimizer-kernel.ts';
-import { checkSlots, forEachUpdate, type AdamWConfig, type GradientNoise, type Optimizer, type OptimizerState } from './types.ts';
+import { checkSlots, forEachUpdate, type AdamWConfig, type GradientTransform, type Optimizer, type OptimizerState } from './types.ts';
 
 const SLOTS = ['exp_avg', 'exp_avg_sq'] as const;
 
@@ -44,7 +44,7 @@ export class AdamW implements Optimizer {
     }
   }
 
-  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, noise?: GradientNoise): Promise<void> {
+  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, gradient?: GradientTransform): Promise<void> {
     if (params.length !== this.expAvg.length || grads.length !== params.length) throw new RangeError('AdamW.step: wrong number of tensors');
     grads.forEach((g, k) => {
       if (g.length !== params[k].length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
@@ -53,12 +53,12 @@ export class AdamW implements Optimizer {
     this.stepCount += 1;
     const stepSize = lr / (1 - this.beta1 ** this.stepCount);
     const bias2Sqrt = Math.sqrt(1 - this.beta2 ** this.stepCount);
-    await forEachUpdate(params.map((p) => p.length), noise, (k, start, end, span) => {
+    await forEachUpdate(params.map((p) => p.length), gradient, (k, start, end, piece) => {
       const shrink = this.decayMask === undefined || this.decayMask[k] ? 1 - lr * this.weightDecay : 1;
       const part = (x: Float32Array) => x.subarray(start, end);
       kernel.adamw(part(params[k]), part(grads[k]), part(this.expAvg[k]), part(this.expAvgSq[k]), {
         beta1: this.beta1, beta2: this.beta2, eps: this.eps, shrink, stepSize, bias2Sqrt,
-      }, span);
+      }, piece);
     });
   }
 

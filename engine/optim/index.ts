@@ -3,4 +3,4 @@ export { AdamW } from './adamw.ts';
 export { Sgd } from './sgd.ts';
 export { linearWarmupDecay, type LinearScheduleConfig } from './lr-schedule.ts';
 export { createOptimizer } from './create.ts';
-export { OptimizerStateError, type AdamWConfig, type GradientNoise, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig } from './types.ts';
+export { OptimizerStateError, scaledGradient, type AdamWConfig, type GradientTransform, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig } from './types.ts';

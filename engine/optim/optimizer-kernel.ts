@@ -2,6 +2,7 @@
 // a time (the blocks stay in cache, so main-memory traffic is the same as an in-place loop), and
 // runs the vectorised update on each block.
 import { instantiateWat, type KernelMemory } from '../random/wat.ts';
+import type { GradientPiece } from './types.ts';
 
 const BLOCK = 4096;
 const PARAMS = 0;
@@ -16,13 +17,9 @@ interface OptimizerExports {
   adamwBlock(n: number, b1: number, c1: number, b2: number, c2: number, eps: number, shrink: number, stepSize: number, bias2Sqrt: number): void;
   sgdBlock(n: number, lr: number, wd: number, mu: number, keep: number, momentum: number, first: number, nesterov: number): void;
   noisyGradientBlock(n: number, scale: number): void;
+  scaledGradientBlock(n: number, scale: number): void;
 }
 
-/** DP noise for a stretch of a gradient: the update reads fround((g + values) · scale) for g. */
-export interface NoiseSpan {
-  values: Float32Array;
-  scale: number;
-}
 
 /** The scalars of one AdamW update (see adamw.ts). */
 export interface AdamWCoefficients {
@@ -61,26 +58,27 @@ export class OptimizerKernel {
 
   /**
    * One AdamW update of p with gradient g and moments m, v, all in place, in float32 (see
-   * adamw.ts). With `noise`, the gradient is g's noisy form (g itself is only read).
+   * adamw.ts). With `piece`, the gradient is g scaled and noised as it says (g itself is only read).
    */
-  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWCoefficients, noise?: NoiseSpan): void {
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamWCoefficients, piece?: GradientPiece): void {
     const c1 = 1 - c.beta1; // in float64, then rounded once to float32 like the other scalars
     const c2 = 1 - c.beta2;
-    this.blocks(p, g, m, v, noise, (n) => this.kernel.adamwBlock(n, c.beta1, c1, c.beta2, c2, c.eps, c.shrink, c.stepSize, c.bias2Sqrt));
+    this.blocks(p, g, m, v, piece, (n) => this.kernel.adamwBlock(n, c.beta1, c1, c.beta2, c2, c.eps, c.shrink, c.stepSize, c.bias2Sqrt));
   }
 
-  /** One SGD update of p with gradient g and, with momentum, its buffer b, in place; `noise` as for adamw. */
-  sgd(p: Float32Array, g: Float32Array, b: Float32Array | undefined, c: SgdCoefficients, noise?: NoiseSpan): void {
+  /** One SGD update of p with gradient g and, with momentum, its buffer b, in place; `piece` as for adamw. */
+  sgd(p: Float32Array, g: Float32Array, b: Float32Array | undefined, c: SgdCoefficients, piece?: GradientPiece): void {
     const momentum = b !== undefined ? -1 : 0;
-    this.blocks(p, g, b, undefined, noise, (n) => this.kernel.sgdBlock(
+    this.blocks(p, g, b, undefined, piece, (n) => this.kernel.sgdBlock(
       n, c.lr, c.weightDecay, c.momentum, 1 - c.dampening, momentum, c.firstStep ? -1 : 0, c.nesterov ? -1 : 0,
     ));
   }
 
   private blocks(
-    p: Float32Array, g: Float32Array, first: Float32Array | undefined, second: Float32Array | undefined, noise: NoiseSpan | undefined, update: (n: number) => void,
+    p: Float32Array, g: Float32Array, first: Float32Array | undefined, second: Float32Array | undefined, piece: GradientPiece | undefined, update: (n: number) => void,
   ): void {
-    if (noise && noise.values.length !== p.length) throw new RangeError(`optimizer: ${noise.values.length} noise values for ${p.length} parameters`);
+    const noise = piece?.noise;
+    if (noise && noise.length !== p.length) throw new RangeError(`optimizer: ${noise.length} noise values for ${p.length} parameters`);
     const r = this.region;
     for (let start = 0; start < p.length; start += BLOCK) {
       const end = Math.min(p.length, start + BLOCK);
@@ -91,9 +89,9 @@ export class OptimizerKernel {
       if (first) r.set(first.subarray(start, end), FIRST_SLOT);
       if (second) r.set(second.subarray(start, end), SECOND_SLOT);
       if (noise) {
-        r.set(noise.values.subarray(start, end), NOISE);
-        this.kernel.noisyGradientBlock(padded, noise.scale);
-      }
+        r.set(noise.subarray(start, end), NOISE);
+        this.kernel.noisyGradientBlock(padded, piece!.scale);
+      } else if (piece) this.kernel.scaledGradientBlock(padded, piece.scale);
       update(padded);
       p.set(r.subarray(PARAMS, PARAMS + n), start);
       if (first) first.set(r.subarray(FIRST_SLOT, FIRST_SLOT + n), start);

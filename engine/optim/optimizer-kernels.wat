@@ -41,6 +41,26 @@
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $next))))
 
+  ;; A non-private step's mean as the optimizer reads the gradient: g <- fround(g * scale) on n
+  ;; values, the float64 product rounded once, as the JS loop g[i] *= scale stores it.
+  (func (export "scaledGradientBlock") (param $n i32) (param $scale f64)
+    (local $at i32) (local $end i32) (local $g v128) (local $scalev v128)
+    (local.set $scalev (f64x2.splat (local.get $scale)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (v128.store offset=16384 (local.get $at)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $g)) (local.get $scalev)))
+            (f32x4.demote_f64x2_zero
+              (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g)))
+                (local.get $scalev)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next))))
+
   ;; AdamW on n values, every scalar a float32 and every step rounded to float32:
   ;; m ← β₁m + c₁g, v ← β₂v + (c₂g)g, p ← p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε).
   (func (export "adamwBlock")

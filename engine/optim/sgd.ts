@@ -3,7 +3,7 @@
 // d ← d + μb, then p ← p − lr·d. Arithmetic in float64, values stored in float32 (d and b
 // rounded when momentum is on); the loop runs vectorised in WebAssembly (optimizer-kernels.wat).
 import { OptimizerKernel } from './optimizer-kernel.ts';
-import { checkSlots, forEachUpdate, type GradientNoise, type Optimizer, type OptimizerState, type SgdConfig } from './types.ts';
+import { checkSlots, forEachUpdate, type GradientTransform, type Optimizer, type OptimizerState, type SgdConfig } from './types.ts';
 
 export class Sgd implements Optimizer {
   readonly kind = 'sgd';
@@ -33,7 +33,7 @@ export class Sgd implements Optimizer {
     }
   }
 
-  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, noise?: GradientNoise): Promise<void> {
+  async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, gradient?: GradientTransform): Promise<void> {
     if (grads.length !== params.length) throw new RangeError('Sgd.step: wrong number of tensors');
     grads.forEach((g, k) => {
       if (g.length !== params[k].length) throw new RangeError(`Sgd.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
@@ -41,12 +41,12 @@ export class Sgd implements Optimizer {
     const kernel = await OptimizerKernel.load();
     const firstStep = this.stepCount === 0;
     this.stepCount += 1;
-    await forEachUpdate(params.map((p) => p.length), noise, (k, start, end, span) => {
+    await forEachUpdate(params.map((p) => p.length), gradient, (k, start, end, piece) => {
       const weightDecay = this.decayMask === undefined || this.decayMask[k] ? this.weightDecay : 0;
       const part = (x: Float32Array) => x.subarray(start, end);
       kernel.sgd(part(params[k]), part(grads[k]), this.momentum !== 0 ? part(this.momentumBuffers[k]) : undefined, {
         lr, weightDecay, momentum: this.momentum, dampening: this.dampening, firstStep, nesterov: this.nesterov,
-      }, span);
+      }, piece);
     });
   }
 

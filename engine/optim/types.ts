@@ -36,35 +36,49 @@ export interface Optimizer {
    * One update of every parameter from its gradient at learning rate lr. Asynchronous only in that
    * the first call waits for the compiled kernel; the update itself runs synchronously.
    */
-  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, noise?: GradientNoise): Promise<void>;
+  step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, gradient?: GradientTransform): Promise<void>;
   /** The live state (no copy): snapshot it before the next step if it must outlive it. */
   state(): OptimizerState;
 }
 
 /**
- * DP-SGD noise an optimizer adds to the gradient as it reads it: each value becomes
- * fround((g + n) · scale), computed in float64 and rounded once, what privatizing the gradient
- * sum in a pass of its own stores (engine/dp), without that pass. The gradient buffers are only
- * read. The noise comes in pieces in the order of the tensors taken end to end, as it is drawn.
+ * How an optimizer reads the gradient when the step's own pass over it is folded into the update:
+ * each value becomes fround((g + n) · scale) with DP noise n, or fround(g · scale) without,
+ * computed in float64 and rounded once: the bits that pass stores on its own (privatizing the
+ * gradient sum in engine/dp, or the trainer's mean over a non-private batch). The gradient buffers
+ * are only read. The pieces come in the order of the tensors taken end to end, as they are ready.
  */
-export interface GradientNoise {
-  forEachPiece(lengths: readonly number[], visit: (tensor: number, start: number, noise: Float32Array, scale: number) => void): Promise<void>;
+export interface GradientTransform {
+  forEachPiece(lengths: readonly number[], visit: (tensor: number, start: number, length: number, scale: number, noise?: Float32Array) => void): Promise<void>;
 }
 
-/**
- * Runs `update` over every tensor whole, or with noise over each piece of it (start, end and the
- * piece's noise): the optimizers' loop either way.
- */
+/** The gradient times `scale`, each tensor one piece: a non-private step's mean over its batch. */
+export function scaledGradient(scale: number): GradientTransform {
+  return {
+    forEachPiece(lengths, visit) {
+      lengths.forEach((n, k) => visit(k, 0, n, scale));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** What the optimizer kernels read for a piece of the gradient (see GradientTransform). */
+export interface GradientPiece {
+  scale: number;
+  noise?: Float32Array;
+}
+
+/** Runs `update` over every tensor whole, or over each piece the transform gives. */
 export async function forEachUpdate(
   lengths: readonly number[],
-  noise: GradientNoise | undefined,
-  update: (tensor: number, start: number, end: number, span?: { values: Float32Array; scale: number }) => void,
+  transform: GradientTransform | undefined,
+  update: (tensor: number, start: number, end: number, piece?: GradientPiece) => void,
 ): Promise<void> {
-  if (!noise) {
+  if (!transform) {
     lengths.forEach((n, k) => update(k, 0, n));
     return;
   }
-  await noise.forEachPiece(lengths, (k, start, values, scale) => update(k, start, start + values.length, { values, scale }));
+  await transform.forEachPiece(lengths, (k, start, length, scale, noise) => update(k, start, start + length, { scale, noise }));
 }
 
 export class OptimizerStateError extends Error {}

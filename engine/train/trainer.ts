@@ -5,7 +5,7 @@
 // checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
 // 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
 import { NoisePrefetcher, PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
-import { createOptimizer, linearWarmupDecay, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
+import { createOptimizer, linearWarmupDecay, scaledGradient, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
 import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
 import { PrivacyTracker } from './privacy-tracker.ts';
 import { resumeState, takeSnapshot } from './snapshot.ts';
@@ -52,12 +52,6 @@ const PRV_EVALUATIONS_PER_RUN = 100;
 
 function zero(buffers: readonly Float32Array[]): void {
   for (const buffer of buffers) buffer.fill(0);
-}
-
-function scaleInPlace(buffers: readonly Float32Array[], factor: number): void {
-  for (const buffer of buffers) {
-    for (let i = 0; i < buffer.length; i++) buffer[i] *= factor;
-  }
 }
 
 export async function train(options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
@@ -150,10 +144,11 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
         const noise = prefetcher.noise(step, expectedBatchSize);
         if (step + 1 < plan.totalSteps) prefetcher.request(step + 1); // drawn during the optimizer and the next gradients
         await optimizer.step(params, gradSum, lr, noise);
-      } else {
-        if (isPrivate) await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
-        else scaleInPlace(gradSum, 1 / Math.max(1, rows.length));
+      } else if (isPrivate) {
+        await privatizeGradientSum(runKey, step, gradSum, noiseStd, expectedBatchSize);
         await optimizer.step(params, gradSum, lr);
+      } else {
+        await optimizer.step(params, gradSum, lr, scaledGradient(1 / Math.max(1, rows.length))); // the batch mean, read by the optimizer
       }
       tracker.recordStep();
       step += 1;
