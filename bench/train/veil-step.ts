@@ -53,7 +53,8 @@ function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; tim
     const t0 = performance.now();
     if (prefetcher && k === 0) prefetcher.request(k);
     for (const g of gradSum) g.fill(0);
-    for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum);
+    // As the trainer: the first micro-batch's gradients are written straight into the zeroed sums.
+    for (let m = 0; m < microBatches; m++) await computer.computeMicroBatch(params, batch, mode, gradSum, { gradSumIsZero: m === 0 });
     const t1 = performance.now();
     const logicalBatch = rows.length * microBatches;
     if (prefetcher) {
