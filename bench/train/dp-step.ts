@@ -71,16 +71,18 @@ const tokens = B * T;
 const k = Number(values['micro-batches']); // Veil's steps process k × tokens
 
 try {
-  const sgemmBefore = torch('sgemm');
   if (values.profile) {
     for (const mode of ['nonprivate', 'dp']) console.log(JSON.stringify(veil(mode, ['--profile']), null, 1));
   }
+  const sgemmBefore = torch('sgemm');
+  // numpy's sgemm right before and after the alternating run the graph's GFLOP/s come from: on a
+  // machine whose host is shared, sgemm moved between 231 and 280 GFLOP/s within the hour.
   const pair = veil('pair');
+  const sgemmAfter = torch('sgemm');
   const plain = veil('nonprivate');
   const dp = veil('dp');
   const opacus = torch('opacus');
   const pytorch = values['skip-torch'] ? undefined : torch('torch');
-  const sgemmAfter = torch('sgemm');
 
   const fmt = (x: number, d = 2) => x.toFixed(d);
   const row = (name: string, r: Record<string, unknown>, micro = 1) => {
@@ -89,7 +91,7 @@ try {
     return s / micro; // seconds per micro-batch of tokens
   };
   console.log(`GPT-2-small shape: ${layers} layers, width ${D}, vocab ${V}; batch ${B} × ${T} tokens (Veil: logical batch ${k} × ${B} rows); ${threads} threads; median of ${steps} steps after a warm-up`);
-  console.log(`numpy sgemm [1024,768]×[768,3072]: ${fmt(sgemmBefore.gflops as number, 1)} GFLOP/s before, ${fmt(sgemmAfter.gflops as number, 1)} after`);
+  console.log(`numpy sgemm [1024,768]×[768,3072]: ${fmt(sgemmBefore.gflops as number, 1)} GFLOP/s before, ${fmt(sgemmAfter.gflops as number, 1)} after the alternating run`);
   const tPlain = row('Veil non-private', plain, k);
   const tDp = row('Veil DP (book-keeping)', dp, k);
   const tOpacus = row('Opacus DP (ghost)', opacus);
