@@ -33,8 +33,10 @@ export interface OptimizerState {
 export interface Optimizer {
   readonly kind: OptimizerConfig['kind'];
   /**
-   * One update of every parameter from its gradient at learning rate lr. Asynchronous only in that
-   * the first call waits for the compiled kernel; the update itself runs synchronously.
+   * One update of every parameter from its gradient at learning rate lr, the gradient read through
+   * `gradient` when given. Asynchronous in that the first call waits for the compiled kernel and a
+   * transform may wait for its pieces (prefetched noise still being drawn); each piece's update
+   * runs synchronously.
    */
   step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, gradient?: GradientTransform): Promise<void>;
   /** The live state (no copy): snapshot it before the next step if it must outlive it. */
