@@ -2,15 +2,14 @@
 // under one manifest, the checkpoint reads back streaming, and a run resumed from it ends
 // bit-identical to one that never stopped. A checkpoint in the older single-object layout still
 // loads. Needs the servers of `veil infra up`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RunKey } from '../../engine/dp/index.ts';
 import { encodeCheckpoint, train, type Checkpoint, type TrainConfig } from '../../engine/train/index.ts';
 import { SHARD_INDEX_FILE, shardFileName } from '../../engine/train/checkpoint-shards.ts';
 import { CHECKPOINT_FILE, SHARD_BYTES_ENV, checkpointShardBytes, downloadCheckpoint, downloadCheckpointParams, latestCheckpoint, uploadCheckpoint } from '../../activities/training/checkpoints.ts';
-import { checkpointPrefix, commitOnce, runPrefix, type ArtifactStore } from '../../infra/storage/index.ts';
-import { uniqueName } from '../helpers/names.ts';
-import { testStore } from '../helpers/storage.ts';
+import { checkpointPrefix, commitOnce } from '../../infra/storage/index.ts';
+import { storeForRuns } from '../helpers/storage.ts';
 import { SoftmaxRegression } from './softmax-regression.ts';
 
 const runKey = new RunKey(new Uint8Array(32).fill(7));
@@ -22,16 +21,7 @@ const config: TrainConfig = {
 };
 const SHARD_BYTES = 2048;
 
-let store: ArtifactStore;
-const jobs: string[] = [];
-
-before(async () => {
-  store = await testStore();
-});
-
-after(async () => {
-  for (const job of jobs) await store.deletePrefix(runPrefix(job));
-});
+const runs = storeForRuns();
 
 async function run(options: { stopAfter?: number; resumeFrom?: Checkpoint } = {}): Promise<{ params: Buffer; last: Checkpoint }> {
   const model = new SoftmaxRegression(modelOptions);
@@ -49,27 +39,26 @@ async function run(options: { stopAfter?: number; resumeFrom?: Checkpoint } = {}
 }
 
 void test('a tiny shard limit: several shards under one manifest, read back and resumed bit-identical', async () => {
-  const jobId = uniqueName('shards');
-  jobs.push(jobId);
+  const jobId = runs.newJob('shards');
   const straight = await run();
   const first = await run({ stopAfter: 5 });
   assert.equal(first.last.step, 5);
 
-  await uploadCheckpoint(store, jobId, first.last, { maxShardBytes: SHARD_BYTES, concurrency: 3 });
-  const manifest = await store.readManifest(checkpointPrefix(jobId, 5));
+  await uploadCheckpoint(runs.store, jobId, first.last, { maxShardBytes: SHARD_BYTES, concurrency: 3 });
+  const manifest = await runs.store.readManifest(checkpointPrefix(jobId, 5));
   const shardFiles = Object.keys(manifest.entries).filter((p) => p !== SHARD_INDEX_FILE).sort();
   const expected = Math.ceil((1230 * 3 * 4) / SHARD_BYTES);
   assert.deepEqual(shardFiles, Array.from({ length: expected }, (_, k) => shardFileName(k)));
   assert.ok(manifest.entries[SHARD_INDEX_FILE], 'the index is committed with the shards');
   for (const file of shardFiles) assert.ok(manifest.entries[file].size < SHARD_BYTES + 1024, `${file}: ${manifest.entries[file].size} bytes`);
-  assert.equal((await latestCheckpoint(store, jobId))?.step, 5);
+  assert.equal((await latestCheckpoint(runs.store, jobId))?.step, 5);
   // Uploading the same step again keeps the committed one.
-  await uploadCheckpoint(store, jobId, first.last, { maxShardBytes: 4 * SHARD_BYTES });
-  assert.deepEqual((await store.readManifest(checkpointPrefix(jobId, 5))).entries, manifest.entries);
+  await uploadCheckpoint(runs.store, jobId, first.last, { maxShardBytes: 4 * SHARD_BYTES });
+  assert.deepEqual((await runs.store.readManifest(checkpointPrefix(jobId, 5))).entries, manifest.entries);
 
-  const read = await downloadCheckpoint(store, jobId, 5, { concurrency: 2 });
+  const read = await downloadCheckpoint(runs.store, jobId, 5, { concurrency: 2 });
   assert.deepEqual(read, first.last);
-  const weights = await downloadCheckpointParams(store, jobId, 5, { concurrency: 2 });
+  const weights = await downloadCheckpointParams(runs.store, jobId, 5, { concurrency: 2 });
   assert.deepEqual(weights.params, first.last.params, 'the weights alone, read from the shards that hold them');
   const resumed = await run({ resumeFrom: read });
   assert.ok(resumed.params.equals(straight.params), 'parameters differ from the uninterrupted run');
@@ -78,15 +67,14 @@ void test('a tiny shard limit: several shards under one manifest, read back and 
 });
 
 void test('a checkpoint committed as one checkpoint.veil object (before sharding) still loads', async () => {
-  const jobId = uniqueName('shards-legacy');
-  jobs.push(jobId);
+  const jobId = runs.newJob('shards-legacy');
   const { last } = await run({ stopAfter: 3 });
-  await commitOnce(store, checkpointPrefix(jobId, 3), async (w) => {
+  await commitOnce(runs.store, checkpointPrefix(jobId, 3), async (w) => {
     await w.put(CHECKPOINT_FILE, encodeCheckpoint(last));
     return { jobId, step: 3, totalSteps: last.plan.totalSteps, epsilon: last.epsilon, delta: last.plan.delta, noiseMultiplier: last.plan.noiseMultiplier };
   });
-  assert.deepEqual(await downloadCheckpoint(store, jobId, 3), last);
-  assert.deepEqual((await downloadCheckpointParams(store, jobId, 3)).params, last.params);
+  assert.deepEqual(await downloadCheckpoint(runs.store, jobId, 3), last);
+  assert.deepEqual((await downloadCheckpointParams(runs.store, jobId, 3)).params, last.params);
 });
 
 void test('the shard size comes from the option, else the environment, and a bad value is refused', () => {
