@@ -65,7 +65,6 @@ export class NoisePrefetcher {
     this.buffer = new SharedArrayBuffer(this.slots * Math.min(NOISE_CHUNK, totalValues) * Float32Array.BYTES_PER_ELEMENT);
     this.ring = new Float32Array(this.buffer);
     this.worker = new Worker(BOOTSTRAP, { eval: true });
-    this.worker.unref();
     this.worker.on('message', (reply: NoiseReply) => {
       if (reply.generation !== this.generation) return;
       if (reply.error !== undefined) this.error = new Error(`noise worker: ${reply.error}`);
@@ -79,6 +78,8 @@ export class NoisePrefetcher {
       this.error = error;
       this.wake?.();
     });
+    // After the listeners: in Node 20 a 'message' listener added later takes the worker's ref back.
+    this.worker.unref();
   }
 
   /** Starts drawing step `step`'s noise; at most the step being taken and one more may be waiting. */
@@ -153,11 +154,17 @@ export class NoisePrefetcher {
   }
 
   private async drawn(pending: PendingStep, chunk: number): Promise<void> {
-    while (pending.drawn <= chunk && this.error === undefined) {
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
+    // The worker keeps the process alive only while something waits on it.
+    this.worker.ref();
+    try {
+      while (pending.drawn <= chunk && this.error === undefined) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+      }
+    } finally {
+      this.worker.unref();
     }
     if (this.error) throw this.error;
   }
