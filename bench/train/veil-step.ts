@@ -3,8 +3,9 @@
 // the training-step graph, accumulated into the step's buffers), then for DP the Gaussian noise
 // (drawn by a worker thread during the optimizer and the next gradients and added by AdamW as it
 // reads the gradients, as the trainer does; VEIL_NOISE_PREFETCH=0 draws and adds it inline first),
-// then AdamW. 'pair' alternates non-private and DP steps in one process, so that both see the
-// same load on a shared machine (its memory is not either mode's). Prints one JSON line.
+// then AdamW. 'pair' alternates non-private and DP steps in one process, in blocks of a few, so
+// that both see the same load on a shared machine (its memory is not either mode's). Prints one
+// JSON line.
 //   node --import tsx bench/train/veil-step.ts dp|nonprivate|pair IDS.json STEPS LAYERS [MICRO_BATCHES | --profile]
 import { readFileSync } from 'node:fs';
 import { NoisePrefetcher, RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
@@ -28,6 +29,8 @@ const runKey = RunKey.generate();
 // As the trainer does for models this size: the noise is drawn by a worker thread during the
 // gradients (VEIL_NOISE_PREFETCH=0: drawn inline after them, on the critical path).
 const prefetchNoise = process.env.VEIL_NOISE_PREFETCH !== '0';
+/** Measured steps per mode in each block of 'pair' (after one unmeasured lead-in step). */
+const PAIR_BLOCK = 2;
 
 const weights = randomWeights(config, 'veil-bench');
 const specs = new Gpt2GradientComputer({ config, rows, seqLen }).paramSpecs;
@@ -82,8 +85,21 @@ const report = (t: StepTimes[]) => ({
 const baseRssMb = process.memoryUsage().rss / 2 ** 20;
 const modes = modeArg === 'pair' ? [false, true] : [modeArg === 'dp'];
 const steppers = modes.map(stepper);
-for (const s of steppers) await s.step(0); // warm-up: session creation, arena growth
-for (let k = 1; k <= steps; k++) for (const s of steppers) s.times.push(await s.step(k));
+if (steppers.length === 1) {
+  await steppers[0].step(0); // warm-up: session creation, arena growth
+  for (let k = 1; k <= steps; k++) steppers[0].times.push(await steppers[0].step(k));
+} else {
+  // Alternating step by step would charge DP's work to non-DP: the worker draws the next DP
+  // step's noise while the non-private step runs. So the modes alternate in blocks, and each
+  // block's first step is not measured: it absorbs what the other mode left running (or, for DP,
+  // finds its noise drawn in the other mode's time). The first blocks' lead-ins are the warm-up.
+  for (let k = 0; steppers[0].times.length < steps; k += PAIR_BLOCK + 1) {
+    for (const s of steppers) {
+      await s.step(k);
+      for (let b = 1; b <= PAIR_BLOCK && s.times.length < steps; b++) s.times.push(await s.step(k + b));
+    }
+  }
+}
 for (const s of steppers) await s.release();
 console.log(JSON.stringify({
   mode: modeArg,
