@@ -28,14 +28,32 @@ export const cacheOutputNames = (layer: number) => ({ key: `present_key_${layer}
 /** A GPT-2 parameter by HF name, as a graph tensor (an input, or an initializer when baked). */
 export type ParamLookup = (name: string) => Tensor;
 
+/**
+ * x · W + b for the linear layer `name` ('h.3.attn.c_attn'): float32 by default; the draft model
+ * of speculative decoding swaps in int8 weights (draft-graph.ts).
+ */
+export type Projection = (x: Tensor, name: string) => Tensor;
+
+export const floatProjection =
+  (param: ParamLookup): Projection =>
+  (x, name) =>
+    op.add(op.matmul(x, param(`${name}.weight`)), param(`${name}.bias`));
+
 /** Parameters become initializers when `weights` holds them, graph inputs otherwise. */
 export function parameterLookup(g: Graph, c: Gpt2Config, weights?: Gpt2Weights): ParamLookup {
   const shapes = new Map(parameterShapes(c));
+  // A parameter read twice (the tied embedding, by the lookup and the head) is one tensor.
+  const made = new Map<string, Tensor>();
   return (name) => {
     const shape = shapes.get(name);
     if (!shape) throw new Error(`no GPT-2 parameter ${name}`);
-    const baked = weights?.get(name);
-    return baked ? g.initializer(name, 'float32', shape, baked.data) : g.input(name, 'float32', shape);
+    let t = made.get(name);
+    if (!t) {
+      const baked = weights?.get(name);
+      t = baked ? g.initializer(name, 'float32', shape, baked.data) : g.input(name, 'float32', shape);
+      made.set(name, t);
+    }
+    return t;
   };
 }
 
@@ -79,13 +97,23 @@ export function lmHead(rows: Tensor, wte: Tensor): Tensor {
  * Transformer block `layer` on x [B, T, C]. With `kvCache`, its past keys/values are graph inputs
  * and the new tokens' keys/values graph outputs (see cachedAttention).
  */
-export function gpt2Block(g: Graph, c: Gpt2Config, layer: number, x: Tensor, attnBias: Tensor, param: ParamLookup, kvCache: boolean): Tensor {
+export function gpt2Block(
+  g: Graph,
+  c: Gpt2Config,
+  layer: number,
+  x: Tensor,
+  attnBias: Tensor,
+  param: ParamLookup,
+  kvCache: boolean,
+  project: Projection = floatProjection(param),
+): Tensor {
   const H = c.nHead;
   const D = headDim(c);
   const w = (name: string) => param(`h.${layer}.${name}`);
+  const linear = (t: Tensor, name: string) => project(t, `h.${layer}.${name}`);
   return g.scope(`h${layer}`, () => {
     const ln1 = op.layerNorm(x, w('ln_1.weight'), w('ln_1.bias'), { epsilon: c.layerNormEpsilon });
-    const qkv = op.add(op.matmul(ln1, w('attn.c_attn.weight')), w('attn.c_attn.bias'));
+    const qkv = linear(ln1, 'attn.c_attn');
     const [q, k, v] = op.split(qkv, -1, [c.nEmbd, c.nEmbd, c.nEmbd]);
     const heads = (t: Tensor) => op.reshape(t, ['B', 'T', H, D]);
     // Scaling q instead of the scores: one [B,H,T,D] multiply instead of a [B,H,T,K] one.
@@ -95,10 +123,10 @@ export function gpt2Block(g: Graph, c: Gpt2Config, layer: number, x: Tensor, att
       ? cachedAttention(g, layer, qh, op.transpose(heads(k), [0, 2, 1, 3]), vh, attnBias, H, D)
       : attention(qh, op.transpose(heads(k), [0, 2, 3, 1]), vh, attnBias);
     const merged = op.reshape(op.transpose(attended, [0, 2, 1, 3]), ['B', 'T', c.nEmbd]);
-    const h = op.add(x, op.add(op.matmul(merged, w('attn.c_proj.weight')), w('attn.c_proj.bias')));
+    const h = op.add(x, linear(merged, 'attn.c_proj'));
     const ln2 = op.layerNorm(h, w('ln_2.weight'), w('ln_2.bias'), { epsilon: c.layerNormEpsilon });
-    const hidden = op.geluTanh(op.add(op.matmul(ln2, w('mlp.c_fc.weight')), w('mlp.c_fc.bias')));
-    return op.add(h, op.add(op.matmul(hidden, w('mlp.c_proj.weight')), w('mlp.c_proj.bias')));
+    const hidden = op.geluTanh(linear(ln2, 'mlp.c_fc'));
+    return op.add(h, linear(hidden, 'mlp.c_proj'));
   });
 }
 

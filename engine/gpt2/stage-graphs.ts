@@ -11,9 +11,9 @@
 // present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
 // logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N], and
 // greedy [N], each row's first largest logit (ArgMax, first index on ties as torch.argmax).
-import { Graph, op } from '../onnx/index.ts';
+import { Graph, op, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
-import { embeddings, finalNorm, gpt2Block, lmHead, parameterLookup } from './graph.ts';
+import { embeddings, finalNorm, floatProjection, gpt2Block, lmHead, parameterLookup, type ParamLookup, type Projection } from './graph.ts';
 import type { Gpt2Weights } from './weights.ts';
 
 export interface Gpt2Stage {
@@ -51,26 +51,40 @@ export function stageParameterNames(stage: Gpt2Stage): string[] {
   return names;
 }
 
-/** One stage's graph; `weights` it holds are baked in as initializers, the others are inputs. */
-export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2Weights): Graph {
+/** How a stage embeds tokens, projects inside blocks and scores the vocabulary. */
+export interface StageParts {
+  /** Token plus position embeddings [B, T, C]. */
+  embed(inputIds: Tensor, positionIds: Tensor): Tensor;
+  project: Projection;
+  /** Logits [N, V] of final-normed rows [N, C]. */
+  head(rows: Tensor): Tensor;
+}
+
+/** The float32 model: exactly Hugging Face's GPT-2. */
+export const floatStageParts = (g: Graph, c: Gpt2Config, param: ParamLookup): StageParts => ({
+  embed: (ids, positions) => embeddings(param('wte.weight'), param('wpe.weight'), ids, positions),
+  project: floatProjection(param),
+  head: (rows) => lmHead(rows, param('wte.weight')),
+});
+
+/**
+ * One stage's graph; `weights` it holds are baked in as initializers, the others are inputs.
+ * `parts` replaces the float32 linear algebra (the int8 draft of draft-graph.ts).
+ */
+export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2Weights, parts = floatStageParts): Graph {
   const g = new Graph({ name: `gpt2_blocks_${stage.from}_${stage.to}` });
   const param = parameterLookup(g, c, weights);
-  let x;
-  let wte;
-  if (stage.embeddings) {
-    wte = param('wte.weight');
-    x = embeddings(wte, param('wpe.weight'), g.input('input_ids', 'int64', ['B', 'T']), g.input('position_ids', 'int64', ['B', 'T']));
-  } else {
-    x = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
-  }
+  const { embed, project, head } = parts(g, c, param);
+  const x0 = stage.embeddings ? embed(g.input('input_ids', 'int64', ['B', 'T']), g.input('position_ids', 'int64', ['B', 'T'])) : g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
   const bias = g.input('attn_bias', 'float32', ['B', 1, 'T', 'S+T']);
-  for (let layer = stage.from; layer < stage.to; layer++) x = gpt2Block(g, c, layer, x, bias, param, true);
+  let x = x0;
+  for (let layer = stage.from; layer < stage.to; layer++) x = gpt2Block(g, c, layer, x, bias, param, true, project);
   if (!stage.head) {
     g.output(x, 'hidden_out');
     return g;
   }
   const rows = op.gather(op.reshape(x, ['B*T', c.nEmbd]), g.input('head_rows', 'int64', ['N']));
-  const logits = lmHead(finalNorm(c, rows, param), wte ?? param('wte.weight'));
+  const logits = head(finalNorm(c, rows, param));
   g.output(logits, 'logits');
   // Greedy decoding fetches only this: B ids instead of B × V logits copied out and scanned in JS.
   g.output(op.argMax(logits, 1), 'greedy');

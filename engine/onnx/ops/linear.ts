@@ -61,3 +61,18 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   });
   return operands[0].graph.node('Einsum', operands, [{ dtype: operands[0].dtype, shape }], { equation: attr.string(equation) })[0];
 }
+
+/**
+ * onnxruntime's DynamicQuantizeMatMul (com.microsoft): a [..., K] quantized to uint8 on the fly
+ * (one scale per call) times int8 b [K, N] with per-column scales [N] (zero points 0), plus bias.
+ * An approximation of a · (b · scale) + bias for memory-bound products.
+ */
+export function dynamicQuantizeMatMul(a: Tensor, b: Tensor, scales: Tensor, bias?: Tensor): Tensor {
+  if (a.dtype !== 'float32' || b.dtype !== 'int8' || scales.dtype !== 'float32') throw new TypeError(`DynamicQuantizeMatMul: float32 × int8 with float32 scales, got ${a.dtype} × ${b.dtype}, ${scales.dtype}`);
+  if (b.rank !== 2) throw new ShapeError(`DynamicQuantizeMatMul: b must be 2-d, got ${formatShape(b.shape)}`);
+  if (!sameDim(a.shape[a.rank - 1], b.shape[0])) throw new ShapeError(`DynamicQuantizeMatMul: inner dims differ: ${formatShape(a.shape)} × ${formatShape(b.shape)}`);
+  const g = a.graph;
+  g.useDomain('com.microsoft', 1);
+  const inputs = bias ? [a, b, scales, undefined, bias] : [a, b, scales];
+  return g.node('DynamicQuantizeMatMul', inputs, [{ dtype: 'float32', shape: [...a.shape.slice(0, -1), b.shape[1]] }], {}, { domain: 'com.microsoft' })[0];
+}
