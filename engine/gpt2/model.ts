@@ -6,10 +6,15 @@
 // the matrices of its MatMul/Gemm kernels: decoding reads packed weights and runs about twice as
 // fast as with weights fed as inputs (MLAS re-packs an input matrix on every call). Stages are
 // built one after another, so `Gpt2Model.load` never holds more than one stage of raw weights.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, type SessionConfig } from '../onnx/index.ts';
+import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, type ModelWithExternalData, type SessionConfig } from '../onnx/index.ts';
 import type { Gpt2Checkpoint } from './checkpoint.ts';
 import { headDim, type Gpt2Config } from './config.ts';
+import { int8StageParts } from './draft-graph.ts';
+import { draftFileInputs, draftStage, writeDraftWeights } from './draft-weights.ts';
 import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { buildStageGraph, gpt2Stages, stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import { inMemoryWeights, openWeights, type WeightSource } from './weight-source.ts';
@@ -24,6 +29,12 @@ export interface Gpt2ModelOptions {
   prepack?: boolean;
   /** Raw weight bytes of blocks per stage (default stage-graphs.ts's): larger stages, fewer runs per token. */
   stageBytes?: number;
+  /**
+   * 'float32' (default) is exactly the checkpoint. 'int8-draft' quantizes every matrix to int8
+   * (draft-graph.ts): about 4× less to read per token and not exact, a draft for speculative
+   * decoding only (speculative.ts), whose float32 model checks every token it proposes.
+   */
+  precision?: 'float32' | 'int8-draft';
 }
 
 /** Large negative bias for masked attention: exp underflows to exactly 0, no inf arithmetic. */
@@ -33,6 +44,8 @@ type Feeds = Record<string, ort.Tensor>;
 type GraphKind = 'cached' | 'full';
 /** What the LM head returns: the logits, or only each row's argmax (greedy decoding). */
 type HeadOutput = 'logits' | 'greedy';
+/** Which positions of a cached run reach the head: each row's last (decoding) or all (checking a draft). */
+type HeadRows = 'last' | 'all';
 
 interface StageSession {
   stage: Gpt2Stage;
@@ -62,7 +75,8 @@ export class Gpt2Model {
 
   private static async fromSource(source: WeightSource, options: Gpt2ModelOptions): Promise<Gpt2Model> {
     const prepack = options.prepack ?? true;
-    const plan = gpt2Stages(source.config, options.stageBytes);
+    const draft = options.precision === 'int8-draft';
+    const plan = draft ? [draftStage(source.config)] : gpt2Stages(source.config, options.stageBytes);
     const stages: StageSession[] = new Array(plan.length);
     // The stages run one after another: threads spinning after one stage would slow the next.
     // Without arenas, the buffers a long prompt needs go back to the system once it is through,
@@ -74,7 +88,7 @@ export class Gpt2Model {
     // float32 checkpoint, one prompt: peak 767 → 700 MB).
     const order = [...plan.keys()].sort((a, b) => Number(plan[b].head) - Number(plan[a].head));
     try {
-      for (const i of order) stages[i] = await openStage(source, plan[i], prepack, session);
+      for (const i of order) stages[i] = draft ? await openDraftStage(source, session) : await openStage(source, plan[i], prepack, session);
     } catch (err) {
       for (const s of stages) if (s) await s.session.release();
       throw err;
@@ -87,9 +101,10 @@ export class Gpt2Model {
    * past_key_i/past_value_i; returns logits [B, V] of the last position and present_key_i /
    * present_value_i. 'full': feeds input_ids, position_ids, attn_bias [B,1,T,T]; returns logits
    * [B, T, V]. With `head` 'greedy', the logits stay in onnxruntime and `greedy` holds each
-   * row's argmax instead (int64 [B] cached, [B*T] full).
+   * row's argmax instead (int64 [B] cached, [B*T] full). `rows` 'all' makes a cached run score
+   * every position too (logits [B*T, V], greedy [B*T]).
    */
-  async run(kind: GraphKind, feeds: Feeds, head: HeadOutput = 'logits'): Promise<Record<string, ort.Tensor>> {
+  async run(kind: GraphKind, feeds: Feeds, head: HeadOutput = 'logits', rows: HeadRows = kind === 'cached' ? 'last' : 'all'): Promise<Record<string, ort.Tensor>> {
     const c = this.config;
     const [B, T] = feeds.input_ids.dims;
     const out: Record<string, ort.Tensor> = {};
@@ -99,7 +114,7 @@ export class Gpt2Model {
       if (stage.embeddings) Object.assign(stageFeeds, { input_ids: feeds.input_ids, position_ids: feeds.position_ids });
       else stageFeeds.hidden = hidden!;
       for (let layer = stage.from; layer < stage.to; layer++) Object.assign(stageFeeds, kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B));
-      if (stage.head) stageFeeds.head_rows = headRows(kind, B, T);
+      if (stage.head) stageFeeds.head_rows = headRows(rows, B, T);
       const fetches = [stage.head ? head : 'hidden_out'];
       if (kind === 'cached') for (let layer = stage.from; layer < stage.to; layer++) fetches.push(...Object.values(cacheOutputNames(layer)));
       const r = await session.run(stageFeeds, fetches);
@@ -161,6 +176,30 @@ async function openStage(source: WeightSource, stage: Gpt2Stage, prepack: boolea
   return { stage, session: await EngineSession.create(model, config), weights: {} };
 }
 
+/**
+ * The int8 draft's single stage. Its matrices are quantized into a temporary folder that
+ * onnxruntime maps and that is removed once the session holds them; a reload quantizes again
+ * rather than keep a second copy.
+ */
+async function openDraftStage(source: WeightSource, config?: SessionConfig): Promise<StageSession> {
+  const stage = draftStage(source.config);
+  const model = async (): Promise<ModelWithExternalData> => {
+    const folder = await mkdtemp(join(tmpdir(), 'veil-draft-'));
+    const dispose = () => rm(folder, { recursive: true, force: true });
+    try {
+      const weights = await writeDraftWeights(source, folder);
+      const graph = buildStageGraph(source.config, stage, weights.float, int8StageParts(weights));
+      // The float32 rest (3 MB) goes inside the protobuf: onnxruntime cannot mix mapped files with
+      // in-memory external data.
+      return { ...serializeGraphExternal(graph, { folder, inputsFromFiles: draftFileInputs(weights), minBytes: Infinity }), dispose };
+    } catch (err) {
+      await dispose();
+      throw err;
+    }
+  };
+  return { stage, session: await EngineSession.create(model, config), weights: {} };
+}
+
 function pastFeeds(feeds: Feeds, layer: number): Feeds {
   const names = cacheInputNames(layer);
   const key = feeds[names.key];
@@ -180,7 +219,7 @@ function emptyPast(c: Gpt2Config, layer: number, B: number): Feeds {
 }
 
 /** Rows of the flattened [B*T] positions whose logits are wanted: each row's last, or all. */
-function headRows(kind: GraphKind, B: number, T: number): ort.Tensor {
-  const rows = kind === 'cached' ? BigInt64Array.from({ length: B }, (_, b) => BigInt((b + 1) * T - 1)) : BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i));
+function headRows(which: HeadRows, B: number, T: number): ort.Tensor {
+  const rows = which === 'last' ? BigInt64Array.from({ length: B }, (_, b) => BigInt((b + 1) * T - 1)) : BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i));
   return new ort.Tensor('int64', rows, [rows.length]);
 }

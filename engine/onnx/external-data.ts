@@ -30,6 +30,11 @@ export interface ModelWithExternalData {
   externalData: { path: string; data: Uint8Array }[];
   /** The folder file-backed initializers are read from. */
   folder?: string;
+  /**
+   * Called once onnxruntime has the model (or failed to take it), for files written only to be
+   * mapped: on Linux a mapped file can be deleted and its pages stay readable.
+   */
+  dispose?: () => Promise<void>;
 }
 
 export function serializeGraphExternal(g: Graph, options: ExternalDataOptions = {}): ModelWithExternalData {

@@ -198,7 +198,11 @@ export class EngineSession {
       else {
         // A model made from bytes has no folder of its own: file-backed initializers say where theirs is.
         if (model.folder) sessionEntries.model_external_initializers_file_folder_path = model.folder;
-        this.session = await ort.InferenceSession.create(model.bytes, { ...options, externalData: model.externalData });
+        try {
+          this.session = await ort.InferenceSession.create(model.bytes, { ...options, externalData: model.externalData });
+        } finally {
+          await model.dispose?.();
+        }
       }
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,48 @@
+// GPT-2 with int8 matrices: the draft of speculative decoding (speculative.ts). Every linear
+// layer and the LM head run as DynamicQuantizeMatMul on int8 weights, a quarter of the bytes a
+// float32 decode step reads; LayerNorms, attention and the position table stay float32. The draft
+// only guesses: the float32 model checks every guess, so its rounding costs acceptance, never
+// exactness. It is one stage (embeddings, every block, the head): small enough, and one session
+// run per token costs less than several.
+import { op, type Graph, type Tensor } from '../onnx/index.ts';
+import type { Gpt2Config } from './config.ts';
+import { int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';
+import type { ParamLookup } from './graph.ts';
+import type { StageParts } from './stage-graphs.ts';
+
+/**
+ * Stage parts whose matrices are the int8 inputs of draft-weights.ts; pair with
+ * buildStageGraph(c, draftStage(c), weights.float, int8StageParts(weights)).
+ */
+export const int8StageParts =
+  (weights: DraftWeights) =>
+  (g: Graph, _c: Gpt2Config, param: ParamLookup): StageParts => {
+    const made = new Map<string, { data: Tensor; scales: Tensor }>();
+    const matrix = (name: string) => {
+      let m = made.get(name);
+      if (!m) {
+        const q = weights.int8.get(name);
+        if (!q) throw new Error(`the draft has no int8 ${name}`);
+        m = { data: g.input(int8InputName(name), 'int8', q.shape), scales: g.input(scalesInputName(name), 'float32', [q.shape[1]]) };
+        made.set(name, m);
+      }
+      return m;
+    };
+    return {
+      embed: (ids, positions) => {
+        // Column `id` of the transposed table, times its token's scale: [C, B, T] → [B, T, C].
+        const { data, scales } = matrix('wte');
+        const rows = op.transpose(op.cast(op.gather(data, ids, 1), 'float32'), [1, 2, 0]);
+        const tokens = op.mul(rows, op.unsqueeze(op.gather(scales, ids), [2]));
+        return op.add(tokens, op.gather(param('wpe.weight'), positions));
+      },
+      project: (x, name) => {
+        const { data, scales } = matrix(name);
+        return op.dynamicQuantizeMatMul(x, data, scales, param(`${name}.bias`));
+      },
+      head: (rows) => {
+        const { data, scales } = matrix('wte');
+        return op.dynamicQuantizeMatMul(rows, data, scales);
+      },
+    };
+  };
