@@ -51,6 +51,19 @@ void describe('GPT-2 golden fixture (transformers)', () => {
     }
   });
 
+  void test('greedy continuations equal transformers with an int8 draft guessing ahead', async () => {
+    const draft = await Gpt2Model.load(tinyModelDir, { precision: 'int8-draft' });
+    try {
+      for (const g of expected.greedy) {
+        const r = await generateTokens(model, [encode(g.prompt)], { maxNewTokens: expected.greedy_new_tokens, temperature: 0, seed: 0, draft });
+        assert.deepEqual(r.tokens[0], g.new_ids, `prompt ${JSON.stringify(g.prompt)}`);
+        assert.ok(r.speculation && r.speculation.proposed > 0, 'the draft was not used');
+      }
+    } finally {
+      await draft.release();
+    }
+  });
+
   void test('greedy continuations equal transformers for the prompts as one padded batch', async () => {
     const prompts = expected.greedy.map((g) => encode(g.prompt));
     const { tokens } = await generateTokens(model, prompts, { maxNewTokens: expected.greedy_new_tokens, temperature: 0, seed: 0 });
