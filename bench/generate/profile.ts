@@ -2,7 +2,7 @@
 // step, and (with --profile PREFIX) onnxruntime's per-node profile summed by operator type.
 //
 //   node --import tsx bench/generate/profile.ts DIR [--batch 1] [--prompt-tokens 64] [--new-tokens 100]
-//        [--stage-bytes N] [--spinning on|off] [--profile /tmp/gen]
+//        [--stage-bytes N] [--spinning on|off] [--profile /tmp/gen] [--precision float32|int8-draft]
 //
 // DIR is a GPT-2 checkpoint folder (bench.ts writes one; `random:gpt2` works too, from memory).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,6 +22,7 @@ const { values, positionals } = parseArgs({
     'stage-bytes': { type: 'string' },
     spinning: { type: 'string' },
     profile: { type: 'string' },
+    precision: { type: 'string', default: 'float32' },
   },
 });
 const B = Number(values.batch);
@@ -31,7 +32,8 @@ if (values.spinning) session.spinning = values.spinning === 'on';
 if (values.profile) session.profileFilePrefix = values.profile;
 
 const loadStart = performance.now();
-const model = await Gpt2Model.load(positionals[0], { session, stageBytes: values['stage-bytes'] ? Number(values['stage-bytes']) : undefined });
+const precision = values.precision === 'int8-draft' ? 'int8-draft' : 'float32';
+const model = await Gpt2Model.load(positionals[0], { session, precision, stageBytes: values['stage-bytes'] ? Number(values['stage-bytes']) : undefined });
 const loadSeconds = (performance.now() - loadStart) / 1000;
 const rssAfterLoad = process.memoryUsage().rss / 2 ** 20;
 // Time inside Gpt2Model.run (the stages' session runs and their feeds/outputs); the rest of a step
