@@ -28,6 +28,8 @@ interface SideResult {
   tokens_per_second: number;
   max_rss_mb: number;
   first_row: number[];
+  /** Veil with one prompt: float32 passes, guesses of the int8 draft, and guesses kept. */
+  speculation?: { checks: number; proposed: number; accepted: number };
 }
 
 const { values } = parseArgs({
@@ -64,6 +66,7 @@ function summarize(runs: SideResult[]): SideResult {
     tokens_per_second: median(runs.map((r) => r.tokens_per_second)),
     max_rss_mb: Math.max(...runs.map((r) => r.max_rss_mb)),
     first_row: runs[0].first_row,
+    speculation: runs[0].speculation,
   };
 }
 
@@ -107,7 +110,8 @@ try {
       `batch ${batch}: veil ${veil.tokens_per_second.toFixed(1)} tok/s (${veil.seconds.toFixed(1)} s, peak RSS ${veil.max_rss_mb.toFixed(0)} MB) | ` +
         `transformers ${hf.tokens_per_second.toFixed(1)} tok/s (${hf.seconds.toFixed(1)} s, peak RSS ${hf.max_rss_mb.toFixed(0)} MB) | ` +
         `ratio ${(veil.tokens_per_second / hf.tokens_per_second).toFixed(2)}x | same greedy tokens: ${same ? 'yes' : 'no'} | ` +
-        `CPU time ratio ${(hf.cpu_seconds / veil.cpu_seconds).toFixed(2)}x | load average ${load()}`,
+        `CPU time ratio ${(hf.cpu_seconds / veil.cpu_seconds).toFixed(2)}x | load average ${load()}` +
+        (veil.speculation ? ` | int8 draft: ${veil.speculation.accepted} of ${veil.speculation.proposed} guesses kept, ${veil.speculation.checks} float32 passes` : ''),
     );
     // The full row is printed once, at the end: bench/summary.ts reads each batch's row from the output.
     process.stdout.write(`batch ${batch} done (load average ${load()})\n`);
