@@ -9,7 +9,8 @@
 // memory is bounded (512 MiB by default) instead of a float32 per parameter, a whole model's
 // worth. The next step may be requested while this one is taken: its first chunks are drawn into
 // the slots as they are freed.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../threads/module-worker.ts';
 import { NoiseKernel } from './noise-kernel.ts';
 import { NOISE_CHUNK } from './noise.ts';
 import { deriveStepKey } from './streams.ts';
@@ -17,9 +18,6 @@ import type { RunKey } from './run-key.ts';
 import type { NoiseReply, NoiseRequest } from './noise-worker.ts';
 
 const WORKER_ENTRY = new URL('./noise-worker.ts', import.meta.url).href;
-// Node 20 workers do not inherit tsx's loader (see engine/train/worker-runner.ts): register it first.
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
 
 /** Chunks drawn ahead by default: 32 × 2²² float32 = 512 MiB, all of GPT-2 small's noise. */
 export const DEFAULT_PREFETCH_CHUNKS = 32;
@@ -64,7 +62,7 @@ export class NoisePrefetcher {
     this.slots = Math.min(ringChunks, this.chunkCount);
     this.buffer = new SharedArrayBuffer(this.slots * Math.min(NOISE_CHUNK, totalValues) * Float32Array.BYTES_PER_ELEMENT);
     this.ring = new Float32Array(this.buffer);
-    this.worker = new Worker(BOOTSTRAP, { eval: true });
+    this.worker = startModuleWorker(WORKER_ENTRY);
     this.worker.on('message', (reply: NoiseReply) => {
       if (reply.generation !== this.generation) return;
       if (reply.error !== undefined) this.error = new Error(`noise worker: ${reply.error}`);

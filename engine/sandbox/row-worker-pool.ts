@@ -16,15 +16,12 @@
 //
 // A worker that dies during a row for another reason (its own V8 heap limit) fails that row as
 // 'memory' or 'error' and is retired the same way: one row never fails the run.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../threads/module-worker.ts';
 import type { FailureKind } from './guest-harness.ts';
 import type { RowWorkerSpec, WorkerOutcome, WorkerToHost } from './row-worker-protocol.ts';
 
 const WORKER_ENTRY = new URL('./row-worker-entry.ts', import.meta.url).href;
-// On Node 20 a worker does not inherit the parent's tsx loader (nor does `execArgv` bring it), so
-// a bootstrap registers it first; tsx is resolved from this package (engine/train does the same).
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
 
 /** A worker's own V8 heap (row JSON, result strings): bounded so a row cannot swell the host process. */
 const WORKER_HEAP_MB = 256;
@@ -173,8 +170,7 @@ export class RowWorkerPool {
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(BOOTSTRAP, {
-        eval: true,
+      const worker = startModuleWorker(WORKER_ENTRY, {
         workerData: { ...this.data, port: port2 },
         transferList: [port2],
         resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: WORKER_STACK_MB },

@@ -2,7 +2,7 @@
 // thread for seconds per step, which would stop a Temporal worker from heartbeating. The run
 // lives in a worker thread; this side relays its progress and checkpoints to the callbacks and
 // can ask it to stop (it finishes the current step, checkpoints, and returns 'cancelled').
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../threads/module-worker.ts';
 import { RunKey } from '../dp/index.ts';
 import type { Checkpoint, TrainCallbacks, TrainConfig, TrainResult } from './types.ts';
 import {
@@ -54,11 +54,6 @@ export class TrainingWorkerError extends Error {
 }
 
 const WORKER_ENTRY = new URL('./worker-entry.ts', import.meta.url).href;
-// On Node 20 a worker's `execArgv: ['--import', 'tsx']` does not reach its entry module
-// (ERR_UNKNOWN_FILE_EXTENSION for .ts), so a two-line bootstrap registers tsx's loader in the
-// worker first. tsx is resolved here, from this package, not from the worker's cwd.
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
 
 export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: TrainCallbacks = {}): TrainingHandle {
   const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
@@ -73,7 +68,7 @@ export function runTrainingInWorker(request: WorkerTrainRequest, callbacks: Trai
   const live = workerData.liveCheckpoints;
   const transferList = live && request.resumeFrom ? buffersOf(checkpointTensors(request.resumeFrom)) : [];
   // tsx compiles the .ts entry (and the model module) inside the worker too.
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList });
+  const worker = startModuleWorker(WORKER_ENTRY, { workerData, transferList });
   workerData.runKeyBytes.fill(0); // the worker has its copy; do not leave one lying here
 
   // Callbacks run one after another, in message order; `done` waits for the last one.
