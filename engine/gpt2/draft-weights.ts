@@ -5,8 +5,10 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileRange } from '../onnx/index.ts';
+import { startModuleWorker } from '../threads/module-worker.ts';
 import type { Gpt2Config } from './config.ts';
-import { quantizeColumns, quantizeEmbeddingTransposed, type Int8Matrix } from './int8-weights.ts';
+import type { QuantizeRequest } from './draft-quantize-worker.ts';
+import { emptyHead, quantizeColumns, quantizeEmbeddingRows, type Int8Matrix } from './int8-weights.ts';
 import { stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import type { WeightSource } from './weight-source.ts';
 import type { Gpt2Weights } from './weights.ts';
@@ -31,6 +33,33 @@ export interface DraftWeights {
 const FILE = 'draft-int8.bin';
 /** Every range starts on a 64-byte boundary, as SIMD loads from the mapping prefer. */
 const ALIGN = 64;
+/** Float32 rows read at a time from a checkpoint file. */
+const SLICE_BYTES = 4 * 2 ** 20;
+
+const QUANTIZE_WORKER = new URL('./draft-quantize-worker.ts', import.meta.url).href;
+
+/**
+ * writeDraftWeights, in a worker thread when the weights come from a checkpoint folder: what it
+ * reads then never lands on this thread's heap (see draft-quantize-worker.ts), nor does the work
+ * block this thread. Weights already in memory are quantized here.
+ */
+export async function quantizeDraft(source: WeightSource, folder: string): Promise<DraftWeights> {
+  if (!source.dir) return writeDraftWeights(source, folder);
+  const worker = startModuleWorker(QUANTIZE_WORKER, { workerData: { dir: source.dir, folder } satisfies QuantizeRequest });
+  try {
+    const reply = await new Promise<QuantizeReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the draft's quantizing thread exited (${code}) without an answer`)));
+    });
+    if ('error' in reply) throw new Error(`quantizing the draft failed: ${reply.error}`);
+    return { int8: new Map(reply.int8), float: new Map(reply.floats.map((f) => [f.name, { shape: f.shape, data: f.data }])) };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+type QuantizeReply = { error: string } | { int8: [string, MappedInt8Matrix][]; floats: { name: string; shape: number[]; data: Float32Array }[] };
 
 /** Reads `source`, quantizes its matrices and writes them into `folder` (which the caller removes). */
 export async function writeDraftWeights(source: WeightSource, folder: string): Promise<DraftWeights> {
@@ -53,15 +82,47 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
   };
   try {
     for (const name of stageParameterNames(draftStage(c))) {
+      if (name === 'wte.weight') {
+        const head = emptyHead(c.vocabSize, c.nEmbd);
+        for await (const { first, rows } of rowSlices(source, name, c.nEmbd)) quantizeEmbeddingRows(rows, first, head);
+        await store('wte', head);
+        continue;
+      }
       const t = (await source.read([name])).get(name)!;
-      if (name === 'wte.weight') await store('wte', quantizeEmbeddingTransposed(t.data, c.vocabSize, c.nEmbd));
-      else if (name.startsWith('h.') && name.endsWith('.weight') && t.shape.length === 2) await store(name.slice(0, -'.weight'.length), quantizeColumns(t.data, t.shape[0], t.shape[1]));
+      if (name.startsWith('h.') && name.endsWith('.weight') && t.shape.length === 2) await store(name.slice(0, -'.weight'.length), quantizeColumns(t.data, t.shape[0], t.shape[1]));
       else float.set(name, t);
     }
   } finally {
     await fh.close();
   }
   return { int8, float };
+}
+
+/**
+ * A [rows, width] parameter a slice of rows at a time, read from its float32 file range into one
+ * buffer (the embedding is 154 MB of float32 in GPT-2 small), or whole when it is not a float32 file.
+ */
+async function* rowSlices(source: WeightSource, name: string, width: number): AsyncGenerator<{ first: number; rows: Float32Array }> {
+  const range = source.files?.locate(name);
+  if (!range) {
+    yield { first: 0, rows: (await source.read([name])).get(name)!.data };
+    return;
+  }
+  const rowCount = range.length / 4 / width;
+  const perSlice = Math.max(1, Math.floor(SLICE_BYTES / 4 / width));
+  const buffer = new Float32Array(perSlice * width);
+  const fh = await open(join(source.files!.folder, range.file), 'r');
+  try {
+    for (let first = 0; first < rowCount; first += perSlice) {
+      const n = Math.min(perSlice, rowCount - first);
+      const bytes = new Uint8Array(buffer.buffer, 0, n * width * 4);
+      const { bytesRead } = await fh.read(bytes, 0, bytes.length, range.offset + first * width * 4);
+      if (bytesRead !== bytes.length) throw new Error(`${name}: the checkpoint file ended early`);
+      yield { first, rows: buffer.subarray(0, n * width) };
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The draft's graph inputs read from its file, for serializeGraphExternal's inputsFromFiles. */

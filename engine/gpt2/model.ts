@@ -14,7 +14,7 @@ import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, 
 import type { Gpt2Checkpoint } from './checkpoint.ts';
 import { headDim, type Gpt2Config } from './config.ts';
 import { int8StageParts } from './draft-graph.ts';
-import { draftFileInputs, draftStage, writeDraftWeights } from './draft-weights.ts';
+import { draftFileInputs, draftStage, quantizeDraft } from './draft-weights.ts';
 import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { buildStageGraph, gpt2Stages, stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import { inMemoryWeights, openWeights, type WeightSource } from './weight-source.ts';
@@ -187,7 +187,7 @@ async function openDraftStage(source: WeightSource, config?: SessionConfig): Pro
     const folder = await mkdtemp(join(tmpdir(), 'veil-draft-'));
     const dispose = () => rm(folder, { recursive: true, force: true });
     try {
-      const weights = await writeDraftWeights(source, folder);
+      const weights = await quantizeDraft(source, folder);
       const graph = buildStageGraph(source.config, stage, weights.float, int8StageParts(weights));
       // The float32 rest (3 MB) goes inside the protobuf: onnxruntime cannot mix mapped files with
       // in-memory external data.

@@ -19,6 +19,8 @@ export interface WeightSource {
    * instead of receiving a copy read through JavaScript. Absent for weights in memory.
    */
   files?: { folder: string; locate(name: string): FileRange | undefined };
+  /** The checkpoint folder read, when there is one: another thread can open it again. */
+  dir?: string;
 }
 
 export function inMemoryWeights(checkpoint: Gpt2Checkpoint): WeightSource {
