@@ -4,12 +4,7 @@
 // three peaked 190 MB higher), and the quantizing, ~2 s for GPT-2 small, blocked its event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkpointWeights } from './weight-source.ts';
-import { writeDraftWeights } from './draft-weights.ts';
-
-export interface QuantizeRequest {
-  dir: string;
-  folder: string;
-}
+import { writeDraftWeights, type QuantizeRequest } from './draft-weights.ts';
 
 const { dir, folder } = workerData as QuantizeRequest;
 try {

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { FileRange } from '../onnx/index.ts';
 import { startModuleWorker } from '../threads/module-worker.ts';
 import type { Gpt2Config } from './config.ts';
-import type { QuantizeRequest } from './draft-quantize-worker.ts';
 import { emptyHead, quantizeColumns, quantizeEmbeddingRows, type Int8Matrix } from './int8-weights.ts';
 import { stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import type { WeightSource } from './weight-source.ts';
@@ -57,6 +56,12 @@ export async function quantizeDraft(source: WeightSource, folder: string): Promi
   } finally {
     await worker.terminate();
   }
+}
+
+/** What the quantizing thread is given: the checkpoint folder and the folder to write into. */
+export interface QuantizeRequest {
+  dir: string;
+  folder: string;
 }
 
 type QuantizeReply = { error: string } | { int8: [string, MappedInt8Matrix][]; floats: { name: string; shape: number[]; data: Float32Array }[] };
