@@ -14,6 +14,7 @@ interface GenerateFlags {
   maxNewTokens: number;
   seed?: string;
   json?: boolean;
+  draft?: boolean;
 }
 
 const number = (what: string, check: (n: number) => boolean) => (raw: string) => {
@@ -34,11 +35,15 @@ export function registerGenerateCommands(program: Command): void {
     .option('--max-new-tokens <n>', 'tokens to generate per prompt at most', number('an integer ≥ 0', (n) => Number.isInteger(n) && n >= 0), 50)
     .option('--seed <s>', 'seed of the sampler (default: random, printed so the run can be repeated)')
     .option('--json', 'print {"samples":[{"prompt","text"}],"seed"} as JSON')
+    .option('--draft', 'greedy, one prompt: an int8 copy of the model guesses tokens ahead and the model checks them (the same text; faster for long continuations, ~2 s and ~130 MB more for GPT-2 small)')
     .action(async (flags: GenerateFlags) => {
       const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
+      // Speculation is exact only for greedy decoding, and one prompt at a time.
+      if (flags.draft && (flags.temperature !== 0 || prompts.length !== 1)) program.error('error: --draft needs --temperature 0 and exactly one prompt');
       const seed = flags.seed ?? String(randomInt(2 ** 47));
       // Weights mapped by onnxruntime from the checkpoint's files: never a second copy in JS.
       const model = await Gpt2Model.load(flags.model, { session: sessionConfigFromEnv() });
+      const draft = flags.draft ? await Gpt2Model.load(flags.model, { session: sessionConfigFromEnv(), precision: 'int8-draft' }) : undefined;
       try {
         const samples = await generateText(model, prompts, {
           temperature: flags.temperature,
@@ -46,6 +51,7 @@ export function registerGenerateCommands(program: Command): void {
           topP: flags.topP,
           maxNewTokens: flags.maxNewTokens,
           seed,
+          draft,
         });
         if (flags.json) {
           process.stdout.write(JSON.stringify({ samples: samples.map(({ prompt, text }) => ({ prompt, text })), seed }) + '\n');
@@ -55,6 +61,7 @@ export function registerGenerateCommands(program: Command): void {
         process.stderr.write(`(seed ${seed})\n`);
       } finally {
         await model.release();
+        await draft?.release();
       }
     });
 }

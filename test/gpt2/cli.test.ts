@@ -19,6 +19,19 @@ void test('greedy --json prints each prompt followed by the continuation transfo
   assert.deepEqual(out.samples, expected.greedy.map((g) => ({ prompt: g.prompt, text: g.text })));
 });
 
+void test('greedy with --draft prints the same text; --draft refuses sampling and several prompts', () => {
+  const g = expected.greedy[0];
+  const r = veil('generate', '--model', tinyModelDir, '--prompt', g.prompt, '--temperature', '0', '--max-new-tokens', String(expected.greedy_new_tokens), '--draft', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as { samples: unknown[] }).samples, [{ prompt: g.prompt, text: g.text }]);
+  const sampled = veil('generate', '--model', tinyModelDir, '--prompt', g.prompt, '--draft');
+  assert.notEqual(sampled.status, 0);
+  assert.match(sampled.stderr, /--draft needs --temperature 0 and exactly one prompt/);
+  const two = veil('generate', '--model', tinyModelDir, '--prompt', 'a', '--prompt', 'b', '--temperature', '0', '--draft');
+  assert.notEqual(two.status, 0);
+  assert.match(two.stderr, /--draft needs --temperature 0 and exactly one prompt/);
+});
+
 void test('sampling with a seed repeats exactly; options are validated; a missing model is a clear error', () => {
   const args = ['generate', '--model', tinyModelDir, '--prompt', 'Hello', '--max-new-tokens', '8', '--top-k', '20', '--top-p', '0.9', '--temperature', '0.8', '--seed', '42', '--json'];
   const a = veil(...args);
