@@ -6,7 +6,7 @@
 // run per token costs less than several.
 import { op, type Graph, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
-import { int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';
+import { EMBEDDING_ROWS, int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';
 import type { ParamLookup } from './graph.ts';
 import type { StageParts } from './stage-graphs.ts';
 
@@ -23,17 +23,16 @@ export const int8StageParts =
       if (!m) {
         const q = weights.int8.get(name);
         if (!q) throw new Error(`the draft has no int8 ${name}`);
-        m = { data: g.input(int8InputName(name), 'int8', q.shape), scales: g.input(scalesInputName(name), 'float32', [q.shape[1]]) };
+        m = { data: g.input(int8InputName(name), 'int8', q.shape), scales: g.input(scalesInputName(name), 'float32', [q.scales.length / 4]) };
         made.set(name, m);
       }
       return m;
     };
     return {
       embed: (ids, positions) => {
-        // Column `id` of the transposed table, times its token's scale: [C, B, T] → [B, T, C].
-        const { data, scales } = matrix('wte');
-        const rows = op.transpose(op.cast(op.gather(data, ids, 1), 'float32'), [1, 2, 0]);
-        const tokens = op.mul(rows, op.unsqueeze(op.gather(scales, ids), [2]));
+        // Row `id` of the int8 table times its token's scale: [B, T, C].
+        const { data, scales } = matrix(EMBEDDING_ROWS);
+        const tokens = op.mul(op.cast(op.gather(data, ids), 'float32'), op.unsqueeze(op.gather(scales, ids), [2]));
         return op.add(tokens, op.gather(param('wpe.weight'), positions));
       },
       project: (x, name) => {

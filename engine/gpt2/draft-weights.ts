@@ -23,7 +23,10 @@ export interface MappedInt8Matrix {
 }
 
 export interface DraftWeights {
-  /** Linear layers by name ('h.3.mlp.c_fc'), and 'wte', transposed for the head. */
+  /**
+   * Linear layers by name ('h.3.mlp.c_fc'), 'wte' transposed for the head, and EMBEDDING_ROWS,
+   * the same int8 values row by row for the lookup (scales per row there, per column elsewhere).
+   */
   int8: Map<string, MappedInt8Matrix>;
   /** Biases, LayerNorms and the position table, as they are. */
   float: Gpt2Weights;
@@ -32,6 +35,12 @@ export interface DraftWeights {
 const FILE = 'draft-int8.bin';
 /** Every range starts on a 64-byte boundary, as SIMD loads from the mapping prefer. */
 const ALIGN = 64;
+/**
+ * The token embedding [V, C] in int8 for the lookup. Gathering a token's column of the head's
+ * transposed [C, V] copy touched a page per value, so all of that mapped copy stayed resident
+ * beside the head's packed one (+38 MB in GPT-2 small); a row is one contiguous run.
+ */
+export const EMBEDDING_ROWS = 'wte.rows';
 /** Float32 rows read at a time from a checkpoint file. */
 const SLICE_BYTES = 4 * 2 ** 20;
 
@@ -91,6 +100,7 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
         const head = emptyHead(c.vocabSize, c.nEmbd);
         for await (const { first, rows } of rowSlices(source, name, c.nEmbd)) quantizeEmbeddingRows(rows, first, head);
         await store('wte', head);
+        await store(EMBEDDING_ROWS, rowMajor(head));
         continue;
       }
       const t = (await source.read([name])).get(name)!;
@@ -128,6 +138,14 @@ async function* rowSlices(source: WeightSource, name: string, width: number): As
   } finally {
     await fh.close();
   }
+}
+
+/** The head's [C, V] int8 matrix as [V, C] rows, with its per-token scales. */
+function rowMajor(head: Int8Matrix): Int8Matrix {
+  const [C, V] = head.shape;
+  const data = new Int8Array(V * C);
+  for (let c = 0; c < C; c++) for (let v = 0; v < V; v++) data[v * C + c] = head.data[c * V + v];
+  return { data, scales: head.scales, shape: [V, C] };
 }
 
 /** The draft's graph inputs read from its file, for serializeGraphExternal's inputsFromFiles. */
