@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { FileRange } from '../onnx/index.ts';
 import { startModuleWorker } from '../threads/module-worker.ts';
 import type { Gpt2Config } from './config.ts';
-import { emptyHead, quantizeColumns, quantizeEmbeddingRows, type Int8Matrix } from './int8-weights.ts';
+import { emptyHead, quantizeEmbeddingRows, quantizeRows, scalesOf, trackColumnMagnitudes, type Int8Matrix } from './int8-weights.ts';
 import { stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import type { WeightSource } from './weight-source.ts';
-import type { Gpt2Weights } from './weights.ts';
+import { parameterShapes, type Gpt2Weights } from './weights.ts';
 
 /** The draft's one stage: every block, with the embeddings and the head. */
 export const draftStage = (c: Gpt2Config): Gpt2Stage => ({ from: 0, to: c.nLayer, embeddings: true, head: true });
@@ -81,31 +81,50 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
   const int8 = new Map<string, MappedInt8Matrix>();
   const float: Gpt2Weights = new Map();
   const fh = await open(join(folder, FILE), 'w');
-  let offset = 0;
+  const shapes = new Map(parameterShapes(c));
+  // One slice buffer and its int8 copy for every matrix: nothing read stays behind as garbage.
+  const buffer = new Float32Array(SLICE_BYTES / 4);
+  const quantized = new Int8Array(buffer.length);
+  let end = 0;
+  /** The next `length` bytes of the file, from an aligned offset. */
+  const reserve = (length: number): FileRange => {
+    const offset = Math.ceil(end / ALIGN) * ALIGN;
+    end = offset + length;
+    return { file: FILE, offset, length };
+  };
   const append = async (bytes: Uint8Array): Promise<FileRange> => {
-    offset = Math.ceil(offset / ALIGN) * ALIGN;
-    await fh.write(bytes, 0, bytes.length, offset);
-    const range = { file: FILE, offset, length: bytes.length };
-    offset += bytes.length;
+    const range = reserve(bytes.length);
+    await fh.write(bytes, 0, bytes.length, range.offset);
     return range;
   };
   const store = async (name: string, q: Int8Matrix) => {
-    const data = await append(new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength));
-    const scales = await append(new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength));
-    int8.set(name, { shape: q.shape, data, scales });
+    const data = await append(bytesOf(q.data));
+    int8.set(name, { shape: q.shape, data, scales: await append(bytesOf(q.scales)) });
   };
   try {
     for (const name of stageParameterNames(draftStage(c))) {
       if (name === 'wte.weight') {
         const head = emptyHead(c.vocabSize, c.nEmbd);
-        for await (const { first, rows } of rowSlices(source, name, c.nEmbd)) quantizeEmbeddingRows(rows, first, head);
+        for await (const { first, rows } of rowSlices(source, name, c.nEmbd, buffer)) quantizeEmbeddingRows(rows, first, head);
         await store('wte', head);
         await store(EMBEDDING_ROWS, rowMajor(head));
         continue;
       }
-      const t = (await source.read([name])).get(name)!;
-      if (name.startsWith('h.') && name.endsWith('.weight') && t.shape.length === 2) await store(name.slice(0, -'.weight'.length), quantizeColumns(t.data, t.shape[0], t.shape[1]));
-      else float.set(name, t);
+      const shape = shapes.get(name)!;
+      if (name.startsWith('h.') && name.endsWith('.weight') && shape.length === 2) {
+        // Two passes over the rows: a column's scale depends on all of them.
+        const [K, N] = shape;
+        const largest = new Float32Array(N);
+        for await (const { rows } of rowSlices(source, name, N, buffer)) trackColumnMagnitudes(largest, rows);
+        const columnScales = scalesOf(largest);
+        const data = reserve(K * N);
+        for await (const { first, rows } of rowSlices(source, name, N, buffer)) {
+          const out = quantized.subarray(0, rows.length);
+          quantizeRows(rows, columnScales, out);
+          await fh.write(out, 0, out.length, data.offset + first * N);
+        }
+        int8.set(name.slice(0, -'.weight'.length), { shape: [K, N], data, scales: await append(bytesOf(columnScales)) });
+      } else float.set(name, (await source.read([name])).get(name)!);
     }
   } finally {
     await fh.close();
@@ -117,15 +136,14 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
  * A [rows, width] parameter a slice of rows at a time, read from its float32 file range into one
  * buffer (the embedding is 154 MB of float32 in GPT-2 small), or whole when it is not a float32 file.
  */
-async function* rowSlices(source: WeightSource, name: string, width: number): AsyncGenerator<{ first: number; rows: Float32Array }> {
+async function* rowSlices(source: WeightSource, name: string, width: number, buffer: Float32Array): AsyncGenerator<{ first: number; rows: Float32Array }> {
   const range = source.files?.locate(name);
   if (!range) {
     yield { first: 0, rows: (await source.read([name])).get(name)!.data };
     return;
   }
   const rowCount = range.length / 4 / width;
-  const perSlice = Math.max(1, Math.floor(SLICE_BYTES / 4 / width));
-  const buffer = new Float32Array(perSlice * width);
+  const perSlice = Math.floor(buffer.length / width);
   const fh = await open(join(source.files!.folder, range.file), 'r');
   try {
     for (let first = 0; first < rowCount; first += perSlice) {
@@ -139,6 +157,8 @@ async function* rowSlices(source: WeightSource, name: string, width: number): As
     await fh.close();
   }
 }
+
+const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** The head's [C, V] int8 matrix as [V, C] rows, with its per-token scales. */
 function rowMajor(head: Int8Matrix): Int8Matrix {

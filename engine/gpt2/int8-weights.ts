@@ -11,20 +11,33 @@ export interface Int8Matrix {
   shape: [number, number];
 }
 
+/** Raises `largest[n]` to the largest magnitude of column n over these rows (row-major, N wide). */
+export function trackColumnMagnitudes(largest: Float32Array, rows: Float32Array): void {
+  const N = largest.length;
+  for (let at = 0; at < rows.length; at += N) {
+    for (let n = 0; n < N; n++) largest[n] = Math.max(largest[n], Math.abs(rows[at + n]));
+  }
+}
+
+/** Each column's scale from its largest magnitude. */
+export const scalesOf = (largest: Float32Array): Float32Array => largest.map(scaleFor);
+
+/** Rows (row-major, scales.length wide) divided by their column's scale and rounded, into `out`. */
+export function quantizeRows(rows: Float32Array, scales: Float32Array, out: Int8Array): void {
+  const N = scales.length;
+  for (let at = 0; at < rows.length; at += N) {
+    for (let n = 0; n < N; n++) out[at + n] = Math.round(rows[at + n] / scales[n]);
+  }
+}
+
 /** A [K, N] float32 matrix (Conv1D layout, input × output) quantized per output column. */
 export function quantizeColumns(matrix: Float32Array, K: number, N: number): Int8Matrix {
   if (matrix.length !== K * N) throw new RangeError(`expected ${K}×${N} values, got ${matrix.length}`);
   const largest = new Float32Array(N);
-  for (let k = 0; k < K; k++) {
-    const row = k * N;
-    for (let n = 0; n < N; n++) largest[n] = Math.max(largest[n], Math.abs(matrix[row + n]));
-  }
-  const scales = largest.map(scaleFor);
+  trackColumnMagnitudes(largest, matrix);
+  const scales = scalesOf(largest);
   const data = new Int8Array(K * N);
-  for (let k = 0; k < K; k++) {
-    const row = k * N;
-    for (let n = 0; n < N; n++) data[row + n] = Math.round(matrix[row + n] / scales[n]);
-  }
+  quantizeRows(matrix, scales, data);
   return { data, scales, shape: [K, N] };
 }
 
