@@ -6,8 +6,9 @@
 //
 // Why it pays at batch 1: a decode step reads every weight once to compute one row, so it is
 // bound by memory bandwidth; scoring k + 1 rows reads the same bytes. The draft reads a quarter of
-// them. Each model keeps its own cache; guesses the check rejects are dropped by moving the
-// cache's length back, since slots past it are masked and later overwritten.
+// them. Both share one cache of the float32 model's keys and values, so the draft guesses from
+// exact history, the draft reads no prompt of its own, and a rejected guess is dropped by moving
+// the cache's length back.
 import { KvCache, stepFeeds } from './kv-cache.ts';
 import type { Gpt2Model } from './model.ts';
 
@@ -46,31 +47,31 @@ export async function speculativeGreedy(model: Gpt2Model, draft: Gpt2Model, prom
     throw new Error('the draft is not a copy of this model');
   }
   const S = prompt.length + options.maxNewTokens - 1; // the last token is never fed back
-  const verified = new KvCache(model.config, 1, S);
-  const drafted = new KvCache(draft.config, 1, S);
+  // One cache: slots below `verified` hold the float32 model's keys and values; the draft attends
+  // over them and writes its own guesses' past them, where the check's exact ones replace those
+  // it keeps (the rest are masked, then overwritten).
+  const cache = new KvCache(model.config, 1, S);
   const seq = [...prompt];
   const tokens: number[] = [];
   const stats = { checks: 0, proposed: 0, accepted: 0 };
-  // Both caches take the prompt but its last token, which the first check and first guess feed.
-  let verifiedLength = await prefill(model, verified, seq.slice(0, -1), options.prefillSlice);
-  let draftedLength = await prefill(draft, drafted, seq.slice(0, -1), options.prefillSlice);
+  // The prompt but its last token, which the first check and the first guess feed.
+  let verified = await prefill(model, cache, seq.slice(0, -1), options.prefillSlice);
 
   while (tokens.length < options.maxNewTokens) {
     const guesses = Math.min(k, options.maxNewTokens - tokens.length - 1);
     const proposed: number[] = [];
-    let pending = seq.slice(draftedLength);
+    let last = seq[seq.length - 1];
     while (proposed.length < guesses) {
-      const out = await draft.run('cached', { ...stepFeeds([pending], draftedLength, NO_PAD, S), ...drafted.feeds }, 'greedy');
-      drafted.write(out, pending.length, draftedLength);
-      draftedLength += pending.length;
-      const guess = Number((out.greedy.data as BigInt64Array)[0]);
-      proposed.push(guess);
-      if (guess === options.stopToken) break; // nothing after a stop is wanted
-      pending = [guess];
+      const slot = verified + proposed.length;
+      const out = await draft.run('cached', { ...stepFeeds([[last]], slot, NO_PAD, S), ...cache.feeds }, 'greedy');
+      cache.write(out, 1, slot);
+      last = Number((out.greedy.data as BigInt64Array)[0]);
+      proposed.push(last);
+      if (last === options.stopToken) break; // nothing after a stop is wanted
     }
     // One float32 pass over the last kept token and the guesses: its argmax at each position.
     const block = [seq[seq.length - 1], ...proposed];
-    const out = await model.run('cached', { ...stepFeeds([block], verifiedLength, NO_PAD, S), ...verified.feeds }, 'greedy', 'all');
+    const out = await model.run('cached', { ...stepFeeds([block], verified, NO_PAD, S), ...cache.feeds }, 'greedy', 'all');
     const choice = out.greedy.data as BigInt64Array;
     let kept = 0;
     while (kept < proposed.length && proposed[kept] === Number(choice[kept])) kept++;
@@ -80,9 +81,8 @@ export async function speculativeGreedy(model: Gpt2Model, draft: Gpt2Model, prom
     stats.proposed += proposed.length;
     stats.accepted += kept;
     // The cache keeps the positions whose tokens stay: the fed token and the kept guesses.
-    if (verifiedLength + kept + 1 <= S) verified.write(out, block.length, verifiedLength, kept + 1);
-    verifiedLength += kept + 1;
-    draftedLength = Math.min(draftedLength, verifiedLength);
+    if (verified + kept + 1 <= S) cache.write(out, block.length, verified, kept + 1);
+    verified += kept + 1;
     for (const id of fresh) {
       if (id === options.stopToken) return { tokens: [tokens], finish: ['stop'], speculation: stats };
       tokens.push(id);
