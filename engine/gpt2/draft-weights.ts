@@ -1,4 +1,4 @@
-// The int8 draft's weights (draft-graph.ts), read from a checkpoint one tensor at a time and
+// The int8 draft's weights (draft-graph.ts), read from a checkpoint a slice of rows at a time and
 // quantized as they come. The int8 matrices go into one file that onnxruntime maps, as it maps a
 // float32 checkpoint: held in JavaScript and handed over from memory they cost ~3× their size in
 // resident memory (GPT-2 small: 375 MB for 127 MB of int8), mapped they cost their packed copy.

@@ -30,17 +30,6 @@ export function quantizeRows(rows: Float32Array, scales: Float32Array, out: Int8
   }
 }
 
-/** A [K, N] float32 matrix (Conv1D layout, input × output) quantized per output column. */
-export function quantizeColumns(matrix: Float32Array, K: number, N: number): Int8Matrix {
-  if (matrix.length !== K * N) throw new RangeError(`expected ${K}×${N} values, got ${matrix.length}`);
-  const largest = new Float32Array(N);
-  trackColumnMagnitudes(largest, matrix);
-  const scales = scalesOf(largest);
-  const data = new Int8Array(K * N);
-  quantizeRows(matrix, scales, data);
-  return { data, scales, shape: [K, N] };
-}
-
 /**
  * Rows of the token embedding [V, C], tokens from `first` on, quantized per token into the LM
  * head's right-hand side: `head.data` [C, V] (transposed) and `head.scales` [V], so logits =
@@ -58,14 +47,6 @@ export function quantizeEmbeddingRows(rows: Float32Array, first: number, head: I
     head.scales[v] = scale;
     for (let c = 0; c < C; c++) head.data[c * V + v] = Math.round(rows[r * C + c] / scale);
   }
-}
-
-/** The whole token embedding [V, C] as the head's transposed int8 matrix [C, V]. */
-export function quantizeEmbeddingTransposed(wte: Float32Array, V: number, C: number): Int8Matrix {
-  if (wte.length !== V * C) throw new RangeError(`expected ${V}×${C} values, got ${wte.length}`);
-  const head = emptyHead(V, C);
-  quantizeEmbeddingRows(wte, 0, head);
-  return head;
 }
 
 /** Room for the head's int8 matrix [C, V] and its V scales. */

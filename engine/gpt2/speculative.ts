@@ -43,9 +43,9 @@ export async function speculativeGreedy(model: Gpt2Model, draft: Gpt2Model, prom
   const most = options.draftTokens ?? DRAFT_TOKENS;
   if (!Number.isInteger(most) || most < 0) throw new RangeError(`draft tokens must be a non-negative integer, got ${most}`);
   let k = Math.min(most, 4);
-  if (draft.config.vocabSize !== model.config.vocabSize || draft.config.nLayer !== model.config.nLayer || draft.config.nEmbd !== model.config.nEmbd) {
-    throw new Error('the draft is not a copy of this model');
-  }
+  // The two share one cache and one vocabulary: every size that shapes them must agree.
+  const sizes = (c: typeof model.config) => [c.vocabSize, c.nLayer, c.nHead, c.nEmbd, c.nPositions].join();
+  if (sizes(draft.config) !== sizes(model.config)) throw new Error('the draft is not a copy of this model');
   const S = prompt.length + options.maxNewTokens - 1; // the last token is never fed back
   // One cache: slots below `verified` hold the float32 model's keys and values; the draft attends
   // over them and writes its own guesses' past them, where the check's exact ones replace those

@@ -89,8 +89,11 @@ void describe('speculative greedy decoding', () => {
     await another.release();
   });
 
-  void test('a bad number of guesses is refused before any work', async () => {
+  void test('a bad number of guesses, or a draft of another size, is refused before any work', async () => {
     await assert.rejects(generateTokens(model, [prompts[0]], { ...greedy, maxNewTokens: 3, draft, draftTokens: -1 }), /draft tokens must be a non-negative integer/);
     await assert.rejects(generateTokens(model, [prompts[0]], { ...greedy, maxNewTokens: 3, draft, draftTokens: 1.5 }), /draft tokens must be a non-negative integer/);
+    const micro = await Gpt2Model.load('random:micro@other', { precision: 'int8-draft' });
+    await assert.rejects(generateTokens(model, [prompts[0]], { ...greedy, maxNewTokens: 3, draft: micro }), /the draft is not a copy of this model/);
+    await micro.release();
   });
 });
