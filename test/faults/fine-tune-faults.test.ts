@@ -185,8 +185,10 @@ test('the Temporal server restarted mid-training: the workers reconnect and the 
   const jobId = uniqueName('ft-restart');
   await Promise.all(pool.map((w) => w.polling())); // the last replacement may still be starting
   await grant(analyst);
-  // Twice as long as the others, so that training surely spans the restart.
-  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 4 }))] });
+  // Four times as long as the others, so that training surely spans the restart: at twice as long,
+  // a quiet CI machine finished training while the server was down (the first checkpoint seen was
+  // step 3, and ~6 s of training were left against ~3 s of stop, sleep and restart).
+  const handle = await env.client.workflow.start('fineTune', { taskQueue: queue, workflowId: jobId, args: [signedBy(analystP, 'fineTune', faultSpec(dataset, analyst, jobId, { epochs: 8 }))] });
   const before = await checkpointAtLeast(store, jobId, 1);
   let backAt: number;
   try {
