@@ -80,6 +80,7 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
   const c = source.config;
   const int8 = new Map<string, MappedInt8Matrix>();
   const float: Gpt2Weights = new Map();
+  const floatNames: string[] = [];
   const fh = await open(join(folder, FILE), 'w');
   const shapes = new Map(parameterShapes(c));
   // One slice buffer and its int8 copy for every matrix: nothing read stays behind as garbage.
@@ -124,8 +125,10 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
           await fh.write(out, 0, out.length, data.offset + first * N);
         }
         int8.set(name.slice(0, -'.weight'.length), { shape: [K, N], data, scales: await append(bytesOf(columnScales)) });
-      } else float.set(name, (await source.read([name])).get(name)!);
+      } else floatNames.push(name);
     }
+    // The biases, LayerNorms and position table in one read (a read parses the file's header).
+    for (const [name, t] of await source.read(floatNames)) float.set(name, t);
   } finally {
     await fh.close();
   }

@@ -16,10 +16,12 @@ import type { Gpt2Model } from './model.ts';
  * Most guesses per float32 pass. The number adapts between 1 and this: one more after a pass
  * that kept every guess, one fewer after one that did not, so a draft that agrees often guesses
  * far ahead and one that does not costs about one draft step (~0.4 of a float32 step on GPT-2
- * small) per token. With the bench's draft keeping ~93 % of its guesses, 5 to 8 were within a few
- * percent of each other.
+ * small) per token. With the bench's draft keeping 87–93 % of its guesses, 5 to 8 were within a
+ * few percent of each other.
  */
 export const DRAFT_TOKENS = 8;
+/** Guesses in the first pass, before the draft has shown how well it agrees. */
+const FIRST_GUESSES = 4;
 
 export interface SpeculativeOptions {
   maxNewTokens: number;
@@ -42,7 +44,7 @@ const NO_PAD = [0];
 export async function speculativeGreedy(model: Gpt2Model, draft: Gpt2Model, prompt: readonly number[], options: SpeculativeOptions): Promise<SpeculativeResult> {
   const most = options.draftTokens ?? DRAFT_TOKENS;
   if (!Number.isInteger(most) || most < 0) throw new RangeError(`draft tokens must be a non-negative integer, got ${most}`);
-  let k = Math.min(most, 4);
+  let k = Math.min(most, FIRST_GUESSES);
   // The two share one cache and one vocabulary: every size that shapes them must agree.
   const sizes = (c: typeof model.config) => [c.vocabSize, c.nLayer, c.nHead, c.nEmbd, c.nPositions].join();
   if (sizes(draft.config) !== sizes(model.config)) throw new Error('the draft is not a copy of this model');
