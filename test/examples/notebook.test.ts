@@ -1,6 +1,6 @@
 // The examples/ notebook against the real servers, step for step as the product's notebook: the
 // preview keeps PHEE's JSON `context`, the notebook's exact preprocess works on every preview row,
-// the split is 2,608 / 290, both fits print their evaluation line, and every sample has text.
+// the split is 2,608 / 290, both fits print their evaluation line, and the samples have text (see the end).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -90,12 +90,15 @@ test('the notebook on PHEE: JSON preview, exact preprocess, split 2,608/290, non
     }
     // Unconditional samples start after <|endoftext|> as the rows did, so they have text; but a tiny
     // model a few minutes old still gives <|endoftext|> itself some odds as a first token at
-    // temperature 1 (the old text<|endoftext|> layout gave 10, 9 and 2 empty samples of 10; the
-    // strict check of the layout is test/sdk/first-words.test.ts).
+    // temperature 1, and its training order is drawn afresh each run, so how many of ten come out
+    // empty is a binomial draw: CI saw 2 of 10 empty (non-DP). The old text<|endoftext|> layout,
+    // which never trained the token after <|endoftext|>, gave 10 and 9 empty of 10; requiring half
+    // still catches that, and fails spuriously with p(empty) = 0.2 once in 150 runs (at 0.1, once in
+    // 6,800). The strict, deterministic check of the layout is test/sdk/first-words.test.ts.
     const nonEmpty = (side: typeof run.samples.plain) => side.samples.slice(0, 10).filter((s) => s.text.length > 0).length;
     const shown = (side: typeof run.samples.plain) => JSON.stringify(side.samples.slice(0, 10).map((s) => s.text));
-    assert.ok(nonEmpty(run.samples.plain) >= 9, `unconditional samples have text: ${shown(run.samples.plain)}`);
+    assert.ok(nonEmpty(run.samples.plain) >= 5, `unconditional samples have text: ${shown(run.samples.plain)}`);
     // The DP model of this test takes about ten noisy steps.
-    assert.ok(nonEmpty(run.samples.dp) >= 8, `unconditional DP samples have text: ${shown(run.samples.dp)}`);
+    assert.ok(nonEmpty(run.samples.dp) >= 5, `unconditional DP samples have text: ${shown(run.samples.dp)}`);
   }, { env });
 });
