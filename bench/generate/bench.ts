@@ -20,6 +20,7 @@ import { saveCheckpoint } from '../../engine/gpt2/checkpoint.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
 import { benchPython } from '../python/python.ts';
+import { median } from '../stats.ts';
 
 interface SideResult {
   seconds: number;
@@ -55,11 +56,6 @@ function runSide(command: string, args: string[], env: NodeJS.ProcessEnv): SideR
 
 /** Median speed and time, largest peak memory. */
 function summarize(runs: SideResult[]): SideResult {
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const m = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-  };
   return {
     seconds: median(runs.map((r) => r.seconds)),
     cpu_seconds: median(runs.map((r) => r.cpu_seconds)),

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { calibrateNoise, parseAccountantKind } from '../../engine/privacy/index.ts';
 import { benchPython } from '../python/python.ts';
+import { median } from '../stats.ts';
 
 const SAMPLE_RATE = 1 / 2608;
 const STEPS = 7824;
@@ -21,7 +22,6 @@ function flag(name: string, fallback: string): string {
 
 const accountant = parseAccountantKind(flag('--accountant', 'rdp'));
 const runs = Math.max(1, Number(flag('--runs', accountant === 'rdp' ? '5' : '1')));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (seconds: number): string => `${(seconds * 1000).toFixed(1)} ms`;
 
 interface OpacusTiming {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchPython } from '../python/python.ts';
+import { median } from '../stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +53,6 @@ function run(label: string, cmd: string, args: string[]): Record<string, unknown
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${label} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   return JSON.parse(line) as Record<string, unknown>;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stepOf = (r: Record<string, unknown>) => Math.min(...(r.step_s as number[]));
 
 /** One side's runs merged: every step time, the largest peak RSS. */

@@ -9,7 +9,7 @@
 //   numpy sgemm        the machine's matmul speed, before and after (the machine is shared)
 // Prints DP ÷ non-DP step time and peak memory, Veil DP ÷ Opacus tokens/s, and GFLOP/s.
 //
-//   node --import tsx bench/train/dp-step.ts [--batch 8] [--seq 128] [--layers 12] [--steps 2]
+//   node --import tsx bench/train/dp-step.ts [--batch 8] [--seq 128] [--layers 12] [--steps 4]
 //        [--micro-batches 1] [--threads 2] [--skip-torch] [--profile]
 // The logical batch is --micro-batches × --batch rows (Veil; Opacus runs one physical batch).
 // VEIL_PYTHON names a Python with torch, transformers, opacus, numpy (default bench/.venv, made by bench/python/setup.sh).
@@ -20,13 +20,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchPython } from '../python/python.ts';
+import { median } from '../stats.ts';
 
 const { values } = parseArgs({
   options: {
     batch: { type: 'string', default: '8' },
     seq: { type: 'string', default: '128' },
     layers: { type: 'string', default: '12' },
-    steps: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '4' },
     'micro-batches': { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     'skip-torch': { type: 'boolean', default: false },
@@ -59,7 +60,6 @@ function run(label: string, cmd: string, args: string[]): Record<string, unknown
 const veil = (mode: string, extra: string[] = [values['micro-batches']]) => run(`veil ${mode}`, process.execPath, ['--import', 'tsx', here('./veil-step.ts'), mode, idsPath, steps, String(layers), ...extra]);
 const torch = (mode: string) => run(mode, python, [here('./torch_step.py'), mode, '--ids', idsPath, '--steps', steps, '--threads', threads, '--n-layer', String(layers)]);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stepOf = (r: Record<string, unknown>, key = 'step_s') => median(r[key] as number[]);
 
 // Model FLOPs of one training step (3 × forward matmuls; causal attention counted in full).
