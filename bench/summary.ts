@@ -1,7 +1,7 @@
 // One command for the benches' headline ratios: runs each bench (each measures Veil and its
 // reference side by side in one run), picks the ratio lines out of its output, and prints a
 // Markdown table with the machine and the reference versions, also written to bench/SUMMARY.md
-// (with each bench's output) and, for a full run, into bench/README.md between its markers.
+// (with each bench's output) and into bench/README.md between its markers; with --only, printed only.
 //   npm run bench:summary [-- --only privacy,noise,dp-step,dp-lora-step,generate]
 // Makes the pinned Python environment first (bench/python/setup.sh) when there is none and
 // VEIL_PYTHON is unset. The full set takes several minutes (the GPT-2-small training step and
@@ -111,12 +111,14 @@ const table = [
   ...rows.map((r) => `| ${r.bench} | ${r.metric} | ${r.value} | ${r.goal} |`),
 ].join('\n');
 console.log(table);
-writeFileSync(here('./SUMMARY.md'), `# Bench summary\n\n${table}\n\n## Output of each bench\n\n${outputs.join('\n\n')}\n`);
-// The table also goes into bench/README.md, between its markers, when every bench ran.
+// Only a full run replaces SUMMARY.md and the table in bench/README.md (between its markers): a
+// partial one would leave them with some benches' rows missing.
 const readme = here('./README.md');
 const [start, end] = ['<!-- bench-table:start -->', '<!-- bench-table:end -->'];
-if (!values.only && existsSync(readme)) {
-  const text = readFileSync(readme, 'utf8');
+if (values.only) console.error('(--only: printed only; bench/SUMMARY.md and the table in bench/README.md are left as they are)');
+else {
+  writeFileSync(here('./SUMMARY.md'), `# Bench summary\n\n${table}\n\n## Output of each bench\n\n${outputs.join('\n\n')}\n`);
+  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
   const [i, j] = [text.indexOf(start), text.indexOf(end)];
   if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
 }
