@@ -20,6 +20,7 @@ const WORD_BYTES_PER_VALUE = 8;
 interface NoiseExports {
   memory: KernelMemory;
   noiseBlock(n: number, std: number, scale: number): number;
+  drawBlock(n: number, std: number): number;
   addNoiseBlock(n: number, scale: number): void;
 }
 
@@ -65,15 +66,15 @@ export class NoiseKernel {
       const n = Math.min(BLOCK_VALUES, target.length - start);
       this.bytes.set(main.update(ZEROS.subarray(0, n * WORD_BYTES_PER_VALUE)), WORDS);
       const block = target.subarray(start, start + n);
-      if (fresh) this.target.fill(0, 0, n); // as if target held zeros, without reading it
-      else this.target.set(block);
-      const rejectedCount = this.kernel.noiseBlock(n, std, scale);
+      if (!fresh) this.target.set(block);
+      // Fresh: as if target held zeros, without reading it (the same bits: see drawBlock).
+      const rejectedCount = fresh ? this.kernel.drawBlock(n, std) : this.kernel.noiseBlock(n, std, scale);
       block.set(this.target.subarray(0, n));
       for (let r = 0; r < rejectedCount; r++) {
         const j = this.rejected[r];
         const { layer, negative, u } = firstDraw(this.words[2 * j], this.words[2 * j + 1]);
         const magnitude = slowPath(overflow(), layer, u);
-        block[j] = Math.fround((block[j] + Math.fround(std * (negative ? -magnitude : magnitude))) * scale);
+        block[j] = Math.fround(((fresh ? 0 : block[j]) + Math.fround(std * (negative ? -magnitude : magnitude))) * scale);
       }
     }
   }

@@ -75,6 +75,58 @@
         (br $next)))
     (local.get $rejected))
 
+  ;; target[j] <- fround(std * z_j) for j < n where the fast path accepts, without reading target:
+  ;; noiseBlock's values for a zero target and scale 1 (fround((0 + x) * 1) = x), with the target's
+  ;; load, add and scale left out, for the prefetcher, which draws noise on its own. Rejected lanes
+  ;; hold a value the caller overwrites; their indices are listed as noiseBlock lists them.
+  (func (export "drawBlock") (param $n i32) (param $std f64) (result i32)
+    (local $j i32) (local $wp i32) (local $gp i32) (local $rejected i32)
+    (local $la i32) (local $lb i32)
+    (local $w v128) (local $u v128) (local $edge v128) (local $accept v128) (local $fast v128)
+    (local $stdv v128)
+    (local.set $stdv (f64x2.splat (local.get $std)))
+    (local.set $wp (i32.const 8192))
+    (local.set $gp (i32.const 73728))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        ;; u, layer, edge, accept and sign exactly as in noiseBlock
+        (local.set $w (v128.load (local.get $wp)))
+        (local.set $u
+          (f64x2.sub
+            (v128.or (i64x2.shr_u (local.get $w) (i32.const 12)) (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000))
+            (v128.const f64x2 1 1)))
+        (local.set $la (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $w)) (i32.const 255)) (i32.const 3)))
+        (local.set $lb (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $w)) (i32.const 255)) (i32.const 3)))
+        (local.set $edge
+          (f64x2.replace_lane 1 (f64x2.splat (f64.load (local.get $la))) (f64.load (local.get $lb))))
+        (local.set $accept
+          (f64x2.replace_lane 1 (f64x2.splat (f64.load offset=4096 (local.get $la))) (f64.load offset=4096 (local.get $lb))))
+        (local.set $fast (f64x2.lt (local.get $u) (local.get $accept)))
+        (v128.store64_lane 0 (local.get $gp)
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $stdv)
+              (v128.xor
+                (f64x2.mul (local.get $u) (local.get $edge))
+                (v128.and (i64x2.shl (local.get $w) (i32.const 55)) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))))
+        (if (i32.eqz (i64x2.all_true (local.get $fast)))
+          (then
+            (if (i64.eqz (i64x2.extract_lane 0 (local.get $fast)))
+              (then
+                (i32.store offset=106496 (i32.shl (local.get $rejected) (i32.const 2)) (local.get $j))
+                (local.set $rejected (i32.add (local.get $rejected) (i32.const 1)))))
+            (if (i32.and
+                  (i64.eqz (i64x2.extract_lane 1 (local.get $fast)))
+                  (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
+              (then
+                (i32.store offset=106496 (i32.shl (local.get $rejected) (i32.const 2)) (i32.add (local.get $j) (i32.const 1)))
+                (local.set $rejected (i32.add (local.get $rejected) (i32.const 1)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+        (local.set $gp (i32.add (local.get $gp) (i32.const 8)))
+        (br $next)))
+    (local.get $rejected))
+
   ;; target[j] <- fround((target[j] + noise[j]) * scale) for j < n (n a multiple of 4), in
   ;; float64 as the JS expression (t + n) * scale computes it, rounded once: the prefetched noise
   ;; added to a gradient block. Four values per iteration, two f64x2 halves.
