@@ -76,9 +76,10 @@
     (local.get $rejected))
 
   ;; target[j] <- fround(std * z_j) for j < n where the fast path accepts, without reading target:
-  ;; noiseBlock's values for a zero target and scale 1 (fround((0 + x) * 1) = x), with the target's
-  ;; load, add and scale left out, for the prefetcher, which draws noise on its own. Rejected lanes
-  ;; hold a value the caller overwrites; their indices are listed as noiseBlock lists them.
+  ;; noiseBlock's values for a zero target and scale 1 (fround((0 + x) * 1) = 0 + x), with the
+  ;; target's load and the scale left out, for the prefetcher, which draws noise on its own.
+  ;; Rejected lanes hold a value the caller overwrites; their indices are listed as noiseBlock
+  ;; lists them.
   (func (export "drawBlock") (param $n i32) (param $std f64) (result i32)
     (local $j i32) (local $wp i32) (local $gp i32) (local $rejected i32)
     (local $la i32) (local $lb i32)
@@ -103,12 +104,16 @@
         (local.set $accept
           (f64x2.replace_lane 1 (f64x2.splat (f64.load offset=4096 (local.get $la))) (f64.load offset=4096 (local.get $lb))))
         (local.set $fast (f64x2.lt (local.get $u) (local.get $accept)))
+        ;; + 0 as noiseBlock's 0 + x: a −0 (u = 0 with the sign bit set) becomes +0 there too
         (v128.store64_lane 0 (local.get $gp)
           (f32x4.demote_f64x2_zero
-            (f64x2.mul (local.get $stdv)
-              (v128.xor
-                (f64x2.mul (local.get $u) (local.get $edge))
-                (v128.and (i64x2.shl (local.get $w) (i32.const 55)) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))))
+            (f64x2.add (v128.const f64x2 0 0)
+              (f64x2.promote_low_f32x4
+                (f32x4.demote_f64x2_zero
+                  (f64x2.mul (local.get $stdv)
+                    (v128.xor
+                      (f64x2.mul (local.get $u) (local.get $edge))
+                      (v128.and (i64x2.shl (local.get $w) (i32.const 55)) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))))))
         (if (i32.eqz (i64x2.all_true (local.get $fast)))
           (then
             (if (i64.eqz (i64x2.extract_lane 0 (local.get $fast)))
