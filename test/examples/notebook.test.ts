@@ -22,7 +22,7 @@ after(async () => {
   await env?.teardown();
 });
 
-test('the notebook on PHEE: JSON preview, exact preprocess, split 2,608/290, non-DP and DP fits, non-empty samples', async () => {
+test('the notebook on PHEE: JSON preview, exact preprocess, split 2,608/290, non-DP and DP fits, most samples have text', async () => {
   await withWorker(async ({ client: temporal, taskQueue }) => {
     const connect = async (token: string) => VeilClient.connect({ temporal, taskQueue, token });
     const owner = await connect((await newOwner('nbx-owner')).token);
