@@ -8,16 +8,12 @@ import type { KeystreamWords } from './keystream-words.ts';
 import { noiseNonce, noiseOverflowWords } from './streams.ts';
 import { ZIGGURAT_ACCEPT, ZIGGURAT_X, firstDraw, slowPath } from './ziggurat.ts';
 
-// Must match the memory layout written at the top of noise-kernel.wat.
-const BLOCK_VALUES = 8192;
-const TABLE_X = 0;
-const TABLE_ACCEPT = 4096;
-const WORDS = 8192;
-const TARGET = 73728;
-const REJECTED = 106496;
+/** The memory layout written at the top of noise-kernel.wat, in bytes (values per block aside). */
+export const NOISE_KERNEL_LAYOUT = { blockValues: 8192, tableX: 0, tableAccept: 4096, words: 8192, target: 73728, rejected: 106496 } as const;
+const { blockValues: BLOCK_VALUES, tableX: TABLE_X, tableAccept: TABLE_ACCEPT, words: WORDS, target: TARGET, rejected: REJECTED } = NOISE_KERNEL_LAYOUT;
 const WORD_BYTES_PER_VALUE = 8;
 
-interface NoiseExports {
+export interface NoiseExports {
   memory: KernelMemory;
   noiseBlock(n: number, std: number, scale: number): number;
   drawBlock(n: number, std: number): number;

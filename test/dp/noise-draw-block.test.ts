@@ -5,24 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ZIGGURAT_ACCEPT, ZIGGURAT_X } from '../../engine/dp/index.ts';
-import { instantiateWat, type KernelMemory } from '../../engine/random/wat.ts';
+import { NOISE_KERNEL_LAYOUT, type NoiseExports } from '../../engine/dp/noise-kernel.ts';
+import { instantiateWat } from '../../engine/random/wat.ts';
 
-// The memory layout written at the top of noise-kernel.wat.
-const TABLE_ACCEPT = 4096;
-const WORDS = 8192;
-const TARGET = 73728;
-const REJECTED = 106496;
-
-interface Kernel {
-  memory: KernelMemory;
-  noiseBlock(n: number, std: number, scale: number): number;
-  drawBlock(n: number, std: number): number;
-}
+const { tableX: TABLE_X, tableAccept: TABLE_ACCEPT, words: WORDS, target: TARGET, rejected: REJECTED } = NOISE_KERNEL_LAYOUT;
 
 void test('drawBlock gives noiseBlock\'s bits for a zero target at scale 1, −0 included, and rejects the same lanes', async () => {
-  const kernel = await instantiateWat<Kernel>(new URL('../../engine/dp/noise-kernel.wat', import.meta.url));
+  const kernel = await instantiateWat<NoiseExports>(new URL('../../engine/dp/noise-kernel.wat', import.meta.url));
   const buffer = kernel.memory.buffer;
-  new Float64Array(buffer, 0, ZIGGURAT_X.length).set(ZIGGURAT_X);
+  new Float64Array(buffer, TABLE_X, ZIGGURAT_X.length).set(ZIGGURAT_X);
   new Float64Array(buffer, TABLE_ACCEPT, ZIGGURAT_ACCEPT.length).set(ZIGGURAT_ACCEPT);
   const n = 8191; // odd: the last pair's second lane is past the end
   const words = new Uint32Array(buffer, WORDS, 2 * n);
