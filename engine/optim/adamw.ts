@@ -6,8 +6,6 @@
 // operation of the update is rounded to float32, in the order written in optimizer-kernels.wat
 // (no fused multiply-add). Four lanes of WebAssembly SIMD per instruction: float32 halves the
 // work per value of the float64 form this replaced and runs at memory speed.
-import type { KernelMemory } from '../random/wat.ts';
-import { allocateMoments } from './moment-memory.ts';
 import { OptimizerKernel } from './optimizer-kernel.ts';
 import { checkSlots, forEachUpdate, type AdamWConfig, type GradientTransform, type Optimizer, type OptimizerState } from './types.ts';
 
@@ -20,18 +18,13 @@ export class AdamW implements Optimizer {
   private readonly eps: number;
   private readonly weightDecay: number;
   private stepCount: number;
-  /** The moments as state() hands them out: a live checkpoint may replace entries (see step). */
   private readonly expAvg: Float32Array[];
   private readonly expAvgSq: Float32Array[];
-  /** Where the moments live (moment-memory.ts), and the kernel memory that holds them, if one does. */
-  private readonly ownExpAvg: Float32Array[];
-  private readonly ownExpAvgSq: Float32Array[];
-  private readonly memory: KernelMemory | undefined;
 
   /**
    * @param sizes element count of each parameter tensor
    * @param decayMask per tensor, whether weight decay applies (GPT-2 convention: not to biases and LayerNorm); default all
-   * @param resume state from a checkpoint; its moments are copied into kernel memory, or adopted
+   * @param resume state from a checkpoint; adopted, not copied
    */
   constructor(sizes: readonly number[], config: AdamWConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState) {
     [this.beta1, this.beta2] = config.betas ?? [0.9, 0.999];
@@ -41,32 +34,14 @@ export class AdamW implements Optimizer {
     if (resume) {
       if (resume.kind !== 'adamw') throw new RangeError(`AdamW: cannot resume from ${resume.kind} state`);
       checkSlots(resume, SLOTS, sizes);
+      this.stepCount = resume.stepCount;
+      this.expAvg = resume.slots.exp_avg;
+      this.expAvgSq = resume.slots.exp_avg_sq;
+    } else {
+      this.stepCount = 0;
+      this.expAvg = sizes.map((n) => new Float32Array(n));
+      this.expAvgSq = sizes.map((n) => new Float32Array(n));
     }
-    const moments = allocateMoments(sizes, resume && { expAvg: resume.slots.exp_avg, expAvgSq: resume.slots.exp_avg_sq });
-    this.memory = moments.memory;
-    this.ownExpAvg = moments.expAvg;
-    this.ownExpAvgSq = moments.expAvgSq;
-    this.expAvg = [...moments.expAvg];
-    this.expAvgSq = [...moments.expAvgSq];
-    this.stepCount = resume?.stepCount ?? 0;
-  }
-
-  /**
-   * A live checkpoint moves the state's arrays to another thread and puts what comes back in their
-   * place (engine/train/worker-entry.ts). Ordinary arrays that come back are adopted; moments in
-   * kernel memory cannot move (the memory's buffer is copied instead), so what comes back is copied
-   * to where they live, and the state points there again.
-   */
-  private reclaimMoments(): void {
-    const reclaim = (state: Float32Array[], own: Float32Array[]) => state.forEach((x, k) => {
-      if (x === own[k]) return;
-      if (this.memory) {
-        own[k].set(x);
-        state[k] = own[k];
-      } else own[k] = x;
-    });
-    reclaim(this.expAvg, this.ownExpAvg);
-    reclaim(this.expAvgSq, this.ownExpAvgSq);
   }
 
   async step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number, gradient?: GradientTransform): Promise<void> {
@@ -74,8 +49,7 @@ export class AdamW implements Optimizer {
     grads.forEach((g, k) => {
       if (g.length !== params[k].length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
     });
-    this.reclaimMoments();
-    const kernel = await (this.memory ? OptimizerKernel.forMemory(this.memory) : OptimizerKernel.load());
+    const kernel = await OptimizerKernel.load();
     this.stepCount += 1;
     const stepSize = lr / (1 - this.beta1 ** this.stepCount);
     const bias2Sqrt = Math.sqrt(1 - this.beta2 ** this.stepCount);

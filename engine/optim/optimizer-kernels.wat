@@ -4,13 +4,12 @@
 ;; iteration in f64x2 lanes, the same float64 operations in the same order as sgd.ts, rounding to
 ;; float32 where it does: bit-identical to it.
 ;;
-;; Memory (bytes): 0 params, 32768 gradients, 65536 first slot (exp_avg or momentum_buffer),
-;; 98304 second slot (exp_avg_sq), 131072 DP noise, each a block of at most 8192 f32. The caller
+;; Memory (bytes): 0 params, 16384 gradients, 32768 first slot (exp_avg or momentum_buffer),
+;; 49152 second slot (exp_avg_sq), 65536 DP noise, each a block of at most 4096 f32. The caller
 ;; pads a block to a multiple of 4 values; padded lanes compute on whatever is there and are not
-;; read back. The memory is imported: AdamW's moments may live in it, after these blocks, and be
-;; updated where they are (adamwBlock's $mAt and $vAt) instead of copied in and out.
+;; read back.
 (module
-  (import "env" "memory" (memory 3))
+  (memory (export "memory") 2)
 
   ;; The DP-SGD gradient as the optimizer reads it: g <- fround((g + noise) * scale) on n values,
   ;; computed in float64 and rounded once, exactly as the noise kernel's addNoiseBlock
@@ -23,8 +22,8 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=32768 (local.get $at)))
-        (local.set $z (v128.load offset=131072 (local.get $at)))
+        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (local.set $z (v128.load offset=65536 (local.get $at)))
         (local.set $low
           (f32x4.demote_f64x2_zero
             (f64x2.mul
@@ -37,7 +36,7 @@
                 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g)))
                 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z) (local.get $z))))
               (local.get $scalev))))
-        (v128.store offset=32768 (local.get $at)
+        (v128.store offset=16384 (local.get $at)
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low) (local.get $high)))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $next))))
@@ -51,8 +50,8 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=32768 (local.get $at)))
-        (v128.store offset=32768 (local.get $at)
+        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (v128.store offset=16384 (local.get $at)
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $g)) (local.get $scalev)))
             (f32x4.demote_f64x2_zero
@@ -64,10 +63,8 @@
 
   ;; AdamW on n values, every scalar a float32 and every step rounded to float32:
   ;; m ← β₁m + c₁g, v ← β₂v + (c₂g)g, p ← p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε).
-  ;; m and v are the n values at byte addresses $mAt and $vAt: the slot blocks above, or the
-  ;; moments where they live (then n is whole lanes: padded ones would write past them).
   (func (export "adamwBlock")
-    (param $n i32) (param $mAt i32) (param $vAt i32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $n i32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
     (param $eps f32) (param $shrink f32) (param $stepSize f32) (param $bias2Sqrt f32)
     (local $at i32) (local $end i32)
     (local $g v128) (local $m v128) (local $v v128)
@@ -85,17 +82,17 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=32768 (local.get $at)))
+        (local.set $g (v128.load offset=16384 (local.get $at)))
         (local.set $m
           (f32x4.add
-            (f32x4.mul (local.get $b1v) (v128.load (i32.add (local.get $mAt) (local.get $at))))
+            (f32x4.mul (local.get $b1v) (v128.load offset=32768 (local.get $at)))
             (f32x4.mul (local.get $c1v) (local.get $g))))
         (local.set $v
           (f32x4.add
-            (f32x4.mul (local.get $b2v) (v128.load (i32.add (local.get $vAt) (local.get $at))))
+            (f32x4.mul (local.get $b2v) (v128.load offset=49152 (local.get $at)))
             (f32x4.mul (f32x4.mul (local.get $c2v) (local.get $g)) (local.get $g))))
-        (v128.store (i32.add (local.get $mAt) (local.get $at)) (local.get $m))
-        (v128.store (i32.add (local.get $vAt) (local.get $at)) (local.get $v))
+        (v128.store offset=32768 (local.get $at) (local.get $m))
+        (v128.store offset=49152 (local.get $at) (local.get $v))
         (v128.store (local.get $at)
           (f32x4.sub
             (f32x4.mul (v128.load (local.get $at)) (local.get $shrinkv))
@@ -125,7 +122,7 @@
         (local.set $p (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))))
         (local.set $d
           (f64x2.add
-            (f64x2.promote_low_f32x4 (v128.load64_zero offset=32768 (local.get $at)))
+            (f64x2.promote_low_f32x4 (v128.load64_zero offset=16384 (local.get $at)))
             (f64x2.mul (f64x2.splat (local.get $wd)) (local.get $p))))
         (if (local.get $momentum)
           (then
@@ -136,10 +133,10 @@
                   (v128.bitselect
                     (local.get $d)
                     (f64x2.add
-                      (f64x2.mul (f64x2.splat (local.get $mu)) (f64x2.promote_low_f32x4 (v128.load64_zero offset=65536 (local.get $at))))
+                      (f64x2.mul (f64x2.splat (local.get $mu)) (f64x2.promote_low_f32x4 (v128.load64_zero offset=32768 (local.get $at))))
                       (f64x2.mul (f64x2.splat (local.get $keep)) (local.get $d)))
                     (local.get $isFirst)))))
-            (v128.store64_lane offset=65536 0 (local.get $at) (f32x4.demote_f64x2_zero (local.get $b)))
+            (v128.store64_lane offset=32768 0 (local.get $at) (f32x4.demote_f64x2_zero (local.get $b)))
             (local.set $step
               (v128.bitselect
                 (f64x2.add (local.get $d) (f64x2.mul (f64x2.splat (local.get $mu)) (local.get $b)))

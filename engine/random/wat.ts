@@ -8,23 +8,13 @@ import wabtFactory from 'wabt';
 // the little used here is typed here.
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => KernelMemory;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** A kernel's linear memory; the kernels never grow theirs, so views on the buffer stay valid. */
 export interface KernelMemory {
   readonly buffer: ArrayBuffer;
-}
-
-/** The size of a WebAssembly page, and the most pages one memory may have (4 GiB). */
-export const WASM_PAGE_BYTES = 65536;
-export const MAX_WASM_PAGES = 65536;
-
-/** A fixed-size memory for kernels that import theirs ("env" "memory"): zero-filled, never grown. */
-export function createKernelMemory(pages: number): KernelMemory {
-  return new wasm.Memory({ initial: pages, maximum: pages });
 }
 
 let wabt: ReturnType<typeof wabtFactory> | undefined;
@@ -42,15 +32,12 @@ async function assemble(url: URL): Promise<object> {
   }
 }
 
-/**
- * A fresh instance of the kernel in a .wat file (compiled once per thread), by its exports; a
- * kernel that imports its memory gets `memory` as "env" "memory".
- */
-export async function instantiateWat<Exports>(url: URL, memory?: KernelMemory): Promise<Exports> {
+/** A fresh instance of the kernel in a .wat file (compiled once per thread), by its exports. */
+export async function instantiateWat<Exports>(url: URL): Promise<Exports> {
   let module = modules.get(url.href);
   if (module === undefined) {
     module = assemble(url);
     modules.set(url.href, module);
   }
-  return new wasm.Instance(await module, memory ? { env: { memory } } : undefined).exports as Exports;
+  return new wasm.Instance(await module).exports as Exports;
 }

@@ -39,10 +39,7 @@ export interface TrainOptions {
    * the same values back into the same arrays before it settles.
    */
   liveCheckpoints?: boolean;
-  /**
-   * Hand resumeFrom over: its parameter tensors become the run's buffers, updated in place, instead
-   * of being copied; AdamW copies the moments into its own memory, and the checkpoint lets go of them.
-   */
+  /** Hand resumeFrom over: its tensors become the run's buffers, updated in place, instead of being copied. */
   adoptResumeState?: boolean;
 }
 
@@ -77,9 +74,6 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     tracker = PrivacyTracker.resume(plan, resumed.accountantState);
     if (plan.accountant !== null && tracker.stepsRecorded !== step) throw new TrainConfigError(`checkpoint accountant has ${tracker.stepsRecorded} steps, expected ${step}`);
     optimizer = createOptimizer(config.optimizer ?? DEFAULT_OPTIMIZER, sizes, decayMask, resumed.optimizerState);
-    // AdamW copies its moments into WebAssembly memory when they fit (engine/optim/moment-memory.ts):
-    // a checkpoint handed over must not keep the originals alive for the whole run (a second copy).
-    if (options.adoptResumeState && optimizer.kind === 'adamw') options.resumeFrom.optimizerState = { ...options.resumeFrom.optimizerState, slots: {} };
   } else {
     plan = planRun(config);
     step = 0;

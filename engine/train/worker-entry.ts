@@ -2,10 +2,7 @@
 // progress and checkpoints to the parent. Checkpoint tensors are transferred (moved), not
 // copied: the snapshot is the one copy of the weights a checkpoint costs. A live checkpoint has no
 // snapshot: the run's own buffers move to the parent for the upload and come back before the run
-// goes on (it waits for the upload anyway), so a checkpoint costs no copy of the weights. AdamW's
-// moments of a model small enough to keep them in WebAssembly memory (engine/optim/moment-memory.ts,
-// at most 1 GiB) cannot move: postMessage copies that memory, and the optimizer takes the values
-// that come back into it.
+// goes on (it waits for the upload anyway), so a checkpoint costs no copy of the model at all.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';

@@ -29,8 +29,7 @@ export interface WorkerTrainRequest {
   /**
    * onCheckpoint receives the run's own weights and optimizer state, moved to this thread, instead
    * of a snapshot copy: usable until the callback settles, then moved back to the run (which waits
-   * for them), so a checkpoint costs no copy of the weights (AdamW's moments, when kept in
-   * WebAssembly memory, are copied: at most 1 GiB). A callback must copy what it keeps.
+   * for them), so a checkpoint costs no copy of the model. A callback must copy what it keeps.
    */
   liveCheckpoints?: boolean;
 }
