@@ -7,7 +7,6 @@
 // 'consumed' messages get through. A reset starts a new generation: queued steps are dropped and
 // replies of the old one are ignored by the caller.
 import { parentPort } from 'node:worker_threads';
-import { lowerThisThreadToBackground } from '../threads/background-priority.ts';
 import { NOISE_CHUNK } from './noise.ts';
 import { NoiseKernel } from './noise-kernel.ts';
 
@@ -27,9 +26,6 @@ interface Job {
 
 const port = parentPort;
 if (port === null) throw new Error('noise-worker.ts must run in a worker thread');
-// It draws ahead of the step that reads the noise, so it takes only CPU the gradients leave idle
-// (see background-priority.ts): measured, this took DP ÷ non-DP from 1.09–1.10 to 1.07.
-lowerThisThreadToBackground();
 
 let generation = 0;
 let jobs: Job[] = [];
