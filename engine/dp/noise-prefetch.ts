@@ -15,7 +15,7 @@ import { NoiseKernel } from './noise-kernel.ts';
 import { NOISE_CHUNK } from './noise.ts';
 import { deriveStepKey } from './streams.ts';
 import type { RunKey } from './run-key.ts';
-import type { NoiseReply, NoiseRequest } from './noise-worker.ts';
+import type { NoiseReply, NoiseRequest } from './noise-drawer.ts';
 
 const WORKER_ENTRY = new URL('./noise-worker.ts', import.meta.url).href;
 
@@ -29,7 +29,7 @@ export interface NoisePrefetchOptions {
 
 interface PendingStep {
   step: number;
-  /** Sequence number of the step's chunk 0 (see noise-worker.ts), and chunks drawn so far. */
+  /** Sequence number of the step's chunk 0 (see noise-drawer.ts), and chunks drawn so far. */
   base: number;
   drawn: number;
 }
