@@ -7,10 +7,10 @@
 // yields, so that 'consumed' messages get through. A reset starts a new generation: queued steps
 // are dropped and replies of the old one are ignored by the caller.
 //
-// A draw decides its chunk and slot and writes them without yielding in between. The kernel is
-// compiled asynchronously, so draws start only once it is there: a draw that awaited it after
-// choosing its slot let a second one start meanwhile, which took the same slot for the next chunk
-// and wrote over noise the caller was about to read.
+// A draw decides its chunk and slot and writes them without yielding in between: one that yielded
+// there (to await the kernel, say) would let a second draw take the same slot for the next chunk
+// and write over noise the caller is about to read. The kernel compiles asynchronously, so draws
+// start only once it is there.
 import { NOISE_CHUNK } from './noise.ts';
 import type { NoiseKernel } from './noise-kernel.ts';
 
