@@ -2,7 +2,7 @@
 // says what it does) fed with the caller's messages, its replies posted back.
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadToBackground } from '../threads/background-priority.ts';
-import { NoiseDrawer } from './noise-drawer.ts';
+import { NoiseDrawer, type NoiseRequest } from './noise-drawer.ts';
 import { NoiseKernel } from './noise-kernel.ts';
 
 const port = parentPort;
@@ -11,4 +11,4 @@ if (port === null) throw new Error('noise-worker.ts must run in a worker thread'
 // (see background-priority.ts): measured, this took DP ÷ non-DP from 1.09–1.10 to 1.07.
 lowerThisThreadToBackground();
 const drawer = new NoiseDrawer(NoiseKernel.load(), (reply) => port.postMessage(reply));
-port.on('message', (message: Parameters<NoiseDrawer['handle']>[0]) => drawer.handle(message));
+port.on('message', (message: NoiseRequest) => drawer.handle(message));

@@ -26,6 +26,11 @@ async function until(what: string, done: () => boolean): Promise<void> {
   assert.ok(done(), `waited for ${what}`);
 }
 
+/** Lets the drawer do whatever it would do next (it yields between chunks). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await tick();
+}
+
 const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 void test('a step requested while the kernel is still compiling waits: the step before keeps its noise', async () => {
@@ -42,7 +47,7 @@ void test('a step requested while the kernel is still compiling waits: the step 
   drawer.handle(drawRequest(1, buffer, values, 1)); // the caller's first gradients were quicker
   compiled(await NoiseKernel.load());
   await until('step 0 to be drawn', () => replies.length > 0);
-  for (let i = 0; i < 20; i++) await tick(); // anything else the worker would do before the caller reads
+  await settle(); // anything else the worker would do before the caller reads
   assert.deepEqual(replies, [{ generation: 0, step: 0, chunk: 0 }], 'step 0 drawn once; step 1 waits for its slot');
   assert.ok(same(ring, await expectedNoise(0, values)), "the slot holds step 0's noise");
   drawer.handle({ type: 'consumed', generation: 0, sequence: 1 });
@@ -64,7 +69,7 @@ void test('the drawer stays a ring ahead of the caller, each chunk in its slot, 
     const expected = await expectedNoise(step, values);
     for (let chunk = 0; chunk < 3; chunk++, sequence++) {
       await until(`step ${step} chunk ${chunk}`, () => replies.length > sequence);
-      for (let i = 0; i < 20; i++) await tick();
+      await settle();
       assert.equal(replies.length, Math.min(sequence + 2, 6), `as far ahead of the caller as the ring allows, and no further (at sequence ${sequence})`);
       assert.deepEqual(replies[sequence], { generation: 0, step, chunk });
       const at = (sequence % 2) * NOISE_CHUNK;
