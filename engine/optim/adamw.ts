@@ -7,6 +7,7 @@
 // (no fused multiply-add). Four lanes of WebAssembly SIMD per instruction: float32 halves the
 // work per value of the float64 form this replaced and runs at memory speed.
 import { OptimizerKernel } from './optimizer-kernel.ts';
+import type { OptimizerMemory } from './optimizer-memory.ts';
 import { checkSlots, forEachUpdate, type AdamWConfig, type GradientTransform, type Optimizer, type OptimizerState } from './types.ts';
 
 const SLOTS = ['exp_avg', 'exp_avg_sq'] as const;
@@ -24,9 +25,12 @@ export class AdamW implements Optimizer {
   /**
    * @param sizes element count of each parameter tensor
    * @param decayMask per tensor, whether weight decay applies (GPT-2 convention: not to biases and LayerNorm); default all
-   * @param resume state from a checkpoint; adopted, not copied
+   * @param resume state from a checkpoint; adopted, not copied (copied into `memory` when given)
+   * @param memory where the moments live, updated in place there (see optimizer-memory.ts); default ordinary arrays
    */
-  constructor(sizes: readonly number[], config: AdamWConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState) {
+  constructor(
+    sizes: readonly number[], config: AdamWConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState, private readonly memory?: OptimizerMemory,
+  ) {
     [this.beta1, this.beta2] = config.betas ?? [0.9, 0.999];
     this.eps = config.eps ?? 1e-8;
     this.weightDecay = config.weightDecay ?? 0.01;
@@ -35,12 +39,13 @@ export class AdamW implements Optimizer {
       if (resume.kind !== 'adamw') throw new RangeError(`AdamW: cannot resume from ${resume.kind} state`);
       checkSlots(resume, SLOTS, sizes);
       this.stepCount = resume.stepCount;
-      this.expAvg = resume.slots.exp_avg;
-      this.expAvgSq = resume.slots.exp_avg_sq;
+      this.expAvg = memory ? resume.slots.exp_avg.map((m) => memory.copyIn(m)) : resume.slots.exp_avg;
+      this.expAvgSq = memory ? resume.slots.exp_avg_sq.map((v) => memory.copyIn(v)) : resume.slots.exp_avg_sq;
     } else {
       this.stepCount = 0;
-      this.expAvg = sizes.map((n) => new Float32Array(n));
-      this.expAvgSq = sizes.map((n) => new Float32Array(n));
+      const zeros = (n: number) => memory?.allocate(n) ?? new Float32Array(n);
+      this.expAvg = sizes.map(zeros);
+      this.expAvgSq = sizes.map(zeros);
     }
   }
 
@@ -49,7 +54,7 @@ export class AdamW implements Optimizer {
     grads.forEach((g, k) => {
       if (g.length !== params[k].length) throw new RangeError(`AdamW.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
     });
-    const kernel = await OptimizerKernel.load();
+    const kernel = this.memory?.kernel ?? await OptimizerKernel.load();
     this.stepCount += 1;
     const stepSize = lr / (1 - this.beta1 ** this.stepCount);
     const bias2Sqrt = Math.sqrt(1 - this.beta2 ** this.stepCount);

@@ -4,17 +4,17 @@
 ;; iteration in f64x2 lanes, the same float64 operations in the same order as sgd.ts, rounding to
 ;; float32 where it does: bit-identical to it.
 ;;
-;; Memory (bytes): 0 params, 16384 gradients, 32768 first slot (exp_avg or momentum_buffer),
-;; 49152 second slot (exp_avg_sq), 65536 DP noise, each a block of at most 4096 f32. The caller
-;; pads a block to a multiple of 4 values; padded lanes compute on whatever is there and are not
-;; read back.
+;; Every array is given by its byte address in the imported memory: the optimizer's own state
+;; lives there (optimizer-memory.ts), and what lives elsewhere is copied into a scratch block of
+;; the memory first (optimizer-kernel.ts). n is a multiple of 4: lanes past a tensor's end are
+;; computed and written, so the caller points them at scratch or at an allocation's padding.
 (module
-  (memory (export "memory") 2)
+  (import "kernel" "memory" (memory 1))
 
-  ;; The DP-SGD gradient as the optimizer reads it: g <- fround((g + noise) * scale) on n values,
+  ;; The DP-SGD gradient as the optimizer reads it: out <- fround((g + noise) * scale) on n values,
   ;; computed in float64 and rounded once, exactly as the noise kernel's addNoiseBlock
   ;; (engine/dp/noise-kernel.wat) computes it in a pass of its own.
-  (func (export "noisyGradientBlock") (param $n i32) (param $scale f64)
+  (func (export "noisyGradientBlock") (param $n i32) (param $scale f64) (param $grad i32) (param $noise i32) (param $out i32)
     (local $at i32) (local $end i32) (local $g v128) (local $z v128) (local $scalev v128)
     (local $low v128) (local $high v128)
     (local.set $scalev (f64x2.splat (local.get $scale)))
@@ -22,8 +22,8 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=16384 (local.get $at)))
-        (local.set $z (v128.load offset=65536 (local.get $at)))
+        (local.set $g (v128.load (i32.add (local.get $grad) (local.get $at))))
+        (local.set $z (v128.load (i32.add (local.get $noise) (local.get $at))))
         (local.set $low
           (f32x4.demote_f64x2_zero
             (f64x2.mul
@@ -36,22 +36,22 @@
                 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g)))
                 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z) (local.get $z))))
               (local.get $scalev))))
-        (v128.store offset=16384 (local.get $at)
+        (v128.store (i32.add (local.get $out) (local.get $at))
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low) (local.get $high)))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $next))))
 
-  ;; A non-private step's mean as the optimizer reads the gradient: g <- fround(g * scale) on n
+  ;; A non-private step's mean as the optimizer reads the gradient: out <- fround(g * scale) on n
   ;; values, the float64 product rounded once, as the JS loop g[i] *= scale stores it.
-  (func (export "scaledGradientBlock") (param $n i32) (param $scale f64)
+  (func (export "scaledGradientBlock") (param $n i32) (param $scale f64) (param $grad i32) (param $out i32)
     (local $at i32) (local $end i32) (local $g v128) (local $scalev v128)
     (local.set $scalev (f64x2.splat (local.get $scale)))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=16384 (local.get $at)))
-        (v128.store offset=16384 (local.get $at)
+        (local.set $g (v128.load (i32.add (local.get $grad) (local.get $at))))
+        (v128.store (i32.add (local.get $out) (local.get $at))
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $g)) (local.get $scalev)))
             (f32x4.demote_f64x2_zero
@@ -64,7 +64,8 @@
   ;; AdamW on n values, every scalar a float32 and every step rounded to float32:
   ;; m ← β₁m + c₁g, v ← β₂v + (c₂g)g, p ← p·shrink − (stepSize·m) / (√v / bias2Sqrt + ε).
   (func (export "adamwBlock")
-    (param $n i32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $n i32) (param $param i32) (param $grad i32) (param $first i32) (param $second i32)
+    (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
     (param $eps f32) (param $shrink f32) (param $stepSize f32) (param $bias2Sqrt f32)
     (local $at i32) (local $end i32)
     (local $g v128) (local $m v128) (local $v v128)
@@ -82,20 +83,20 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $g (v128.load offset=16384 (local.get $at)))
+        (local.set $g (v128.load (i32.add (local.get $grad) (local.get $at))))
         (local.set $m
           (f32x4.add
-            (f32x4.mul (local.get $b1v) (v128.load offset=32768 (local.get $at)))
+            (f32x4.mul (local.get $b1v) (v128.load (i32.add (local.get $first) (local.get $at))))
             (f32x4.mul (local.get $c1v) (local.get $g))))
         (local.set $v
           (f32x4.add
-            (f32x4.mul (local.get $b2v) (v128.load offset=49152 (local.get $at)))
+            (f32x4.mul (local.get $b2v) (v128.load (i32.add (local.get $second) (local.get $at))))
             (f32x4.mul (f32x4.mul (local.get $c2v) (local.get $g)) (local.get $g))))
-        (v128.store offset=32768 (local.get $at) (local.get $m))
-        (v128.store offset=49152 (local.get $at) (local.get $v))
-        (v128.store (local.get $at)
+        (v128.store (i32.add (local.get $first) (local.get $at)) (local.get $m))
+        (v128.store (i32.add (local.get $second) (local.get $at)) (local.get $v))
+        (v128.store (i32.add (local.get $param) (local.get $at))
           (f32x4.sub
-            (f32x4.mul (v128.load (local.get $at)) (local.get $shrinkv))
+            (f32x4.mul (v128.load (i32.add (local.get $param) (local.get $at))) (local.get $shrinkv))
             (f32x4.div
               (f32x4.mul (local.get $stepv) (local.get $m))
               (f32x4.add
@@ -108,7 +109,7 @@
   ;; d ← fround(d), b ← fround(first ? d : μb + (1−dampening)d) and
   ;; p ← fround(p − lr·(nesterov ? d + μb : b)). Flags are 0 or −1 (all bits set).
   (func (export "sgdBlock")
-    (param $n i32) (param $lr f64) (param $wd f64) (param $mu f64) (param $keep f64)
+    (param $n i32) (param $param i32) (param $grad i32) (param $buffer i32) (param $lr f64) (param $wd f64) (param $mu f64) (param $keep f64)
     (param $momentum i32) (param $first i32) (param $nesterov i32)
     (local $at i32) (local $end i32)
     (local $p v128) (local $d v128) (local $b v128) (local $step v128)
@@ -119,10 +120,10 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $p (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))))
+        (local.set $p (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $param) (local.get $at)))))
         (local.set $d
           (f64x2.add
-            (f64x2.promote_low_f32x4 (v128.load64_zero offset=16384 (local.get $at)))
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $grad) (local.get $at))))
             (f64x2.mul (f64x2.splat (local.get $wd)) (local.get $p))))
         (if (local.get $momentum)
           (then
@@ -133,17 +134,17 @@
                   (v128.bitselect
                     (local.get $d)
                     (f64x2.add
-                      (f64x2.mul (f64x2.splat (local.get $mu)) (f64x2.promote_low_f32x4 (v128.load64_zero offset=32768 (local.get $at))))
+                      (f64x2.mul (f64x2.splat (local.get $mu)) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $buffer) (local.get $at)))))
                       (f64x2.mul (f64x2.splat (local.get $keep)) (local.get $d)))
                     (local.get $isFirst)))))
-            (v128.store64_lane offset=32768 0 (local.get $at) (f32x4.demote_f64x2_zero (local.get $b)))
+            (v128.store64_lane 0 (i32.add (local.get $buffer) (local.get $at)) (f32x4.demote_f64x2_zero (local.get $b)))
             (local.set $step
               (v128.bitselect
                 (f64x2.add (local.get $d) (f64x2.mul (f64x2.splat (local.get $mu)) (local.get $b)))
                 (local.get $b)
                 (local.get $isNesterov))))
           (else (local.set $step (local.get $d))))
-        (v128.store64_lane 0 (local.get $at)
+        (v128.store64_lane 0 (i32.add (local.get $param) (local.get $at))
           (f32x4.demote_f64x2_zero
             (f64x2.sub (local.get $p) (f64x2.mul (f64x2.splat (local.get $lr)) (local.get $step)))))
         (local.set $at (i32.add (local.get $at) (i32.const 8)))

@@ -3,6 +3,7 @@
 // d ← d + μb, then p ← p − lr·d. Arithmetic in float64, values stored in float32 (d and b
 // rounded when momentum is on); the loop runs vectorised in WebAssembly (optimizer-kernels.wat).
 import { OptimizerKernel } from './optimizer-kernel.ts';
+import type { OptimizerMemory } from './optimizer-memory.ts';
 import { checkSlots, forEachUpdate, type GradientTransform, type Optimizer, type OptimizerState, type SgdConfig } from './types.ts';
 
 export class Sgd implements Optimizer {
@@ -14,7 +15,10 @@ export class Sgd implements Optimizer {
   private stepCount: number;
   private readonly momentumBuffers: Float32Array[];
 
-  constructor(sizes: readonly number[], config: SgdConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState) {
+  /** `resume` and `memory` as for AdamW. */
+  constructor(
+    sizes: readonly number[], config: SgdConfig, private readonly decayMask?: readonly boolean[], resume?: OptimizerState, private readonly memory?: OptimizerMemory,
+  ) {
     this.momentum = config.momentum ?? 0;
     this.dampening = config.dampening ?? 0;
     this.nesterov = config.nesterov ?? false;
@@ -26,10 +30,11 @@ export class Sgd implements Optimizer {
       if (resume.kind !== 'sgd') throw new RangeError(`Sgd: cannot resume from ${resume.kind} state`);
       checkSlots(resume, slots, sizes);
       this.stepCount = resume.stepCount;
-      this.momentumBuffers = this.momentum !== 0 ? resume.slots.momentum_buffer : [];
+      const saved = this.momentum !== 0 ? resume.slots.momentum_buffer : [];
+      this.momentumBuffers = memory ? saved.map((b) => memory.copyIn(b)) : saved;
     } else {
       this.stepCount = 0;
-      this.momentumBuffers = this.momentum !== 0 ? sizes.map((n) => new Float32Array(n)) : [];
+      this.momentumBuffers = this.momentum !== 0 ? sizes.map((n) => memory?.allocate(n) ?? new Float32Array(n)) : [];
     }
   }
 
@@ -38,7 +43,7 @@ export class Sgd implements Optimizer {
     grads.forEach((g, k) => {
       if (g.length !== params[k].length) throw new RangeError(`Sgd.step: grad ${k} has ${g.length} values, param has ${params[k].length}`);
     });
-    const kernel = await OptimizerKernel.load();
+    const kernel = this.memory?.kernel ?? await OptimizerKernel.load();
     const firstStep = this.stepCount === 0;
     this.stepCount += 1;
     await forEachUpdate(params.map((p) => p.length), gradient, (k, start, end, piece) => {

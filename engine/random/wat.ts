@@ -8,13 +8,27 @@ import wabtFactory from 'wabt';
 // the little used here is typed here.
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
+  Instance: new (module: object, imports?: WasmImports) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => KernelMemory;
 }
+
+/** What a kernel imports, by module and name (the memory it runs on, for one). */
+export type WasmImports = Record<string, Record<string, unknown>>;
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** A kernel's linear memory; the kernels never grow theirs, so views on the buffer stay valid. */
 export interface KernelMemory {
   readonly buffer: ArrayBuffer;
+}
+
+/** WebAssembly's page: the unit a memory's size is given in. */
+export const WASM_PAGE_BYTES = 65536;
+/** The most a (32-bit) WebAssembly memory can hold. */
+export const WASM_MAX_PAGES = 65536;
+
+/** A fresh memory of `pages` pages, zero-filled (the system maps the zeros lazily), for kernels that import one. */
+export function createKernelMemory(pages: number): KernelMemory {
+  return new wasm.Memory({ initial: pages });
 }
 
 let wabt: ReturnType<typeof wabtFactory> | undefined;
@@ -33,11 +47,11 @@ async function assemble(url: URL): Promise<object> {
 }
 
 /** A fresh instance of the kernel in a .wat file (compiled once per thread), by its exports. */
-export async function instantiateWat<Exports>(url: URL): Promise<Exports> {
+export async function instantiateWat<Exports>(url: URL, imports?: WasmImports): Promise<Exports> {
   let module = modules.get(url.href);
   if (module === undefined) {
     module = assemble(url);
     modules.set(url.href, module);
   }
-  return new wasm.Instance(await module).exports as Exports;
+  return new wasm.Instance(await module, imports).exports as Exports;
 }
