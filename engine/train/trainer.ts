@@ -5,7 +5,7 @@
 // checkpoint, so a run resumed from step k ends bit-identical to one that never stopped.
 // 'unlimited' runs the same loop without clipping and noise (mean over the sampled rows).
 import { NoisePrefetcher, PoissonSampler, RunKey, privatizeGradientSum, runKeyFingerprint, splitIntoMicroBatches } from '../dp/index.ts';
-import { createOptimizer, linearWarmupDecay, scaledGradient, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
+import { OptimizerMemory, createOptimizer, linearWarmupDecay, optimizerSlotCount, scaledGradient, type LinearScheduleConfig, type Optimizer } from '../optim/index.ts';
 import { DEFAULT_PHYSICAL_BATCH_SIZE, TrainConfigError, planRun } from './plan.ts';
 import { PrivacyTracker } from './privacy-tracker.ts';
 import { resumeState, takeSnapshot } from './snapshot.ts';
@@ -39,8 +39,18 @@ export interface TrainOptions {
    * the same values back into the same arrays before it settles.
    */
   liveCheckpoints?: boolean;
-  /** Hand resumeFrom over: its tensors become the run's buffers, updated in place, instead of being copied. */
+  /**
+   * Hand resumeFrom over: its tensors become the run's buffers, updated in place, instead of being
+   * copied; optimizer state the run keeps in its optimizer memory is copied there, and dropped from
+   * resumeFrom so that it is not held twice.
+   */
   adoptResumeState?: boolean;
+  /**
+   * Keep the gradient sum and the optimizer's state in the optimizer kernel's WebAssembly memory,
+   * where the update reads and writes them in place (engine/optim/optimizer-memory.ts). Default:
+   * on whenever they fit in its 4 GiB; the weights, checkpoints and results are the same bits.
+   */
+  optimizerMemory?: boolean;
 }
 
 /** Below this many parameters the noise takes milliseconds: not worth a thread and a buffer. */
@@ -62,6 +72,11 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
   const specs = model.paramSpecs;
   const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
   const decayMask = specs.map((s) => s.weightDecay ?? true);
+  const optimizerConfig = config.optimizer ?? DEFAULT_OPTIMIZER;
+  // The gradient sum and each optimizer slot: one buffer per parameter tensor.
+  const memory = options.optimizerMemory === false ? undefined : await OptimizerMemory.reserve(
+    Array.from({ length: 1 + optimizerSlotCount(optimizerConfig) }, () => sizes).flat(),
+  );
 
   let step: number;
   let params: Float32Array[];
@@ -73,7 +88,10 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     ({ step, params, plan } = resumed);
     tracker = PrivacyTracker.resume(plan, resumed.accountantState);
     if (plan.accountant !== null && tracker.stepsRecorded !== step) throw new TrainConfigError(`checkpoint accountant has ${tracker.stepsRecorded} steps, expected ${step}`);
-    optimizer = createOptimizer(config.optimizer ?? DEFAULT_OPTIMIZER, sizes, decayMask, resumed.optimizerState);
+    optimizer = createOptimizer(optimizerConfig, sizes, decayMask, resumed.optimizerState, memory);
+    if (memory && options.adoptResumeState) {
+      for (const slot of Object.values(options.resumeFrom.optimizerState.slots)) slot.length = 0; // copied into memory
+    }
   } else {
     plan = planRun(config);
     step = 0;
@@ -84,7 +102,7 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
     });
     if (params.length !== specs.length) throw new TrainConfigError(`initialParams has ${params.length} tensors, the model ${specs.length}`);
     tracker = PrivacyTracker.start(plan);
-    optimizer = createOptimizer(config.optimizer ?? DEFAULT_OPTIMIZER, sizes, decayMask);
+    optimizer = createOptimizer(optimizerConfig, sizes, decayMask, undefined, memory);
   }
 
   const isPrivate = plan.accountant !== null;
@@ -94,7 +112,7 @@ export async function train(options: TrainOptions, callbacks: TrainCallbacks = {
   const physicalBatchSize = config.physicalBatchSize ?? DEFAULT_PHYSICAL_BATCH_SIZE;
   const expectedBatchSize = plan.samplingRate * config.rowCount;
   const noiseStd = plan.noiseMultiplier * config.maxGradNorm;
-  const gradSum = sizes.map((n) => new Float32Array(n));
+  const gradSum = sizes.map((n) => memory?.allocate(n) ?? new Float32Array(n));
   let epsilon = tracker.epsilon();
   let epsilonStep = step;
   const epsilonEvery = plan.accountant === 'prv' ? Math.max(1, Math.ceil(plan.totalSteps / PRV_EVALUATIONS_PER_RUN)) : 1;

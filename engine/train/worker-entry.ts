@@ -2,11 +2,13 @@
 // progress and checkpoints to the parent. Checkpoint tensors are transferred (moved), not
 // copied: the snapshot is the one copy of the weights a checkpoint costs. A live checkpoint has no
 // snapshot: the run's own buffers move to the parent for the upload and come back before the run
-// goes on (it waits for the upload anyway), so a checkpoint costs no copy of the model at all.
+// goes on (it waits for the upload anyway), so a checkpoint costs no copy of the weights. The
+// optimizer state in the run's optimizer memory cannot move: a live checkpoint copies it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { RunKey } from '../dp/index.ts';
+import { OptimizerMemory } from '../optim/index.ts';
 import { train } from './trainer.ts';
 import type { Checkpoint, GradientComputer } from './types.ts';
 import {
@@ -18,6 +20,7 @@ import {
   type ModelFactory,
   type WorkerData,
   type WorkerToMain,
+  withCheckpointTensors,
 } from './worker-protocol.ts';
 
 const port = parentPort;
@@ -68,16 +71,18 @@ async function runAndReport(model: GradientComputer, initialParams: Float32Array
       onCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {
         const tensors = checkpointTensors(checkpoint);
         const lengths = tensors.map((t) => t.length);
+        const stayed = tensors.map((t) => OptimizerMemory.holds(t));
+        const posted = stayed.some(Boolean) ? withCheckpointTensors(checkpoint, tensors.map((t, k) => (stayed[k] ? t.slice() : t))) : checkpoint;
         settleCheckpoint = (returned) => {
           try {
             // A live checkpoint's buffers were moved out of this thread's arrays: put them back.
-            if (data.liveCheckpoints) restoreCheckpointTensors(checkpoint, returned ?? [], lengths);
+            if (data.liveCheckpoints) restoreCheckpointTensors(checkpoint, returned ?? [], lengths, stayed);
             resolve();
           } catch (error) {
             reject(error instanceof Error ? error : new Error(String(error)));
           }
         };
-        post({ type: 'checkpoint', checkpoint }, buffersOf(tensors));
+        post({ type: 'checkpoint', checkpoint: posted }, buffersOf(checkpointTensors(posted)));
       }),
     },
   );

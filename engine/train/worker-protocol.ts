@@ -64,20 +64,31 @@ export function checkpointTensors(checkpoint: Checkpoint): Float32Array[] {
   return [...checkpoint.params, ...Object.values(checkpoint.optimizerState.slots).flat()];
 }
 
+/** A shallow copy of `checkpoint` holding `tensors` (checkpointTensors order) instead of its own. */
+export function withCheckpointTensors(checkpoint: Checkpoint, tensors: readonly Float32Array[]): Checkpoint {
+  let next = checkpoint.params.length;
+  const slots: Record<string, Float32Array[]> = {};
+  for (const [slot, buffers] of Object.entries(checkpoint.optimizerState.slots)) {
+    slots[slot] = tensors.slice(next, next + buffers.length);
+    next += buffers.length;
+  }
+  return { ...checkpoint, params: tensors.slice(0, checkpoint.params.length), optimizerState: { ...checkpoint.optimizerState, slots } };
+}
+
 /**
  * Puts tensors back where checkpointTensors found them (`lengths`: theirs before they were moved
  * away), in the checkpoint's own arrays: for a live checkpoint, the run's parameter and optimizer
- * slot arrays.
+ * slot arrays. Where `stayed` is true the run's tensor was copied, not moved, and is kept.
  */
-export function restoreCheckpointTensors(checkpoint: Checkpoint, tensors: readonly Float32Array[], lengths: readonly number[]): void {
+export function restoreCheckpointTensors(checkpoint: Checkpoint, tensors: readonly Float32Array[], lengths: readonly number[], stayed?: readonly boolean[]): void {
   const arrays = [checkpoint.params, ...Object.values(checkpoint.optimizerState.slots)];
   let next = 0;
   for (const array of arrays) {
     for (let k = 0; k < array.length; k++) {
       const tensor = tensors[next];
       if (tensor?.length !== lengths[next]) throw new Error(`checkpoint tensor ${next} came back with ${tensor?.length} values, expected ${lengths[next]}`);
+      if (stayed?.[next] !== true) array[k] = tensor;
       next += 1;
-      array[k] = tensor;
     }
   }
   if (next !== tensors.length) throw new Error(`${tensors.length} checkpoint tensors came back, expected ${next}`);
