@@ -33,12 +33,13 @@ const benches: Bench[] = [
     name: 'noise', file: './dp/noise-and-optimizers.ts', args: ['--json'],
     rows: (out) => {
       type Pair = { before: { cpu: number; wall: number }; now: { cpu: number; wall: number } };
-      const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { noise: Pair; noiseAdd?: Pair; adamw: Pair };
+      const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { noise: Pair; noiseAdd?: Pair; adamw: Pair; adamwMemory?: Pair };
       const row = (bench: string, metric: string, p: Pair): Row => ({ bench, metric, value: `${x(p.before.cpu / p.now.cpu)} (${x(p.before.wall / p.now.wall)}); now ${p.now.wall.toFixed(2)} s`, goal: 'faster' });
       return [
         row('DP noise, 124 M values', 'previous JS ÷ now, CPU time (wall)', r.noise),
         ...(r.noiseAdd ? [row('prefetched noise add, 124 M values', 'JS loop ÷ kernel, CPU time (wall)', r.noiseAdd)] : []),
         row('AdamW, 124 M values', 'previous JS ÷ now, CPU time (wall)', r.adamw),
+        ...(r.adamwMemory ? [row('AdamW reading DP noise, 124 M values', 'ordinary arrays ÷ optimizer memory, CPU time (wall)', r.adamwMemory)] : []),
       ];
     },
   },

@@ -2,12 +2,14 @@
 // against previous side by side in one run: the Gaussian noise (ChaCha20 from node:crypto, the
 // ziggurat's fast path in WebAssembly SIMD, fused add-and-scale) against the previous JS loop,
 // the prefetched noise's add-and-scale (NoiseKernel.addScaled) against the JS loop the noise
-// prefetcher runs, and the AdamW / SGD kernels against the previous JS loop. Wall and CPU seconds are both
-// printed: on a shared machine the CPU time is the steadier of the two.
+// prefetcher runs, and the AdamW / SGD kernels against the previous JS loop; then AdamW reading a
+// DP gradient (noise added as it reads, as the trainer runs it) with its moments and the gradient
+// in ordinary arrays against the same in the kernel's optimizer memory. Wall and CPU seconds are
+// both printed: on a shared machine the CPU time is the steadier of the two.
 //   node --import tsx bench/dp/noise-and-optimizers.ts [parameterCount=124439808] [--json]
 import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { NoiseKernel } from '../../engine/dp/noise-kernel.ts';
-import { AdamW, Sgd } from '../../engine/optim/index.ts';
+import { AdamW, OptimizerMemory, Sgd, type GradientTransform } from '../../engine/optim/index.ts';
 import { previousAdamW, previousPrivatize } from './previous-implementation.ts';
 
 const args = process.argv.slice(2);
@@ -64,16 +66,32 @@ const adamNow = await time('AdamW, WebAssembly SIMD', () => adamw.step([buffer],
 const sgd = new Sgd([count], { kind: 'sgd', momentum: 0.9, weightDecay: 0.01 }, undefined, { kind: 'sgd', stepCount: 1, slots: { momentum_buffer: [m] } });
 const sgdNow = await time('SGD + momentum, WebAssembly SIMD', () => sgd.step([buffer], [grads], 1e-4));
 
+// The trainer's DP step: the prefetched noise added and the sum scaled as AdamW reads it.
+const noisyGradient: GradientTransform = {
+  forEachPiece: (lengths, visit) => {
+    visit(0, 0, lengths[0], 1 / 256, prefetched);
+    return Promise.resolve();
+  },
+};
+const memory = (await OptimizerMemory.reserve([count, count, count]))!;
+const memoryGrads = memory.copyIn(grads);
+const adamwInMemory = new AdamW([count], { kind: 'adamw', weightDecay: 0.01 }, undefined, adamw.state(), memory);
+await adamwInMemory.step([buffer], [memoryGrads], 1e-4, noisyGradient); // first touch of its pages
+const adamNoisy = await time('AdamW reading DP noise, ordinary arrays', () => adamw.step([buffer], [grads], 1e-4, noisyGradient));
+const adamNoisyMemory = await time('AdamW reading DP noise, optimizer memory', () => adamwInMemory.step([buffer], [memoryGrads], 1e-4, noisyGradient));
+
 const ratio = (before: Timing, now: Timing, key: keyof Timing) => before[key] / now[key];
 log(`noise: ${ratio(noiseBefore, noiseNow, 'wall').toFixed(2)}× faster (wall), ${ratio(noiseBefore, noiseNow, 'cpu').toFixed(2)}× (CPU); ` +
   `prefetched noise add: ${ratio(addLoop, addKernel, 'wall').toFixed(2)}× (wall), ${ratio(addLoop, addKernel, 'cpu').toFixed(2)}× (CPU); ` +
-  `AdamW: ${ratio(adamBefore, adamNow, 'wall').toFixed(2)}× (wall), ${ratio(adamBefore, adamNow, 'cpu').toFixed(2)}× (CPU)`);
+  `AdamW: ${ratio(adamBefore, adamNow, 'wall').toFixed(2)}× (wall), ${ratio(adamBefore, adamNow, 'cpu').toFixed(2)}× (CPU); ` +
+  `AdamW reading DP noise in optimizer memory: ${ratio(adamNoisy, adamNoisyMemory, 'wall').toFixed(2)}× (wall), ${ratio(adamNoisy, adamNoisyMemory, 'cpu').toFixed(2)}× (CPU)`);
 if (json) {
   console.log(JSON.stringify({
     parameters: count,
     noise: { before: noiseBefore, now: noiseNow },
     noiseAdd: { before: addLoop, now: addKernel },
     adamw: { before: adamBefore, now: adamNow },
+    adamwMemory: { before: adamNoisy, now: adamNoisyMemory },
     sgd: { now: sgdNow },
   }));
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { NoisePrefetcher, RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { presetConfig } from '../../engine/gpt2/config.ts';
 import { randomWeights } from '../../engine/gpt2/weights.ts';
-import { createOptimizer, scaledGradient } from '../../engine/optim/index.ts';
+import { OptimizerMemory, createOptimizer, scaledGradient } from '../../engine/optim/index.ts';
 import { sessionConfigFromEnv } from '../../engine/onnx/index.ts';
 import { Gpt2GradientComputer } from '../../engine/train-graph/index.ts';
 import type { ClippingMode } from '../../engine/train/types.ts';
@@ -29,6 +29,9 @@ const runKey = RunKey.generate();
 // As the trainer does for models this size: the noise is drawn by a worker thread during the
 // gradients (VEIL_NOISE_PREFETCH=0: drawn inline after them, on the critical path).
 const prefetchNoise = process.env.VEIL_NOISE_PREFETCH !== '0';
+// As the trainer does: the gradient sums and AdamW's moments in the optimizer kernel's memory,
+// updated in place (VEIL_OPTIMIZER_MEMORY=0: ordinary arrays, copied through the kernel).
+const optimizerMemory = process.env.VEIL_OPTIMIZER_MEMORY !== '0';
 /** Measured steps per mode in each block of 'pair' (after one unmeasured lead-in step). */
 const PAIR_BLOCK = 2;
 
@@ -44,11 +47,12 @@ if (flag === '--profile') {
 interface StepTimes { total: number; gradients: number; noise: number; optimizer: number }
 
 /** One mode's training step with its own gradient buffers and optimizer state. */
-function stepper(isPrivate: boolean): { step(k: number): Promise<StepTimes>; times: StepTimes[]; release(): Promise<void> } {
+async function stepper(isPrivate: boolean): Promise<{ step(k: number): Promise<StepTimes>; times: StepTimes[]; release(): Promise<void> }> {
   const computer = new Gpt2GradientComputer({ config, rows, seqLen, session: sessionConfigFromEnv() });
   const sizes = params.map((p) => p.length);
-  const gradSum = sizes.map((n) => new Float32Array(n));
-  const optimizer = createOptimizer({ kind: 'adamw' }, sizes, specs.map((s) => s.weightDecay ?? true));
+  const memory = optimizerMemory ? await OptimizerMemory.reserve([...sizes, ...sizes, ...sizes]) : undefined; // gradients, exp_avg, exp_avg_sq
+  const gradSum = sizes.map((n) => memory?.allocate(n) ?? new Float32Array(n));
+  const optimizer = createOptimizer({ kind: 'adamw' }, sizes, specs.map((s) => s.weightDecay ?? true), undefined, memory);
   const mode: ClippingMode = isPrivate ? { clipNorm: 1 } : 'nonprivate';
   const times: StepTimes[] = [];
   const prefetcher = isPrivate && prefetchNoise ? new NoisePrefetcher(runKey, sizes.reduce((a, b) => a + b, 0), 1.0) : undefined;
@@ -84,7 +88,7 @@ const report = (t: StepTimes[]) => ({
 });
 const baseRssMb = process.memoryUsage().rss / 2 ** 20;
 const modes = modeArg === 'pair' ? [false, true] : [modeArg === 'dp'];
-const steppers = modes.map(stepper);
+const steppers = await Promise.all(modes.map(stepper));
 if (steppers.length === 1) {
   await steppers[0].step(0); // warm-up: session creation, arena growth
   for (let k = 1; k <= steps; k++) steppers[0].times.push(await steppers[0].step(k));
