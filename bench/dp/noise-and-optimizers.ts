@@ -4,12 +4,13 @@
 // the prefetched noise's add-and-scale (NoiseKernel.addScaled) against the JS loop the noise
 // prefetcher runs, and the AdamW / SGD kernels against the previous JS loop; then AdamW reading a
 // DP gradient (noise added as it reads, as the trainer runs it) with its moments and the gradient
-// in ordinary arrays against the same in the kernel's optimizer memory. Wall and CPU seconds are
+// in ordinary arrays against the same in the kernel's optimizer memory (alternating, medians of 3). Wall and CPU seconds are
 // both printed: on a shared machine the CPU time is the steadier of the two.
 //   node --import tsx bench/dp/noise-and-optimizers.ts [parameterCount=124439808] [--json]
 import { RunKey, privatizeGradientSum } from '../../engine/dp/index.ts';
 import { NoiseKernel } from '../../engine/dp/noise-kernel.ts';
 import { AdamW, OptimizerMemory, Sgd, type GradientTransform } from '../../engine/optim/index.ts';
+import { median } from '../stats.ts';
 import { previousAdamW, previousPrivatize } from './previous-implementation.ts';
 
 const args = process.argv.slice(2);
@@ -77,8 +78,16 @@ const memory = (await OptimizerMemory.reserve([count, count, count]))!;
 const memoryGrads = memory.copyIn(grads);
 const adamwInMemory = new AdamW([count], { kind: 'adamw', weightDecay: 0.01 }, undefined, adamw.state(), memory);
 await adamwInMemory.step([buffer], [memoryGrads], 1e-4, noisyGradient); // first touch of its pages
-const adamNoisy = await time('AdamW reading DP noise, ordinary arrays', () => adamw.step([buffer], [grads], 1e-4, noisyGradient));
-const adamNoisyMemory = await time('AdamW reading DP noise, optimizer memory', () => adamwInMemory.step([buffer], [memoryGrads], 1e-4, noisyGradient));
+// Alternating, median of each: the two differ by less than one run's wobble on a shared machine.
+const noisyTimes: Timing[] = [];
+const noisyMemoryTimes: Timing[] = [];
+for (let round = 0; round < 3; round++) {
+  noisyTimes.push(await time('AdamW reading DP noise, ordinary arrays', () => adamw.step([buffer], [grads], 1e-4, noisyGradient)));
+  noisyMemoryTimes.push(await time('AdamW reading DP noise, optimizer memory', () => adamwInMemory.step([buffer], [memoryGrads], 1e-4, noisyGradient)));
+}
+const medianTiming = (times: readonly Timing[]): Timing => ({ wall: median(times.map((t) => t.wall)), cpu: median(times.map((t) => t.cpu)) });
+const adamNoisy = medianTiming(noisyTimes);
+const adamNoisyMemory = medianTiming(noisyMemoryTimes);
 
 const ratio = (before: Timing, now: Timing, key: keyof Timing) => before[key] / now[key];
 log(`noise: ${ratio(noiseBefore, noiseNow, 'wall').toFixed(2)}× faster (wall), ${ratio(noiseBefore, noiseNow, 'cpu').toFixed(2)}× (CPU); ` +
