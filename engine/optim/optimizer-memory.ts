@@ -2,8 +2,8 @@
 // instantiated on it, so that the update reads the gradient and reads and writes the moments
 // where they are instead of copying every block in and out of the kernel (optimizer-kernel.ts).
 // The gradient graph writes its gradients straight into the memory as well: onnxruntime takes
-// tensors over it like over any ArrayBuffer. A 32-bit memory holds at most 4 GiB, so a larger
-// state (GPT-2 medium's gradient and moments take 4.3 GB) keeps ordinary arrays.
+// tensors over it like over any ArrayBuffer. A 32-bit memory holds at most 4 GiB: AdamW's state
+// and gradient for GPT-2 medium (4.26 GB) just fit, GPT-2 large's (9.3 GB) keep ordinary arrays.
 import { WASM_MAX_PAGES, WASM_PAGE_BYTES, createKernelMemory } from '../random/wat.ts';
 import { OPTIMIZER_SCRATCH_BYTES, OptimizerKernel } from './optimizer-kernel.ts';
 

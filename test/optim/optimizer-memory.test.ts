@@ -84,3 +84,25 @@ void test('a state past 4 GiB gets no optimizer memory (the trainer then keeps o
   assert.equal(await OptimizerMemory.reserve([2 ** 29, 2 ** 29]), undefined); // 2 × 2 GiB
   assert.ok(await OptimizerMemory.reserve([2 ** 28]));
 });
+
+void test('state past the first 2 GiB of an optimizer memory (addresses above the signed 32-bit range) gets the bits of ordinary arrays', async () => {
+  const far = 2 ** 29 + 1024; // values: 2 GiB and a little, left untouched (the system maps pages as they are written)
+  const n = 4099;
+  const memory = (await OptimizerMemory.reserve([far, n, n, n]))!;
+  memory.allocate(far);
+  const grads = memory.allocate(n);
+  const optimizer = createOptimizer({ kind: 'adamw' }, [n], undefined, undefined, memory);
+  assert.ok(grads.byteOffset > 2 ** 31 && optimizer.state().slots.exp_avg[0].byteOffset > 2 ** 31);
+  const plain = createOptimizer({ kind: 'adamw' }, [n]);
+  const [p1, p2] = [values(1, n, 1), values(1, n, 1)];
+  for (let step = 0; step < 2; step++) {
+    const g = values(9 + step, n, 0.05);
+    grads.set(g);
+    await plain.step([p1], [g], 1e-2, noisyPieces(step, 1001, 1 / 8));
+    await optimizer.step([p2], [grads], 1e-2, noisyPieces(step, 1001, 1 / 8));
+    await plain.step([p1], [g], 1e-2);
+    await optimizer.step([p2], [grads], 1e-2);
+  }
+  assert.ok(bytes([p2]).equals(bytes([p1])));
+  assert.ok(bytes(Object.values(optimizer.state().slots).flat()).equals(bytes(Object.values(plain.state().slots).flat())));
+});
