@@ -85,7 +85,8 @@ export async function train(input: TrainInput): Promise<TrainOutput> {
     const handle = runTrainingInWorker(
       {
         model: workerModel(input, baseModel, rows.map((r) => Array.from(r))), config: trainConfigOf(input.data.trainRows, input.training), runKey, resumeFrom,
-        // Each checkpoint is uploaded from the run's own buffers while the run waits: no copy of the model.
+        // Each checkpoint is uploaded from the run's own weights while the run waits: no copy of them
+        // (the optimizer's moments, in the run's optimizer memory, come as a copy: engine/train/README.md).
         // uploadCheckpoint keeps nothing of it once it settles.
         liveCheckpoints: true,
       },
