@@ -48,6 +48,10 @@ test("unconditional samples of a model fit on a template corpus start with the c
     const texts = samples.map((s) => s.text);
     assert.equal(texts.length, 8);
     const starting = texts.filter((t) => t.startsWith('The patient'));
-    assert.ok(starting.length >= 7, `samples start as the rows did: ${JSON.stringify(texts)}`);
+    // Each job draws its own secret run key, so the Poisson batches, and the fit, differ from run
+    // to run: a fit can leave ' patient' close behind 'The' as the first token, and at temperature
+    // 0.3 two samples of eight have started ' patient patient…' (one CI run in about a dozen). The
+    // layout under test separates far more sharply: under the old one samples came out empty or garbled.
+    assert.ok(starting.length >= 6, `samples start as the rows did: ${JSON.stringify(texts)}`);
   }, { env });
 });
