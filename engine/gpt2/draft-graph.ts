@@ -1,12 +1,13 @@
 // GPT-2 with int8 matrices: the draft of speculative decoding (speculative.ts). Every linear
 // layer and the LM head run as DynamicQuantizeMatMul on int8 weights, a quarter of the bytes a
-// float32 decode step reads; LayerNorms, attention and the position table stay float32. The draft
+// float32 decode step reads; LayerNorms and attention stay float32, and the tokens come embedded
+// in float32 as for the float32 model (embedding-table.ts). The draft
 // only guesses: the float32 model checks every guess, so its rounding costs acceptance, never
-// exactness. It is one stage (embeddings, every block, the head): small enough, and one session
+// exactness. It is one stage (every block and the head): small enough, and one session
 // run per token costs less than several.
 import { op, type Graph, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
-import { EMBEDDING_ROWS, int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';
+import { int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';
 import type { ParamLookup } from './graph.ts';
 import type { StageParts } from './stage-graphs.ts';
 
@@ -29,12 +30,6 @@ export const int8StageParts =
       return m;
     };
     return {
-      embed: (ids, positions) => {
-        // Row `id` of the int8 table times its token's scale: [B, T, C].
-        const { data, scales } = matrix(EMBEDDING_ROWS);
-        const tokens = op.mul(op.cast(op.gather(data, ids), 'float32'), op.unsqueeze(op.gather(scales, ids), [2]));
-        return op.add(tokens, op.gather(param('wpe.weight'), positions));
-      },
       project: (x, name) => {
         const { data, scales } = matrix(name);
         return op.dynamicQuantizeMatMul(x, data, scales, param(`${name}.bias`));

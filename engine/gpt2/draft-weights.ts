@@ -12,7 +12,7 @@ import { stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import type { WeightSource } from './weight-source.ts';
 import { parameterShapes, type Gpt2Weights } from './weights.ts';
 
-/** The draft's one stage: every block, with the embeddings and the head. */
+/** The draft's one stage: every block, and the head. */
 export const draftStage = (c: Gpt2Config): Gpt2Stage => ({ from: 0, to: c.nLayer, embeddings: true, head: true });
 
 /** Where one int8 matrix and its per-column scales are in the draft's file. */
@@ -23,24 +23,15 @@ export interface MappedInt8Matrix {
 }
 
 export interface DraftWeights {
-  /**
-   * Linear layers by name ('h.3.mlp.c_fc'), 'wte' transposed for the head, and EMBEDDING_ROWS,
-   * the same int8 values row by row for the lookup (scales per row there, per column elsewhere).
-   */
+  /** Linear layers by name ('h.3.mlp.c_fc') and 'wte' transposed for the head, per-column scales. */
   int8: Map<string, MappedInt8Matrix>;
-  /** Biases, LayerNorms and the position table, as they are. */
+  /** Biases and LayerNorms, as they are. */
   float: Gpt2Weights;
 }
 
 const FILE = 'draft-int8.bin';
 /** Every range starts on a 64-byte boundary, as SIMD loads from the mapping prefer. */
 const ALIGN = 64;
-/**
- * The token embedding [V, C] in int8 for the lookup. Gathering a token's column of the head's
- * transposed [C, V] copy touched a page per value, so all of that mapped copy stayed resident
- * beside the head's packed one (+38 MB in GPT-2 small); a row is one contiguous run.
- */
-export const EMBEDDING_ROWS = 'wte.rows';
 /** Float32 rows read at a time from a checkpoint file. */
 const SLICE_BYTES = 4 * 2 ** 20;
 
@@ -108,7 +99,6 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
         const head = emptyHead(c.vocabSize, c.nEmbd);
         for await (const { first, rows } of rowSlices(source, name, c.nEmbd, buffer)) quantizeEmbeddingRows(rows, first, head);
         await store('wte', head);
-        await store(EMBEDDING_ROWS, rowMajor(head));
         continue;
       }
       const shape = shapes.get(name)!;
@@ -127,7 +117,7 @@ export async function writeDraftWeights(source: WeightSource, folder: string): P
         int8.set(name.slice(0, -'.weight'.length), { shape: [K, N], data, scales: await append(bytesOf(columnScales)) });
       } else floatNames.push(name);
     }
-    // The biases, LayerNorms and position table in one read (a read parses the file's header).
+    // The biases and LayerNorms in one read (a read parses the file's header).
     for (const [name, t] of await source.read(floatNames)) float.set(name, t);
   } finally {
     await fh.close();
@@ -162,14 +152,6 @@ async function* rowSlices(source: WeightSource, name: string, width: number, buf
 }
 
 const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
-/** The head's [C, V] int8 matrix as [V, C] rows, with its per-token scales. */
-function rowMajor(head: Int8Matrix): Int8Matrix {
-  const [C, V] = head.shape;
-  const data = new Int8Array(V * C);
-  for (let c = 0; c < C; c++) for (let v = 0; v < V; v++) data[v * C + c] = head.data[c * V + v];
-  return { data, scales: head.scales, shape: [V, C] };
-}
 
 /** The draft's graph inputs read from its file, for serializeGraphExternal's inputsFromFiles. */
 export function draftFileInputs(weights: DraftWeights): Map<string, FileRange> {

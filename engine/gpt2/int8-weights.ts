@@ -33,8 +33,7 @@ export function quantizeRows(rows: Float32Array, scales: Float32Array, out: Int8
 /**
  * Rows of the token embedding [V, C], tokens from `first` on, quantized per token into the LM
  * head's right-hand side: `head.data` [C, V] (transposed) and `head.scales` [V], so logits =
- * h · data · scales. The same matrix serves the embedding lookup (column `id` times scales[id]),
- * so the draft holds the vocabulary once. Slices of rows let the embedding be read in pieces.
+ * h · data · scales. Slices of rows let the embedding be read in pieces.
  */
 export function quantizeEmbeddingRows(rows: Float32Array, first: number, head: Int8Matrix): void {
   const [C, V] = head.shape;

@@ -14,6 +14,7 @@ import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, 
 import type { Gpt2Checkpoint } from './checkpoint.ts';
 import { headDim, type Gpt2Config } from './config.ts';
 import { int8StageParts } from './draft-graph.ts';
+import { EmbeddingTable } from './embedding-table.ts';
 import { draftFileInputs, draftStage, quantizeDraft } from './draft-weights.ts';
 import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { buildStageGraph, gpt2Stages, stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
@@ -57,6 +58,7 @@ interface StageSession {
 export class Gpt2Model {
   private constructor(
     readonly config: Gpt2Config,
+    private readonly embedding: EmbeddingTable,
     private readonly stages: StageSession[],
   ) {}
 
@@ -78,6 +80,7 @@ export class Gpt2Model {
     const draft = options.precision === 'int8-draft';
     const plan = draft ? [draftStage(source.config)] : gpt2Stages(source.config, options.stageBytes);
     const stages: StageSession[] = new Array(plan.length);
+    const embedding = await EmbeddingTable.open(source);
     // The stages run one after another: threads spinning after one stage would slow the next.
     // Without arenas, the buffers a long prompt needs go back to the system once it is through,
     // instead of staying reserved in each of the stages' arenas.
@@ -91,9 +94,10 @@ export class Gpt2Model {
       for (const i of order) stages[i] = draft ? await openDraftStage(source, session) : await openStage(source, plan[i], prepack, session);
     } catch (err) {
       for (const s of stages) if (s) await s.session.release();
+      await embedding.close();
       throw err;
     }
-    return new Gpt2Model(source.config, stages);
+    return new Gpt2Model(source.config, embedding, stages);
   }
 
   /**
@@ -108,11 +112,9 @@ export class Gpt2Model {
     const c = this.config;
     const [B, T] = feeds.input_ids.dims;
     const out: Record<string, ort.Tensor> = {};
-    let hidden: ort.Tensor | undefined;
+    let hidden = await this.embedding.embed(feeds.input_ids, feeds.position_ids);
     for (const { stage, session, weights } of this.stages) {
-      const stageFeeds: Feeds = { ...weights, attn_bias: feeds.attn_bias };
-      if (stage.embeddings) Object.assign(stageFeeds, { input_ids: feeds.input_ids, position_ids: feeds.position_ids });
-      else stageFeeds.hidden = hidden!;
+      const stageFeeds: Feeds = { ...weights, attn_bias: feeds.attn_bias, hidden };
       for (let layer = stage.from; layer < stage.to; layer++) Object.assign(stageFeeds, kind === 'cached' ? pastFeeds(feeds, layer) : emptyPast(c, layer, B));
       if (stage.head) stageFeeds.head_rows = headRows(rows, B, T);
       const fetches = [stage.head ? head : 'hidden_out'];
@@ -149,6 +151,7 @@ export class Gpt2Model {
   /** Frees the native sessions; a later run rebuilds them from the weight source. */
   async release(): Promise<void> {
     for (const s of this.stages) await s.session.release();
+    await this.embedding.close();
   }
 
 }

@@ -1,25 +1,27 @@
-// GPT-2 cut into stages, one ONNX graph each: consecutive transformer blocks, the first stage
-// also embedding the tokens and the last one also applying the final LayerNorm and the LM head.
+// GPT-2 cut into stages, one ONNX graph each: consecutive transformer blocks, the last one also
+// applying the final LayerNorm and the LM head (the tokens are embedded before the first stage).
 // Each stage bakes only its own weights, so a model can be brought into onnxruntime one stage at
 // a time: onnxruntime pre-packs a stage's matrices (the fast layout for its MatMul/Gemm kernels)
 // and the stage's raw weights are dropped before the next stage is read, so memory stays near one
 // packed copy of the model. Fewer, larger stages cost fewer session runs per token; the stage
 // size bounds how much raw weight is held at once.
 //
-// Stage I/O: input_ids, position_ids [B, T] (first stage) or hidden [B, T, C]; attn_bias
+// Stage I/O: hidden [B, T, C] (for the first stage the embedded tokens, which embedding-table.ts
+// computes outside the graph); attn_bias
 // [B, 1, T, S+T]; past_key_i and past_value_i [B, H, S, D] for each of its layers →
 // present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
 // logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N], and
 // greedy [N], each row's first largest logit (ArgMax, first index on ties as torch.argmax).
 import { Graph, op, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
-import { embeddings, finalNorm, floatProjection, gpt2Block, lmHead, parameterLookup, type ParamLookup, type Projection } from './graph.ts';
+import { finalNorm, floatProjection, gpt2Block, lmHead, parameterLookup, type ParamLookup, type Projection } from './graph.ts';
 import type { Gpt2Weights } from './weights.ts';
 
 export interface Gpt2Stage {
   /** Blocks [from, to). */
   from: number;
   to: number;
+  /** The first stage: its hidden input is the embedded tokens. */
   embeddings: boolean;
   head: boolean;
 }
@@ -41,20 +43,17 @@ export function gpt2Stages(c: Gpt2Config, maxStageBytes = STAGE_BYTES): Gpt2Stag
 /** The HF parameter names a stage reads. */
 export function stageParameterNames(stage: Gpt2Stage): string[] {
   const names: string[] = [];
-  if (stage.embeddings) names.push('wte.weight', 'wpe.weight');
   for (let layer = stage.from; layer < stage.to; layer++) {
     const p = `h.${layer}.`;
     names.push(`${p}ln_1.weight`, `${p}ln_1.bias`, `${p}attn.c_attn.weight`, `${p}attn.c_attn.bias`, `${p}attn.c_proj.weight`, `${p}attn.c_proj.bias`);
     names.push(`${p}ln_2.weight`, `${p}ln_2.bias`, `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`, `${p}mlp.c_proj.weight`, `${p}mlp.c_proj.bias`);
   }
-  if (stage.head) names.push('ln_f.weight', 'ln_f.bias', ...(stage.embeddings ? [] : ['wte.weight']));
+  if (stage.head) names.push('ln_f.weight', 'ln_f.bias', 'wte.weight');
   return names;
 }
 
-/** How a stage embeds tokens, projects inside blocks and scores the vocabulary. */
+/** How a stage projects inside blocks and scores the vocabulary. */
 export interface StageParts {
-  /** Token plus position embeddings [B, T, C]. */
-  embed(inputIds: Tensor, positionIds: Tensor): Tensor;
   project: Projection;
   /** Logits [N, V] of final-normed rows [N, C]. */
   head(rows: Tensor): Tensor;
@@ -62,7 +61,6 @@ export interface StageParts {
 
 /** The float32 model: exactly Hugging Face's GPT-2. */
 export const floatStageParts = (g: Graph, c: Gpt2Config, param: ParamLookup): StageParts => ({
-  embed: (ids, positions) => embeddings(param('wte.weight'), param('wpe.weight'), ids, positions),
   project: floatProjection(param),
   head: (rows) => lmHead(rows, param('wte.weight')),
 });
@@ -74,8 +72,8 @@ export const floatStageParts = (g: Graph, c: Gpt2Config, param: ParamLookup): St
 export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2Weights, parts = floatStageParts): Graph {
   const g = new Graph({ name: `gpt2_blocks_${stage.from}_${stage.to}` });
   const param = parameterLookup(g, c, weights);
-  const { embed, project, head } = parts(g, c, param);
-  const x0 = stage.embeddings ? embed(g.input('input_ids', 'int64', ['B', 'T']), g.input('position_ids', 'int64', ['B', 'T'])) : g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
+  const { project, head } = parts(g, c, param);
+  const x0 = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
   const bias = g.input('attn_bias', 'float32', ['B', 1, 'T', 'S+T']);
   let x = x0;
   for (let layer = stage.from; layer < stage.to; layer++) x = gpt2Block(g, c, layer, x, bias, param, true, project);
