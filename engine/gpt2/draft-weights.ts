@@ -13,7 +13,7 @@ import type { WeightSource } from './weight-source.ts';
 import { parameterShapes, type Gpt2Weights } from './weights.ts';
 
 /** The draft's one stage: every block, and the head. */
-export const draftStage = (c: Gpt2Config): Gpt2Stage => ({ from: 0, to: c.nLayer, embeddings: true, head: true });
+export const draftStage = (c: Gpt2Config): Gpt2Stage => ({ from: 0, to: c.nLayer, head: true });
 
 /** Where one int8 matrix and its per-column scales are in the draft's file. */
 export interface MappedInt8Matrix {

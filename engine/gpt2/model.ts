@@ -1,6 +1,7 @@
-// A GPT-2 checkpoint bound to onnxruntime: one session per stage (embeddings, each block, the
-// head; see stage-graphs.ts), run in sequence. Prefill, decoding and full-sequence scoring all go
-// through the same sessions, so the model is held by onnxruntime once.
+// A GPT-2 checkpoint bound to onnxruntime: the tokens embedded here (embedding-table.ts), then one
+// session per stage (blocks, the last with the head; see stage-graphs.ts), run in sequence.
+// Prefill, decoding and full-sequence scoring all go through the same sessions, so the model is
+// held by onnxruntime once.
 //
 // By default each stage's weights are baked into its session, which lets onnxruntime pre-pack
 // the matrices of its MatMul/Gemm kernels: decoding reads packed weights and runs about twice as

@@ -21,8 +21,6 @@ export interface Gpt2Stage {
   /** Blocks [from, to). */
   from: number;
   to: number;
-  /** The first stage: its hidden input is the embedded tokens. */
-  embeddings: boolean;
   head: boolean;
 }
 
@@ -35,7 +33,7 @@ export function gpt2Stages(c: Gpt2Config, maxStageBytes = STAGE_BYTES): Gpt2Stag
   const perStage = Math.max(1, Math.floor(maxStageBytes / blockBytes));
   const stages: Gpt2Stage[] = [];
   for (let from = 0; from < c.nLayer; from += perStage) {
-    stages.push({ from, to: Math.min(c.nLayer, from + perStage), embeddings: from === 0, head: from + perStage >= c.nLayer });
+    stages.push({ from, to: Math.min(c.nLayer, from + perStage), head: from + perStage >= c.nLayer });
   }
   return stages;
 }
