@@ -1,10 +1,9 @@
 // GPT-2 with int8 matrices: the draft of speculative decoding (speculative.ts). Every linear
 // layer and the LM head run as DynamicQuantizeMatMul on int8 weights, a quarter of the bytes a
 // float32 decode step reads; LayerNorms and attention stay float32, and the tokens come embedded
-// in float32 as for the float32 model (embedding-table.ts). The draft
-// only guesses: the float32 model checks every guess, so its rounding costs acceptance, never
-// exactness. It is one stage (every block and the head): small enough, and one session
-// run per token costs less than several.
+// in float32 as for the float32 model (embedding-table.ts). The draft only guesses: the float32
+// model checks every guess, so its rounding costs acceptance, never exactness. It is one stage
+// (every block and the head): small enough, and one session run per token costs less than several.
 import { op, type Graph, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
 import { int8InputName, scalesInputName, type DraftWeights } from './draft-weights.ts';

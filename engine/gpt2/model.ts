@@ -15,8 +15,8 @@ import { EngineSession, serializeGraph, serializeGraphExternal, type FileRange, 
 import type { Gpt2Checkpoint } from './checkpoint.ts';
 import { headDim, type Gpt2Config } from './config.ts';
 import { int8StageParts } from './draft-graph.ts';
-import { EmbeddingTable } from './embedding-table.ts';
 import { draftFileInputs, draftStage, quantizeDraft } from './draft-weights.ts';
+import { EmbeddingTable } from './embedding-table.ts';
 import { cacheInputNames, cacheOutputNames } from './graph.ts';
 import { buildStageGraph, gpt2Stages, stageParameterNames, type Gpt2Stage } from './stage-graphs.ts';
 import { inMemoryWeights, openWeights, type WeightSource } from './weight-source.ts';

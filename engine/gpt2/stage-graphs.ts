@@ -7,11 +7,11 @@
 // size bounds how much raw weight is held at once.
 //
 // Stage I/O: hidden [B, T, C] (for the first stage the embedded tokens, which embedding-table.ts
-// computes outside the graph); attn_bias
-// [B, 1, T, S+T]; past_key_i and past_value_i [B, H, S, D] for each of its layers →
-// present_key_i, present_value_i (see graph.ts) and hidden_out [B, T, C], or, in the last stage,
-// logits [N, V] of the rows of the flattened [B*T, C] hidden states named by head_rows [N], and
-// greedy [N], each row's first largest logit (ArgMax, first index on ties as torch.argmax).
+// computes outside the graph); attn_bias [B, 1, T, S+T]; past_key_i and past_value_i [B, H, S, D]
+// for each of its layers → present_key_i, present_value_i (see graph.ts) and hidden_out
+// [B, T, C], or, in the last stage, logits [N, V] of the rows of the flattened [B*T, C] hidden
+// states named by head_rows [N], and greedy [N], each row's first largest logit (ArgMax, first
+// index on ties as torch.argmax).
 import { Graph, op, type Tensor } from '../onnx/index.ts';
 import type { Gpt2Config } from './config.ts';
 import { finalNorm, floatProjection, gpt2Block, lmHead, parameterLookup, type ParamLookup, type Projection } from './graph.ts';
@@ -71,9 +71,8 @@ export function buildStageGraph(c: Gpt2Config, stage: Gpt2Stage, weights?: Gpt2W
   const g = new Graph({ name: `gpt2_blocks_${stage.from}_${stage.to}` });
   const param = parameterLookup(g, c, weights);
   const { project, head } = parts(g, c, param);
-  const x0 = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
+  let x = g.input('hidden', 'float32', ['B', 'T', c.nEmbd]);
   const bias = g.input('attn_bias', 'float32', ['B', 1, 'T', 'S+T']);
-  let x = x0;
   for (let layer = stage.from; layer < stage.to; layer++) x = gpt2Block(g, c, layer, x, bias, param, true, project);
   if (!stage.head) {
     g.output(x, 'hidden_out');
